@@ -1,0 +1,153 @@
+//! The tenant policy: which domains are ours, which we trust or block, how sensitive each rule
+//! is, and when a message is tracked.
+//!
+//! Every field has a documented default so that an empty policy (`{}`) is a sensible one. The
+//! defaults are tuned against warning fatigue: a rule that fires on normal mail teaches senders
+//! to click "send anyway" and then it protects no one.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::disclose::DisclosurePolicy;
+use crate::verdict::Severity;
+
+/// The tenant policy. Unknown fields are ignored so older cores accept newer policies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Policy {
+    /// Domains of the tenant itself. Subdomains are included. The sender's own organisation
+    /// (unless it is a freemail provider) is always internal, even when this list is empty.
+    pub internal_domains: Vec<String>,
+    /// Partner domains mail can go to without checks for mixing or lookalikes (subdomains
+    /// included). They still count as external for tracking.
+    pub trusted_domains: Vec<String>,
+    /// Domains no mail may go to (subdomains included); rule `blocked-domain`.
+    pub blocked_domains: Vec<String>,
+    /// Extra personal/freemail provider domains on top of the built-in list.
+    pub freemail_domains: Vec<String>,
+    /// Severity per rule id, overriding the rule's default. `off` disables a rule.
+    pub severities: BTreeMap<String, RuleSetting>,
+    pub thresholds: Thresholds,
+    pub tracking: TrackingPolicy,
+    /// The disclosure text every tracked message carries.
+    pub disclosure: DisclosurePolicy,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            internal_domains: Vec::new(),
+            trusted_domains: Vec::new(),
+            blocked_domains: Vec::new(),
+            freemail_domains: Vec::new(),
+            severities: BTreeMap::new(),
+            thresholds: Thresholds::default(),
+            tracking: TrackingPolicy::default(),
+            disclosure: DisclosurePolicy::default(),
+        }
+    }
+}
+
+/// A rule's configured severity, or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleSetting {
+    Off,
+    Info,
+    Warn,
+    Block,
+}
+
+impl RuleSetting {
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            RuleSetting::Off => None,
+            RuleSetting::Info => Some(Severity::Info),
+            RuleSetting::Warn => Some(Severity::Warn),
+            RuleSetting::Block => Some(Severity::Block),
+        }
+    }
+}
+
+/// Numbers that decide when a rule fires.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Thresholds {
+    /// `visible-recipients`: warn when at least this many external addresses of two or more
+    /// organisations are visible in To/Cc. Default 10.
+    pub visible_recipients: usize,
+    /// `visible-recipients`: a group is established (no warning) when one earlier message
+    /// already went to at least this share of the visible external addresses. Default 0.8.
+    pub visible_group_share: f64,
+    /// `lookalike-domain`: the largest edit distance (with transpositions) between a
+    /// recipient's organisation name and a known one. Names shorter than
+    /// `lookalike_min_length` only match at distance 0 after confusable folding; names
+    /// shorter than `2 * lookalike_min_length` at distance 1 at most. Default 2.
+    pub lookalike_max_distance: usize,
+    /// `lookalike-domain`: organisation names (the registrable label) shorter than this are
+    /// compared only for homoglyphs, TLD swaps and label tricks. Default 5.
+    pub lookalike_min_length: usize,
+    /// `similar-contact`: the largest edit distance between an unknown local part and a known
+    /// contact's local part at the same organisation. Default 2.
+    pub similar_local_max_distance: usize,
+    /// An address is an established contact once this many sent messages went to it (or it
+    /// is in the address book). Default 2.
+    pub established_messages: u32,
+    /// `mixed-organizations`: above this many external organisations a message is a mailing
+    /// and mixing is no longer judged (`visible-recipients` still is). Default 6.
+    pub mixed_organizations_max: usize,
+    /// Rules that judge relationships (`new-recipient`, `mixed-organizations`,
+    /// `similar-contact`) need at least this many history messages; with less, everyone is
+    /// new and their findings would only be noise. Default 5.
+    pub min_history: usize,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            visible_recipients: 10,
+            visible_group_share: 0.8,
+            lookalike_max_distance: 2,
+            lookalike_min_length: 5,
+            similar_local_max_distance: 2,
+            established_messages: 2,
+            mixed_organizations_max: 6,
+            min_history: 5,
+        }
+    }
+}
+
+/// When a sent message is tracked for leak detection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrackingPolicy {
+    pub scope: TrackingScope,
+    /// Recipient domains (with subdomains) or top-level domains written as `.de` for which
+    /// messages are never tracked, e.g. jurisdictions that require consent.
+    pub exclude_domains: Vec<String>,
+}
+
+impl Default for TrackingPolicy {
+    fn default() -> Self {
+        Self {
+            scope: TrackingScope::AtRisk,
+            exclude_domains: Vec::new(),
+        }
+    }
+}
+
+/// The tracking modes a tenant can choose from, from least to most tracking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrackingScope {
+    /// Never track.
+    Off,
+    /// Only external mail at risk: a warning the sender overrode, or special-category or
+    /// identity data (health, BSN) going out. The default.
+    AtRisk,
+    /// External mail carrying any detected personal data (including financial data) or
+    /// attachments, and mail at risk.
+    ExternalPersonalData,
+    /// Every message with an external recipient.
+    AllExternal,
+}
