@@ -10,7 +10,7 @@ use crate::policy::Policy;
 
 /// A recipient as a mail client gives it: `"addr"`, `"Name <addr>"`,
 /// `"\"Last, First\" <addr>"`, or `{"address": "...", "name": "..."}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Recipient {
     Text(String),

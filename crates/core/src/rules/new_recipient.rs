@@ -1,0 +1,74 @@
+//! `new-recipient`: first contact with an external address or organisation. On its own this
+//! is information, not a warning (people write to new people all day); the tenant can raise
+//! its severity. It needs a history: on a fresh install everyone would be new.
+
+use super::{Rule, RuleFinding};
+use crate::check::Ctx;
+use crate::i18n::{join_list, Lang};
+use crate::verdict::Severity;
+
+pub const RULE: Rule = Rule {
+    id: "new-recipient",
+    default_severity: Severity::Info,
+    run,
+};
+
+fn run(ctx: &Ctx<'_>) -> Vec<RuleFinding> {
+    if !ctx.has_history() {
+        return Vec::new();
+    }
+    let fresh = || {
+        ctx.external()
+            .filter(|r| !r.is_known() && !ctx.flagged.contains(&r.address.written))
+    };
+    let new_orgs: Vec<String> = fresh().filter(|r| !r.org_is_known()).map(|r| r.written()).collect();
+    let new_addresses: Vec<String> = fresh().filter(|r| r.org_is_known()).map(|r| r.written()).collect();
+    let mut findings = Vec::new();
+    if !new_orgs.is_empty() {
+        let list = join_list(ctx.lang, &new_orgs);
+        let message = match ctx.lang {
+            Lang::En => format!("First mail to {list}: you have never written to this organisation."),
+            Lang::Nl => format!("Eerste mail aan {list}: u hebt deze organisatie nooit eerder gemaild."),
+        };
+        findings.push(RuleFinding::warning(new_orgs, message));
+    }
+    if !new_addresses.is_empty() {
+        let list = join_list(ctx.lang, &new_addresses);
+        let message = match ctx.lang {
+            Lang::En => format!("First mail to {list}, at an organisation you do write to."),
+            Lang::Nl => format!("Eerste mail aan {list}, bij een organisatie waar u wel naar mailt."),
+        };
+        findings.push(RuleFinding::warning(new_addresses, message));
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::*;
+    use crate::Severity;
+
+    #[test]
+    fn first_contact_is_information_only() {
+        let v = profile().check(draft(&["info@nieuwe-klant.nl"]).subject("Kennismaking"));
+        let f = only(&v, "new-recipient");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Info);
+        assert_eq!(v.verdict, crate::Outcome::Send);
+    }
+
+    #[test]
+    fn new_address_at_a_known_organisation() {
+        let v = profile().check(draft(&["directie@klantbedrijf.nl"]));
+        let f = only(&v, "new-recipient");
+        assert!(f[0].message.contains("organisation you do write to"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn the_policy_can_make_it_a_warning() {
+        let mut p = profile();
+        p.policy.severities.insert("new-recipient".into(), crate::policy::RuleSetting::Warn);
+        let v = p.check(draft(&["info@nieuwe-klant.nl"]));
+        assert_eq!(v.verdict, crate::Outcome::Warn);
+    }
+}
