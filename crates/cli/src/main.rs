@@ -10,10 +10,12 @@ mod input;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-use error::CliError;
-
 #[derive(Parser)]
-#[command(name = "leakwatch", version, about = "Send-time data-leak prevention for e-mail")]
+#[command(
+    name = "leakwatch",
+    version,
+    about = "Send-time data-leak prevention for e-mail"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -31,13 +33,19 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
-            // clap prints help/version to stdout and usage errors to stderr itself.
-            let _ = err.print();
-            return if err.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
+            if !err.use_stderr() {
+                // --help and --version
+                let _ = err.print();
+                return ExitCode::SUCCESS;
+            }
+            // Usage errors: the contract wants one line, clap renders several.
+            let rendered = err.render().to_string();
+            let first = rendered
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("usage error");
+            eprintln!("leakwatch: {}", first.trim_start_matches("error: "));
+            return ExitCode::from(2);
         }
     };
     let result = match cli.command {

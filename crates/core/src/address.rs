@@ -74,7 +74,9 @@ impl Address {
 
     /// Whether the domain was written in a non-ASCII or punycode form.
     pub fn is_idn(&self) -> bool {
-        self.domain.split('.').any(|label| label.starts_with("xn--"))
+        self.domain
+            .split('.')
+            .any(|label| label.starts_with("xn--"))
     }
 }
 
@@ -197,14 +199,14 @@ pub fn parse_addr_spec(addr: &str) -> Result<Address, AddressError> {
     if local_raw.is_empty() {
         return Err(AddressError::EmptyLocal(addr.to_string()));
     }
-    let local = normalise_local(local_raw).ok_or_else(|| AddressError::InvalidLocal(addr.into()))?;
+    let local =
+        normalise_local(local_raw).ok_or_else(|| AddressError::InvalidLocal(addr.into()))?;
     let domain_as_written = domain_raw.trim_end_matches('.');
     let domain = domain_to_ascii(domain_as_written)
         .ok_or_else(|| AddressError::InvalidDomain(addr.to_string()))?;
     let (domain_unicode, _) = idna::domain_to_unicode(&domain);
     let (registrable, suffix) = registrable_domain(&domain);
-    let domain_as_written = if domain_as_written.is_ascii() && domain_as_written.contains("xn--")
-    {
+    let domain_as_written = if domain_as_written.is_ascii() && domain_as_written.contains("xn--") {
         // Show punycode as what it renders as, keeping the written case elsewhere.
         domain_unicode.clone()
     } else {
@@ -373,7 +375,10 @@ mod tests {
 
         let b = parse("\"Jansen, Jan\" <jan@klant.nl>");
         assert_eq!(b.display_name.as_deref(), Some("Jansen, Jan"));
-        assert_eq!(normalise_name(b.display_name.as_deref().unwrap()), "jan jansen");
+        assert_eq!(
+            normalise_name(b.display_name.as_deref().unwrap()),
+            "jan jansen"
+        );
 
         let c = parse("\"Jan \\\"JJ\\\" Jansen\" <jan@klant.nl>");
         assert_eq!(c.display_name.as_deref(), Some("Jan \"JJ\" Jansen"));
@@ -410,8 +415,14 @@ mod tests {
 
     #[test]
     fn gmail_ignores_dots() {
-        assert_eq!(parse("Jan.Jansen+x@gmail.com").canonical(), "janjansen@gmail.com");
-        assert_eq!(parse("jan.jansen@klant.nl").canonical(), "jan.jansen@klant.nl");
+        assert_eq!(
+            parse("Jan.Jansen+x@gmail.com").canonical(),
+            "janjansen@gmail.com"
+        );
+        assert_eq!(
+            parse("jan.jansen@klant.nl").canonical(),
+            "jan.jansen@klant.nl"
+        );
     }
 
     #[test]
@@ -420,9 +431,15 @@ mod tests {
         assert_eq!(parse("a@klant.co.uk").registrable, "klant.co.uk");
         assert_eq!(parse("a@klant.co.uk").suffix, "co.uk");
         assert_eq!(parse("a@x.y.klant.co.uk").registrable, "klant.co.uk");
-        assert_eq!(parse("a@gemeente.amsterdam").registrable, "gemeente.amsterdam");
+        assert_eq!(
+            parse("a@gemeente.amsterdam").registrable,
+            "gemeente.amsterdam"
+        );
         assert_eq!(parse("a@klant.nl").org_label(), "klant");
-        assert_eq!(parse("a@mail.klant-bedrijf.co.uk").org_label(), "klant-bedrijf");
+        assert_eq!(
+            parse("a@mail.klant-bedrijf.co.uk").org_label(),
+            "klant-bedrijf"
+        );
         // An unlisted top-level domain is its own suffix (the implicit `*` rule).
         assert_eq!(parse("a@klant.invalidtld").registrable, "klant.invalidtld");
     }
@@ -455,14 +472,38 @@ mod tests {
     fn invalid_addresses() {
         assert_eq!(parse_mailbox(""), Err(AddressError::Empty));
         assert!(matches!(parse_mailbox("jan"), Err(AddressError::NoAt(_))));
-        assert!(matches!(parse_mailbox("@klant.nl"), Err(AddressError::EmptyLocal(_))));
-        assert!(matches!(parse_mailbox("jan@"), Err(AddressError::InvalidDomain(_))));
-        assert!(matches!(parse_mailbox("jan@localhost"), Err(AddressError::InvalidDomain(_))));
-        assert!(matches!(parse_mailbox("jan@kl ant.nl"), Err(AddressError::InvalidDomain(_))));
-        assert!(matches!(parse_mailbox("jan jansen@klant.nl"), Err(AddressError::InvalidLocal(_))));
-        assert!(matches!(parse_mailbox("Jan <jan@klant.nl"), Err(AddressError::Unbalanced(_))));
-        assert!(matches!(parse_mailbox("\"Jan <jan@klant.nl>"), Err(AddressError::Unbalanced(_))));
-        assert!(matches!(parse_mailbox("jan..x@klant.nl"), Err(AddressError::InvalidLocal(_))));
+        assert!(matches!(
+            parse_mailbox("@klant.nl"),
+            Err(AddressError::EmptyLocal(_))
+        ));
+        assert!(matches!(
+            parse_mailbox("jan@"),
+            Err(AddressError::InvalidDomain(_))
+        ));
+        assert!(matches!(
+            parse_mailbox("jan@localhost"),
+            Err(AddressError::InvalidDomain(_))
+        ));
+        assert!(matches!(
+            parse_mailbox("jan@kl ant.nl"),
+            Err(AddressError::InvalidDomain(_))
+        ));
+        assert!(matches!(
+            parse_mailbox("jan jansen@klant.nl"),
+            Err(AddressError::InvalidLocal(_))
+        ));
+        assert!(matches!(
+            parse_mailbox("Jan <jan@klant.nl"),
+            Err(AddressError::Unbalanced(_))
+        ));
+        assert!(matches!(
+            parse_mailbox("\"Jan <jan@klant.nl>"),
+            Err(AddressError::Unbalanced(_))
+        ));
+        assert!(matches!(
+            parse_mailbox("jan..x@klant.nl"),
+            Err(AddressError::InvalidLocal(_))
+        ));
     }
 
     #[test]
@@ -475,8 +516,14 @@ mod tests {
 
     #[test]
     fn policy_domains_normalise() {
-        assert_eq!(normalise_domain(" *.Klant.NL. ").as_deref(), Some("klant.nl"));
-        assert_eq!(normalise_domain("bäckerei.de").as_deref(), Some("xn--bckerei-5wa.de"));
+        assert_eq!(
+            normalise_domain(" *.Klant.NL. ").as_deref(),
+            Some("klant.nl")
+        );
+        assert_eq!(
+            normalise_domain("bäckerei.de").as_deref(),
+            Some("xn--bckerei-5wa.de")
+        );
         assert_eq!(normalise_domain(""), None);
     }
 }

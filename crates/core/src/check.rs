@@ -163,8 +163,11 @@ impl Checker {
         let domains = self.model.domains().with_sender(sender.as_ref());
         let recipients = self.resolve_recipients(message, &domains)?;
 
-        let attachment_names: Vec<&str> =
-            message.attachments.iter().map(|a| a.name.as_str()).collect();
+        let attachment_names: Vec<&str> = message
+            .attachments
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect();
         let mut texts = vec![message.subject.as_str(), message.body.as_str()];
         texts.extend(attachment_names);
         let sensitive = sensitive::scan(&texts);
@@ -197,7 +200,8 @@ impl Checker {
         // Most severe first; rule order otherwise (stable sort).
         findings.sort_by(|a, b| b.severity.cmp(&a.severity));
         let verdict = Outcome::from_findings(&findings);
-        let (track, track_reason) = tracking_decision(&ctx, verdict, !message.attachments.is_empty());
+        let (track, track_reason) =
+            tracking_decision(&ctx, verdict, !message.attachments.is_empty());
         Ok(Verdict {
             verdict,
             findings,
@@ -279,7 +283,13 @@ fn tracking_decision(ctx: &Ctx<'_>, verdict: Outcome, has_attachments: bool) -> 
     let say = |en: &str, nl: &str| lang.pick(en, nl).to_string();
     let tracking = &ctx.policy.tracking;
     if tracking.scope == TrackingScope::Off {
-        return (false, say("Tracking is off in the policy.", "Tracking staat uit in het beleid."));
+        return (
+            false,
+            say(
+                "Tracking is off in the policy.",
+                "Tracking staat uit in het beleid.",
+            ),
+        );
     }
     let outside: Vec<&Rcpt> = ctx
         .recipients
@@ -289,22 +299,37 @@ fn tracking_decision(ctx: &Ctx<'_>, verdict: Outcome, has_attachments: bool) -> 
     if outside.is_empty() {
         return (
             false,
-            say("Internal mail is not tracked.", "Interne mail wordt niet gevolgd."),
+            say(
+                "Internal mail is not tracked.",
+                "Interne mail wordt niet gevolgd.",
+            ),
         );
     }
     if verdict == Outcome::Block {
         return (
             false,
-            say("The message is blocked and cannot be sent.", "Het bericht is geblokkeerd en kan niet worden verzonden."),
+            say(
+                "The message is blocked and cannot be sent.",
+                "Het bericht is geblokkeerd en kan niet worden verzonden.",
+            ),
         );
     }
     // A pixel reaches every recipient of a message, so one excluded recipient excludes it.
-    if let Some(excluded) = outside.iter().find(|r| is_excluded(&r.address, &tracking.exclude_domains)) {
+    if let Some(excluded) = outside
+        .iter()
+        .find(|r| is_excluded(&r.address, &tracking.exclude_domains))
+    {
         return (
             false,
             match lang {
-                Lang::En => format!("Not tracked: the policy excludes recipients at {}.", excluded.address.domain_unicode),
-                Lang::Nl => format!("Niet gevolgd: het beleid sluit ontvangers bij {} uit.", excluded.address.domain_unicode),
+                Lang::En => format!(
+                    "Not tracked: the policy excludes recipients at {}.",
+                    excluded.address.domain_unicode
+                ),
+                Lang::Nl => format!(
+                    "Niet gevolgd: het beleid sluit ontvangers bij {} uit.",
+                    excluded.address.domain_unicode
+                ),
             },
         );
     }
@@ -351,9 +376,7 @@ fn is_excluded(address: &Address, exclusions: &[String]) -> bool {
     exclusions.iter().any(|rule| {
         let rule = rule.trim();
         if let Some(tld) = rule.strip_prefix('.') {
-            normalise_domain(tld).is_some_and(|tld| {
-                address.domain.ends_with(&format!(".{tld}"))
-            })
+            normalise_domain(tld).is_some_and(|tld| address.domain.ends_with(&format!(".{tld}")))
         } else {
             normalise_domain(rule)
                 .is_some_and(|d| crate::address::is_same_or_subdomain(&address.domain, &d))

@@ -11,7 +11,10 @@ use crate::policy::Policy;
 /// A recipient as a mail client gives it: `"addr"`, `"Name <addr>"`,
 /// `"\"Last, First\" <addr>"`, or `{"address": "...", "name": "..."}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "a recipient: \"addr\", \"Name <addr>\" or {\"address\": ..., \"name\": ...}"
+)]
 pub enum Recipient {
     Text(String),
     Structured {

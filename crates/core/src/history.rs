@@ -20,17 +20,81 @@ use crate::policy::Policy;
 
 /// Built-in personal (freemail and consumer ISP) mail domains, by registrable domain.
 pub const FREEMAIL_DOMAINS: &[&str] = &[
-    "gmail.com", "googlemail.com", "outlook.com", "outlook.nl", "hotmail.com", "hotmail.nl",
-    "hotmail.co.uk", "hotmail.fr", "hotmail.de", "hotmail.be", "live.com", "live.nl", "live.be",
-    "live.co.uk", "msn.com", "yahoo.com", "yahoo.co.uk", "yahoo.fr", "yahoo.de", "ymail.com",
-    "rocketmail.com", "icloud.com", "me.com", "mac.com", "aol.com", "gmx.com", "gmx.net",
-    "gmx.de", "gmx.at", "web.de", "t-online.de", "freenet.de", "proton.me", "protonmail.com",
-    "pm.me", "tutanota.com", "tuta.io", "fastmail.com", "zoho.com", "mail.com", "yandex.com",
-    "yandex.ru", "hey.com", "ziggo.nl", "kpnmail.nl", "kpnplanet.nl", "planet.nl", "hetnet.nl",
-    "home.nl", "xs4all.nl", "zeelandnet.nl", "chello.nl", "upcmail.nl", "quicknet.nl",
-    "casema.nl", "telfort.nl", "online.nl", "tele2.nl", "freeler.nl", "caiway.nl", "skynet.be",
-    "telenet.be", "proximus.be", "orange.fr", "free.fr", "laposte.net", "wanadoo.fr", "sfr.fr",
-    "libero.it", "virgilio.it", "btinternet.com", "sky.com", "qq.com", "163.com", "naver.com",
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "outlook.nl",
+    "hotmail.com",
+    "hotmail.nl",
+    "hotmail.co.uk",
+    "hotmail.fr",
+    "hotmail.de",
+    "hotmail.be",
+    "live.com",
+    "live.nl",
+    "live.be",
+    "live.co.uk",
+    "msn.com",
+    "yahoo.com",
+    "yahoo.co.uk",
+    "yahoo.fr",
+    "yahoo.de",
+    "ymail.com",
+    "rocketmail.com",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "aol.com",
+    "gmx.com",
+    "gmx.net",
+    "gmx.de",
+    "gmx.at",
+    "web.de",
+    "t-online.de",
+    "freenet.de",
+    "proton.me",
+    "protonmail.com",
+    "pm.me",
+    "tutanota.com",
+    "tuta.io",
+    "fastmail.com",
+    "zoho.com",
+    "mail.com",
+    "yandex.com",
+    "yandex.ru",
+    "hey.com",
+    "ziggo.nl",
+    "kpnmail.nl",
+    "kpnplanet.nl",
+    "planet.nl",
+    "hetnet.nl",
+    "home.nl",
+    "xs4all.nl",
+    "zeelandnet.nl",
+    "chello.nl",
+    "upcmail.nl",
+    "quicknet.nl",
+    "casema.nl",
+    "telfort.nl",
+    "online.nl",
+    "tele2.nl",
+    "freeler.nl",
+    "caiway.nl",
+    "skynet.be",
+    "telenet.be",
+    "proximus.be",
+    "orange.fr",
+    "free.fr",
+    "laposte.net",
+    "wanadoo.fr",
+    "sfr.fr",
+    "libero.it",
+    "virgilio.it",
+    "btinternet.com",
+    "sky.com",
+    "qq.com",
+    "163.com",
+    "naver.com",
 ];
 
 /// How a recipient relates to the sender's tenant.
@@ -89,7 +153,10 @@ impl Domains {
     }
 
     pub fn relation(&self, address: &Address) -> Relation {
-        let listed = |list: &[String]| list.iter().any(|d| is_same_or_subdomain(&address.domain, d));
+        let listed = |list: &[String]| {
+            list.iter()
+                .any(|d| is_same_or_subdomain(&address.domain, d))
+        };
         if listed(&self.internal) {
             Relation::Internal
         } else if listed(&self.trusted) {
@@ -421,9 +488,11 @@ impl ContactModel {
     /// Messages in which both organisations were recipients.
     pub fn together(&self, a: &str, b: &str) -> u32 {
         match (self.org_ids.get(a), self.org_ids.get(b)) {
-            (Some(&x), Some(&y)) if x != y => {
-                self.together.get(&(x.min(y), x.max(y))).copied().unwrap_or(0)
-            }
+            (Some(&x), Some(&y)) if x != y => self
+                .together
+                .get(&(x.min(y), x.max(y)))
+                .copied()
+                .unwrap_or(0),
             _ => 0,
         }
     }
@@ -477,7 +546,10 @@ impl ContactModel {
 
 /// `jan.jansen`, `jan_jansen` and `janjansen` are the same name in a local part.
 pub fn fold_mailbox(mailbox: &str) -> String {
-    mailbox.chars().filter(|c| !matches!(c, '.' | '-' | '_')).collect()
+    mailbox
+        .chars()
+        .filter(|c| !matches!(c, '.' | '-' | '_'))
+        .collect()
 }
 
 /// Parses an RFC 3339 time to Unix seconds; anything else is ignored (recency falls back to
@@ -516,10 +588,16 @@ mod tests {
         assert_eq!(model.message_count(), 3);
         let jan = model.address(&addr("jan@klant.nl")).unwrap();
         assert_eq!(jan.messages, 2);
-        assert_eq!(jan.last_seq, 3, "the newest message has the highest sequence");
+        assert_eq!(
+            jan.last_seq, 3,
+            "the newest message has the highest sequence"
+        );
         assert_eq!(jan.names, vec!["jan".to_string()]);
         let org = model.org("klant.nl").unwrap();
-        assert_eq!(org.messages, 3, "subdomain mail counts for the organisation");
+        assert_eq!(
+            org.messages, 3,
+            "subdomain mail counts for the organisation"
+        );
         assert_eq!(model.together("klant.nl", "leverancier.nl"), 1);
         assert_eq!(model.together("leverancier.nl", "klant.nl"), 1);
         assert_eq!(model.together("klant.nl", "intern.nl"), 1);

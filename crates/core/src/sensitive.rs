@@ -37,7 +37,9 @@ impl SensitiveKind {
 
     pub fn label(self, lang: crate::i18n::Lang) -> &'static str {
         match self {
-            SensitiveKind::Bsn => lang.pick("BSN (citizen service number)", "BSN (burgerservicenummer)"),
+            SensitiveKind::Bsn => {
+                lang.pick("BSN (citizen service number)", "BSN (burgerservicenummer)")
+            }
             SensitiveKind::Iban => lang.pick("IBAN (bank account)", "IBAN (bankrekening)"),
             SensitiveKind::Card => lang.pick("payment card number", "betaalkaartnummer"),
             SensitiveKind::Health => lang.pick("health information", "gezondheidsgegevens"),

@@ -20,10 +20,38 @@ pub const RULE: Rule = Rule {
 
 /// Labels that are words in every other file name, not organisations.
 const GENERIC: &[&str] = &[
-    "factuur", "facturen", "offerte", "invoice", "contract", "report", "rapport", "document",
-    "documenten", "scan", "online", "service", "groep", "group", "holding", "bedrijf", "company",
-    "jaarrekening", "loonstrook", "salaris", "payroll", "planning", "overzicht", "bijlage",
-    "notulen", "agenda", "budget", "begroting", "project", "advies", "kantoor", "office",
+    "factuur",
+    "facturen",
+    "offerte",
+    "invoice",
+    "contract",
+    "report",
+    "rapport",
+    "document",
+    "documenten",
+    "scan",
+    "online",
+    "service",
+    "groep",
+    "group",
+    "holding",
+    "bedrijf",
+    "company",
+    "jaarrekening",
+    "loonstrook",
+    "salaris",
+    "payroll",
+    "planning",
+    "overzicht",
+    "bijlage",
+    "notulen",
+    "agenda",
+    "budget",
+    "begroting",
+    "project",
+    "advies",
+    "kantoor",
+    "office",
 ];
 
 /// Minimal length of an organisation name to look for in file names.
@@ -63,8 +91,14 @@ fn run(ctx: &Ctx<'_>) -> Vec<RuleFinding> {
     }
     let mut pointed: Vec<(&KnownDomain, &str)> = Vec::new();
     for known in ctx.model.known_domains() {
-        if !matches!(known.kind, KnownKind::Correspondent | KnownKind::Contact | KnownKind::Trusted)
-            || ctx.domains.internal().iter().any(|d| *d == known.registrable)
+        if !matches!(
+            known.kind,
+            KnownKind::Correspondent | KnownKind::Contact | KnownKind::Trusted
+        ) || ctx
+            .domains
+            .internal()
+            .iter()
+            .any(|d| *d == known.registrable)
             || is_recipient_org(known)
         {
             continue;
@@ -90,7 +124,9 @@ fn run(ctx: &Ctx<'_>) -> Vec<RuleFinding> {
     let (orgs, sources) = (join_list(ctx.lang, &orgs), join_list(ctx.lang, &sources));
     let message = match ctx.lang {
         Lang::En => format!("{sources} points to {orgs}, but no recipient is from there."),
-        Lang::Nl => format!("{sources} verwijst naar {orgs}, maar geen van de ontvangers hoort daarbij."),
+        Lang::Nl => {
+            format!("{sources} verwijst naar {orgs}, maar geen van de ontvangers hoort daarbij.")
+        }
     };
     vec![RuleFinding::warning(recipients, message)]
 }
@@ -120,7 +156,8 @@ mod tests {
     #[test]
     fn subject_names_another_client() {
         let v = profile().check(
-            draft(&["jan.jansen@klantbedrijf.nl"]).subject("Loonstroken Bakkerij De Vries november"),
+            draft(&["jan.jansen@klantbedrijf.nl"])
+                .subject("Loonstroken Bakkerij De Vries november"),
         );
         assert_eq!(only(&v, "attachment-mismatch").len(), 1, "{:?}", v.findings);
     }
@@ -129,14 +166,30 @@ mod tests {
     fn matching_and_generic_names_are_quiet() {
         let p = profile();
         for (to, name) in [
-            ("jan.jansen@klantbedrijf.nl", "Jaarrekening_Klantbedrijf_2025.pdf"),
-            ("p.devries@bakkerij-devries.nl", "Loonstroken Bakkerij-DeVries.xlsx"),
+            (
+                "jan.jansen@klantbedrijf.nl",
+                "Jaarrekening_Klantbedrijf_2025.pdf",
+            ),
+            (
+                "p.devries@bakkerij-devries.nl",
+                "Loonstroken Bakkerij-DeVries.xlsx",
+            ),
             ("jan.jansen@klantbedrijf.nl", "Factuur 2025-118.pdf"),
-            ("jan.jansen@klantbedrijf.nl", "Boekhoudpartners_voorwaarden.pdf"),
-            ("jan.jansen@klantbedrijf.nl", "Overzicht Klantbedrijf en Bakkerij De Vries.pdf"),
+            (
+                "jan.jansen@klantbedrijf.nl",
+                "Boekhoudpartners_voorwaarden.pdf",
+            ),
+            (
+                "jan.jansen@klantbedrijf.nl",
+                "Overzicht Klantbedrijf en Bakkerij De Vries.pdf",
+            ),
         ] {
             let v = p.check(draft(&[to]).attach(name));
-            assert!(only(&v, "attachment-mismatch").is_empty(), "{to} {name}: {:?}", v.findings);
+            assert!(
+                only(&v, "attachment-mismatch").is_empty(),
+                "{to} {name}: {:?}",
+                v.findings
+            );
         }
     }
 }

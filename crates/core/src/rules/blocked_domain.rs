@@ -40,7 +40,11 @@ mod tests {
     fn blocks_listed_domain_and_subdomains() {
         let mut p = profile();
         p.policy.blocked_domains = vec!["concurrent.nl".into()];
-        let v = p.check(draft(&["a@concurrent.nl", "b@mail.concurrent.nl", "c@notconcurrent.nl"]));
+        let v = p.check(draft(&[
+            "a@concurrent.nl",
+            "b@mail.concurrent.nl",
+            "c@notconcurrent.nl",
+        ]));
         let f = only(&v, "blocked-domain");
         assert_eq!(f.len(), 2);
         assert_eq!(v.verdict, crate::Outcome::Block);

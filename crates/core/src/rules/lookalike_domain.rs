@@ -52,10 +52,46 @@ impl Resemblance {
 
 /// Words that fraudsters and typos add around a real name: `klant-secure.nl`.
 const DECORATIONS: &[&str] = &[
-    "secure", "security", "mail", "email", "login", "signin", "support", "service", "services",
-    "portal", "verify", "verification", "account", "accounts", "online", "web", "app", "helpdesk",
-    "team", "info", "office", "cloud", "docs", "share", "file", "files", "pay", "payment",
-    "invoice", "invoices", "factuur", "facturen", "nl", "be", "de", "com", "net", "org", "eu", "uk",
+    "secure",
+    "security",
+    "mail",
+    "email",
+    "login",
+    "signin",
+    "support",
+    "service",
+    "services",
+    "portal",
+    "verify",
+    "verification",
+    "account",
+    "accounts",
+    "online",
+    "web",
+    "app",
+    "helpdesk",
+    "team",
+    "info",
+    "office",
+    "cloud",
+    "docs",
+    "share",
+    "file",
+    "files",
+    "pay",
+    "payment",
+    "invoice",
+    "invoices",
+    "factuur",
+    "facturen",
+    "nl",
+    "be",
+    "de",
+    "com",
+    "net",
+    "org",
+    "eu",
+    "uk",
 ];
 
 fn run(ctx: &Ctx<'_>) -> Vec<RuleFinding> {
@@ -78,7 +114,10 @@ fn is_single_script(domain: &str) -> bool {
 }
 
 /// The known domain the address most resembles, and how.
-fn best_resemblance<'m>(ctx: &Ctx<'m>, address: &Address) -> Option<(&'m KnownDomain, Resemblance)> {
+fn best_resemblance<'m>(
+    ctx: &Ctx<'m>,
+    address: &Address,
+) -> Option<(&'m KnownDomain, Resemblance)> {
     let thresholds = &ctx.policy.thresholds;
     let candidate = Candidate::new(address);
     ctx.model
@@ -116,9 +155,8 @@ impl<'a> Candidate<'a> {
         // The registrable part of the domain as written, with its case, for skeletons.
         let labels_in_registrable = address.registrable.split('.').count();
         let written_labels: Vec<&str> = address.domain_as_written.split('.').collect();
-        let written_registrable = written_labels
-            [written_labels.len().saturating_sub(labels_in_registrable)..]
-            .join(".");
+        let written_registrable =
+            written_labels[written_labels.len().saturating_sub(labels_in_registrable)..].join(".");
         let subdomain = address
             .domain
             .strip_suffix(&address.registrable)
@@ -131,12 +169,20 @@ impl<'a> Candidate<'a> {
             label_plain: label.replace('-', ""),
             registrable_parts: label.split('-').map(str::to_string).collect(),
             label,
-            skeletons: [skeleton(&registrable_unicode), skeleton(&written_registrable)],
+            skeletons: [
+                skeleton(&registrable_unicode),
+                skeleton(&written_registrable),
+            ],
             subdomain,
         }
     }
 
-    fn resembles(&self, known: &KnownDomain, min_len: usize, max_distance: usize) -> Option<Resemblance> {
+    fn resembles(
+        &self,
+        known: &KnownDomain,
+        min_len: usize,
+        max_distance: usize,
+    ) -> Option<Resemblance> {
         if known.registrable == self.address.registrable {
             return None;
         }
@@ -153,7 +199,8 @@ impl<'a> Candidate<'a> {
             return Some(Resemblance::Hyphen);
         }
         if same_suffix && self.label_chars.abs_diff(known_chars) <= max_distance {
-            let allowed = allowed_distance(known_chars.min(self.label_chars), min_len, max_distance);
+            let allowed =
+                allowed_distance(known_chars.min(self.label_chars), min_len, max_distance);
             if allowed > 0 {
                 let distance = strsim::damerau_levenshtein(&self.label, &known.label);
                 if distance > 0 && distance <= allowed {
@@ -180,14 +227,18 @@ impl<'a> Candidate<'a> {
         let parts = &self.registrable_parts;
         parts.len() > 1
             && parts.iter().any(|p| *p == known.label)
-            && parts
-                .iter()
-                .filter(|p| **p != known.label)
-                .all(|p| DECORATIONS.contains(&p.as_str()) || known.suffix.split('.').any(|s| s == p))
+            && parts.iter().filter(|p| **p != known.label).all(|p| {
+                DECORATIONS.contains(&p.as_str()) || known.suffix.split('.').any(|s| s == p)
+            })
     }
 }
 
-fn lookalike_finding(ctx: &Ctx<'_>, rcpt: &Rcpt<'_>, known: &KnownDomain, how: Resemblance) -> RuleFinding {
+fn lookalike_finding(
+    ctx: &Ctx<'_>,
+    rcpt: &Rcpt<'_>,
+    known: &KnownDomain,
+    how: Resemblance,
+) -> RuleFinding {
     let (known_unicode, _) = idna::domain_to_unicode(&known.registrable);
     let suggestion = suggest(ctx, rcpt, known);
     let shown = rcpt.address.domain_as_written.clone();
@@ -202,11 +253,12 @@ fn lookalike_finding(ctx: &Ctx<'_>, rcpt: &Rcpt<'_>, known: &KnownDomain, how: R
         (_, Lang::Nl) => "een domein waar u naar mailt",
     };
     let idn_note = if rcpt.address.is_idn() {
-        ctx.lang.pick(
-            &format!(" (it is really {})", rcpt.address.domain),
-            &format!(" (eigenlijk {})", rcpt.address.domain),
-        )
-        .to_string()
+        ctx.lang
+            .pick(
+                &format!(" (it is really {})", rcpt.address.domain),
+                &format!(" (eigenlijk {})", rcpt.address.domain),
+            )
+            .to_string()
     } else {
         String::new()
     };
@@ -285,7 +337,9 @@ mod tests {
         assert!(message.contains("xn--"), "{message}");
         assert_eq!(suggestion.as_deref(), Some("jan.jansen@klantbedrijf.nl"));
         // The same, written as punycode.
-        let puny = crate::address::parse_mailbox("x@klаntbedrijf.nl").unwrap().domain;
+        let puny = crate::address::parse_mailbox("x@klаntbedrijf.nl")
+            .unwrap()
+            .domain;
         assert!(lookalike(&format!("jan.jansen@{puny}")).is_some());
     }
 
@@ -293,12 +347,30 @@ mod tests {
     fn tld_swap_typo_transposition_hyphen() {
         assert!(lookalike("jan.jansen@klantbedrijf.com").is_some());
         assert!(lookalike("jan.jansen@klantbedrijf.nll").is_some());
-        assert!(lookalike("jan.jansen@klantbedrjif.nl").is_some(), "transposition");
-        assert!(lookalike("jan.jansen@klantbedrif.nl").is_some(), "missing letter");
-        assert!(lookalike("p.devries@bakkerijdevries.nl").is_some(), "missing hyphen");
-        assert!(lookalike("p.devries@bakkerij-de-vries.nl").is_some(), "extra hyphen");
-        assert!(lookalike("s.khan@acme-logistic.co.uk").is_some(), "multi-label suffix");
-        assert!(lookalike("s.khan@acme-logistics.uk").is_some(), "suffix swap of co.uk");
+        assert!(
+            lookalike("jan.jansen@klantbedrjif.nl").is_some(),
+            "transposition"
+        );
+        assert!(
+            lookalike("jan.jansen@klantbedrif.nl").is_some(),
+            "missing letter"
+        );
+        assert!(
+            lookalike("p.devries@bakkerijdevries.nl").is_some(),
+            "missing hyphen"
+        );
+        assert!(
+            lookalike("p.devries@bakkerij-de-vries.nl").is_some(),
+            "extra hyphen"
+        );
+        assert!(
+            lookalike("s.khan@acme-logistic.co.uk").is_some(),
+            "multi-label suffix"
+        );
+        assert!(
+            lookalike("s.khan@acme-logistics.uk").is_some(),
+            "suffix swap of co.uk"
+        );
     }
 
     #[test]
@@ -354,6 +426,10 @@ mod tests {
     fn dutch_message() {
         let v = profile().check_in(draft(&["jan.jansen@klantbedrijf.nI"]), Lang::Nl);
         let f = only(&v, "lookalike-domain");
-        assert!(f[0].message.contains("lijkt op klantbedrijf.nl"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("lijkt op klantbedrijf.nl"),
+            "{}",
+            f[0].message
+        );
     }
 }

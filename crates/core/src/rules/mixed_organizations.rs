@@ -59,7 +59,11 @@ fn run(ctx: &Ctx<'_>) -> Vec<RuleFinding> {
         .enumerate()
         .max_by_key(|(_, group)| {
             let messages: u32 = group.iter().map(|&i| orgs[i].messages).sum();
-            let first = group.iter().map(|&i| orgs[i].first_position).min().unwrap_or(0);
+            let first = group
+                .iter()
+                .map(|&i| orgs[i].first_position)
+                .min()
+                .unwrap_or(0);
             (messages, std::cmp::Reverse(first))
         })
         .map(|(i, _)| i)
@@ -78,7 +82,10 @@ fn run(ctx: &Ctx<'_>) -> Vec<RuleFinding> {
         .iter()
         .flat_map(|&i| orgs[i].recipients.iter().map(|r| r.written()))
         .collect();
-    let (outlier_list, main_list) = (join_list(ctx.lang, &outlier_names), join_list(ctx.lang, &main_names));
+    let (outlier_list, main_list) = (
+        join_list(ctx.lang, &outlier_names),
+        join_list(ctx.lang, &main_names),
+    );
     let message = match ctx.lang {
         Lang::En => format!(
             "This mail goes to {main_list} and also to {outlier_list}. You have never written to them together: is everyone meant to get this?"
@@ -148,13 +155,21 @@ mod tests {
             "jan.jansen@klantbedrijf.nl",
             "r.vanderlaan@vanderlaan-advocaten.nl",
         ]));
-        assert!(only(&v, "mixed-organizations").is_empty(), "{:?}", v.findings);
+        assert!(
+            only(&v, "mixed-organizations").is_empty(),
+            "{:?}",
+            v.findings
+        );
         // Connected through an earlier three-way mail.
         let v = p.check(draft(&[
             "h.demir@demir-installatietechniek.nl",
             "p.devries@bakkerij-devries.nl",
         ]));
-        assert!(only(&v, "mixed-organizations").is_empty(), "{:?}", v.findings);
+        assert!(
+            only(&v, "mixed-organizations").is_empty(),
+            "{:?}",
+            v.findings
+        );
     }
 
     #[test]
@@ -163,12 +178,17 @@ mod tests {
             draft(&["jan.jansen@klantbedrijf.nl"])
                 .cc(&["kees@boekhoudpartners.nl", "payroll@salarisverwerker.nl"]),
         );
-        assert!(only(&v, "mixed-organizations").is_empty(), "{:?}", v.findings);
+        assert!(
+            only(&v, "mixed-organizations").is_empty(),
+            "{:?}",
+            v.findings
+        );
     }
 
     #[test]
     fn a_new_organisation_next_to_a_client() {
-        let v = profile().check(draft(&["jan.jansen@klantbedrijf.nl"]).bcc(&["info@concurrent-bv.nl"]));
+        let v =
+            profile().check(draft(&["jan.jansen@klantbedrijf.nl"]).bcc(&["info@concurrent-bv.nl"]));
         let f = only(&v, "mixed-organizations");
         assert_eq!(f[0].recipients, vec!["info@concurrent-bv.nl"]);
     }

@@ -21,14 +21,24 @@ fn run(ctx: &Ctx<'_>) -> Vec<RuleFinding> {
         ctx.external()
             .filter(|r| !r.is_known() && !ctx.flagged.contains(&r.address.written))
     };
-    let new_orgs: Vec<String> = fresh().filter(|r| !r.org_is_known()).map(|r| r.written()).collect();
-    let new_addresses: Vec<String> = fresh().filter(|r| r.org_is_known()).map(|r| r.written()).collect();
+    let new_orgs: Vec<String> = fresh()
+        .filter(|r| !r.org_is_known())
+        .map(|r| r.written())
+        .collect();
+    let new_addresses: Vec<String> = fresh()
+        .filter(|r| r.org_is_known())
+        .map(|r| r.written())
+        .collect();
     let mut findings = Vec::new();
     if !new_orgs.is_empty() {
         let list = join_list(ctx.lang, &new_orgs);
         let message = match ctx.lang {
-            Lang::En => format!("First mail to {list}: you have never written to this organisation."),
-            Lang::Nl => format!("Eerste mail aan {list}: u hebt deze organisatie nooit eerder gemaild."),
+            Lang::En => {
+                format!("First mail to {list}: you have never written to this organisation.")
+            }
+            Lang::Nl => {
+                format!("Eerste mail aan {list}: u hebt deze organisatie nooit eerder gemaild.")
+            }
         };
         findings.push(RuleFinding::warning(new_orgs, message));
     }
@@ -36,7 +46,9 @@ fn run(ctx: &Ctx<'_>) -> Vec<RuleFinding> {
         let list = join_list(ctx.lang, &new_addresses);
         let message = match ctx.lang {
             Lang::En => format!("First mail to {list}, at an organisation you do write to."),
-            Lang::Nl => format!("Eerste mail aan {list}, bij een organisatie waar u wel naar mailt."),
+            Lang::Nl => {
+                format!("Eerste mail aan {list}, bij een organisatie waar u wel naar mailt.")
+            }
         };
         findings.push(RuleFinding::warning(new_addresses, message));
     }
@@ -61,13 +73,19 @@ mod tests {
     fn new_address_at_a_known_organisation() {
         let v = profile().check(draft(&["directie@klantbedrijf.nl"]));
         let f = only(&v, "new-recipient");
-        assert!(f[0].message.contains("organisation you do write to"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("organisation you do write to"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
     fn the_policy_can_make_it_a_warning() {
         let mut p = profile();
-        p.policy.severities.insert("new-recipient".into(), crate::policy::RuleSetting::Warn);
+        p.policy
+            .severities
+            .insert("new-recipient".into(), crate::policy::RuleSetting::Warn);
         let v = p.check(draft(&["info@nieuwe-klant.nl"]));
         assert_eq!(v.verdict, crate::Outcome::Warn);
     }

@@ -50,7 +50,8 @@ mod tests {
 
     #[test]
     fn attachment_to_an_unknown_personal_address() {
-        let v = profile().check(draft(&["k.devries1978@hotmail.com"]).attach("Loonstrook_november.pdf"));
+        let v = profile()
+            .check(draft(&["k.devries1978@hotmail.com"]).attach("Loonstrook_november.pdf"));
         assert_eq!(only(&v, "personal-address").len(), 1);
         assert_eq!(v.verdict, crate::Outcome::Warn);
     }

@@ -36,15 +36,23 @@ fn run(ctx: &Ctx<'_>) -> Vec<RuleFinding> {
     if unestablished.is_empty() {
         let recipients = external.iter().map(|r| r.written()).collect();
         let message = match ctx.lang {
-            Lang::En => format!("This mail contains {kinds}; every external recipient is an established contact."),
-            Lang::Nl => format!("Deze mail bevat {kinds}; alle externe ontvangers zijn vaste contacten."),
+            Lang::En => format!(
+                "This mail contains {kinds}; every external recipient is an established contact."
+            ),
+            Lang::Nl => {
+                format!("Deze mail bevat {kinds}; alle externe ontvangers zijn vaste contacten.")
+            }
         };
         return vec![RuleFinding::info(recipients, message)];
     }
     let list = join_list(ctx.lang, &unestablished);
     let message = match ctx.lang {
-        Lang::En => format!("This mail contains {kinds} and goes to {list}, whom you rarely or never write to."),
-        Lang::Nl => format!("Deze mail bevat {kinds} en gaat naar {list}, naar wie u zelden of nooit mailt."),
+        Lang::En => format!(
+            "This mail contains {kinds} and goes to {list}, whom you rarely or never write to."
+        ),
+        Lang::Nl => format!(
+            "Deze mail bevat {kinds} en gaat naar {list}, naar wie u zelden of nooit mailt."
+        ),
     };
     vec![RuleFinding::warning(unestablished, message)]
 }

@@ -51,7 +51,10 @@ fn likeness<'m>(ctx: &Ctx<'m>, rcpt: &Rcpt<'_>) -> Option<Likeness<'m>> {
             .filter_map(known)
             .collect();
         if let Some(stats) = best(others) {
-            return Some(Likeness::SameName(stats, rcpt.address.display_name.clone().unwrap_or(name)));
+            return Some(Likeness::SameName(
+                stats,
+                rcpt.address.display_name.clone().unwrap_or(name),
+            ));
         }
     }
 
@@ -128,7 +131,9 @@ mod tests {
 
     fn similar(to: &str) -> Option<Option<String>> {
         let v = profile().check(draft(&[to]));
-        only(&v, "similar-contact").first().map(|f| f.suggestion.clone())
+        only(&v, "similar-contact")
+            .first()
+            .map(|f| f.suggestion.clone())
     }
 
     #[test]
@@ -159,7 +164,10 @@ mod tests {
         let v = profile().check(draft(&["Jan Jansen <jan@jansen-familie.nl>"]));
         let f = only(&v, "similar-contact");
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].suggestion.as_deref(), Some("jan.jansen@klantbedrijf.nl"));
+        assert_eq!(
+            f[0].suggestion.as_deref(),
+            Some("jan.jansen@klantbedrijf.nl")
+        );
         // "Last, First" form of a known name.
         let v = profile().check(draft(&["\"Jansen, Jan\" <jjansen@hotmail.com>"]));
         assert_eq!(only(&v, "similar-contact").len(), 1);
@@ -170,7 +178,10 @@ mod tests {
         let v = profile().check(draft(&["jan.jansen@gmail.com"]));
         let f = only(&v, "similar-contact");
         assert_eq!(f.len(), 1, "{:?}", v.findings);
-        assert_eq!(f[0].suggestion.as_deref(), Some("jan.jansen@klantbedrijf.nl"));
+        assert_eq!(
+            f[0].suggestion.as_deref(),
+            Some("jan.jansen@klantbedrijf.nl")
+        );
     }
 
     #[test]

@@ -48,7 +48,14 @@ mod tests {
     use crate::rules::testing::*;
 
     fn parents(n: usize) -> Vec<String> {
-        (0..n).map(|i| format!("ouder{i}@{}", ["gmail.com", "hotmail.com", "ziggo.nl", "kpnmail.nl"][i % 4])).collect()
+        (0..n)
+            .map(|i| {
+                format!(
+                    "ouder{i}@{}",
+                    ["gmail.com", "hotmail.com", "ziggo.nl", "kpnmail.nl"][i % 4]
+                )
+            })
+            .collect()
     }
 
     #[test]
@@ -68,18 +75,32 @@ mod tests {
         let list = parents(9);
         let refs: Vec<&str> = list.iter().map(String::as_str).collect();
         assert!(only(&profile().check(draft(&refs)), "visible-recipients").is_empty());
-        let same_org: Vec<String> = (0..15).map(|i| format!("medewerker{i}@klantbedrijf.nl")).collect();
+        let same_org: Vec<String> = (0..15)
+            .map(|i| format!("medewerker{i}@klantbedrijf.nl"))
+            .collect();
         let refs: Vec<&str> = same_org.iter().map(String::as_str).collect();
         assert!(only(&profile().check(draft(&refs)), "visible-recipients").is_empty());
     }
 
     #[test]
     fn an_established_group_is_fine() {
-        let mut group: Vec<String> = (1..5).map(|i| format!("lid{i}@projectpartner-a.nl")).collect();
+        let mut group: Vec<String> = (1..5)
+            .map(|i| format!("lid{i}@projectpartner-a.nl"))
+            .collect();
         group.extend((1..4).map(|i| format!("lid{i}@projectpartner-b.nl")));
-        group.extend(["lid1@projectpartner-c.nl".to_string(), "lid2@projectpartner-c.nl".into()]);
+        group.extend([
+            "lid1@projectpartner-c.nl".to_string(),
+            "lid2@projectpartner-c.nl".into(),
+        ]);
         let refs: Vec<&str> = group.iter().map(String::as_str).collect();
-        let v = profile().check(draft(&refs).cc(&["jan.jansen@klantbedrijf.nl", "p.devries@bakkerij-devries.nl"]));
-        assert!(only(&v, "visible-recipients").is_empty(), "{:?}", v.findings);
+        let v = profile().check(draft(&refs).cc(&[
+            "jan.jansen@klantbedrijf.nl",
+            "p.devries@bakkerij-devries.nl",
+        ]));
+        assert!(
+            only(&v, "visible-recipients").is_empty(),
+            "{:?}",
+            v.findings
+        );
     }
 }
