@@ -21,7 +21,11 @@ fn check(draft: &Value, args: &[&str]) -> Value {
     let mut all = vec!["check"];
     all.extend_from_slice(args);
     let out = leakwatch(&all, draft.to_string().as_bytes());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("one JSON verdict on stdout")
 }
 
@@ -50,7 +54,10 @@ fn contract_example_gives_the_lookalike_warning() {
     assert_eq!(finding["severity"], "warn");
     assert_eq!(finding["recipients"], json!(["jan.jansen@klantbedrijf.nI"]));
     assert_eq!(finding["suggestion"], "jan.jansen@klantbedrijf.nl");
-    assert!(finding["message"].as_str().unwrap().contains("klantbedrijf.nl"));
+    assert!(finding["message"]
+        .as_str()
+        .unwrap()
+        .contains("klantbedrijf.nl"));
     assert_eq!(verdict["track"], true);
     assert!(verdict["track_reason"].as_str().unwrap().len() > 5);
     assert_eq!(verdict["sensitive"], json!([]));
@@ -61,7 +68,10 @@ fn dutch_messages() {
     let verdict = check(&contract_example(), &["--lang", "nl"]);
     let message = verdict["findings"][0]["message"].as_str().unwrap();
     assert!(message.contains("lijkt op"), "{message}");
-    assert!(verdict["track_reason"].as_str().unwrap().contains("Gevolgd"));
+    assert!(verdict["track_reason"]
+        .as_str()
+        .unwrap()
+        .contains("Gevolgd"));
 }
 
 #[test]
@@ -93,13 +103,28 @@ fn invalid_input_is_exit_2_with_one_line() {
     let cases: &[(&[u8], &str)] = &[
         (b"{\"to\": [\"a@b.nl\"]}", "from"),
         (b"{\"from\": \"a@b.nl\", \"to\": [\"jan\"]}", "to[0]"),
-        (b"{\"from\": \"a@b.nl\", \"cc\": [\"ok@b.nl\", \"Jan <jan@b.nl\"]}", "cc[1]"),
+        (
+            b"{\"from\": \"a@b.nl\", \"cc\": [\"ok@b.nl\", \"Jan <jan@b.nl\"]}",
+            "cc[1]",
+        ),
         (b"{\"from\": \"a@b.nl\", \"to\": [42]}", "to[0]"),
         (b"{\"from\": \"not an address\"}", "from"),
-        (b"{\"from\": \"a@b.nl\", \"attachments\": [{\"size\": 1}]}", "attachments[0]"),
-        (b"{\"from\": \"a@b.nl\", \"policy\": {\"thresholds\": {\"visible_recipients\": -1}}}", "policy.thresholds.visible_recipients"),
-        (b"{\"from\": \"a@b.nl\", \"policy\": {\"tracking\": {\"scope\": \"sometimes\"}}}", "policy.tracking.scope"),
-        (b"{\"from\": \"a@b.nl\", \"history\": [{\"sent_at\": 5}]}", "history[0].sent_at"),
+        (
+            b"{\"from\": \"a@b.nl\", \"attachments\": [{\"size\": 1}]}",
+            "attachments[0]",
+        ),
+        (
+            b"{\"from\": \"a@b.nl\", \"policy\": {\"thresholds\": {\"visible_recipients\": -1}}}",
+            "policy.thresholds.visible_recipients",
+        ),
+        (
+            b"{\"from\": \"a@b.nl\", \"policy\": {\"tracking\": {\"scope\": \"sometimes\"}}}",
+            "policy.tracking.scope",
+        ),
+        (
+            b"{\"from\": \"a@b.nl\", \"history\": [{\"sent_at\": 5}]}",
+            "history[0].sent_at",
+        ),
         (b"not json", "JSON"),
         (b"{\"from\": \"a@b.nl\"} trailing", "trailing"),
         (b"", "JSON"),
@@ -108,7 +133,12 @@ fn invalid_input_is_exit_2_with_one_line() {
     for (input, names) in cases {
         let out = leakwatch(&["check"], input);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{}: {stderr}", String::from_utf8_lossy(input));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}: {stderr}",
+            String::from_utf8_lossy(input)
+        );
         assert!(out.stdout.is_empty(), "nothing on stdout");
         assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
         assert!(stderr.contains(names), "{stderr} should name {names}");
@@ -118,7 +148,11 @@ fn invalid_input_is_exit_2_with_one_line() {
 
 #[test]
 fn bad_arguments_are_exit_2_with_one_line() {
-    for args in [&["check", "--lang", "de"][..], &["check", "/nonexistent/draft.json"], &["frobnicate"]] {
+    for args in [
+        &["check", "--lang", "de"][..],
+        &["check", "/nonexistent/draft.json"],
+        &["frobnicate"],
+    ] {
         let out = leakwatch(args, b"{}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");

@@ -13,7 +13,10 @@ use leakwatch_core::{Checker, Lang, Policy};
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self, bound: usize) -> usize {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((self.0 >> 33) as usize) % bound
     }
 }
@@ -21,11 +24,18 @@ impl Lcg {
 const SUFFIXES: &[&str] = &["nl", "com", "be", "de", "co.uk", "eu"];
 
 fn org(i: usize) -> String {
-    format!("organisatie{i}-{}.{}", ["bouw", "zorg", "logistiek", "advies", "ict"][i % 5], SUFFIXES[i % SUFFIXES.len()])
+    format!(
+        "organisatie{i}-{}.{}",
+        ["bouw", "zorg", "logistiek", "advies", "ict"][i % 5],
+        SUFFIXES[i % SUFFIXES.len()]
+    )
 }
 
 fn person(org: usize, n: usize) -> String {
-    format!("Medewerker {n} <voornaam{n}.achternaam{org}@{}>", self::org(org))
+    format!(
+        "Medewerker {n} <voornaam{n}.achternaam{org}@{}>",
+        self::org(org)
+    )
 }
 
 fn history(messages: usize) -> Vec<SentMessage> {
@@ -35,7 +45,11 @@ fn history(messages: usize) -> Vec<SentMessage> {
             let to = (0..1 + rng.next(3))
                 .map(|_| {
                     // A few organisations get most of the mail, as in real Sent folders.
-                    let o = if rng.next(4) == 0 { rng.next(400) } else { rng.next(40) };
+                    let o = if rng.next(4) == 0 {
+                        rng.next(400)
+                    } else {
+                        rng.next(40)
+                    };
                     Recipient::Text(person(o, rng.next(6)))
                 })
                 .collect();
@@ -47,7 +61,11 @@ fn history(messages: usize) -> Vec<SentMessage> {
                 cc,
                 bcc: Vec::new(),
                 subject: Some(format!("Dossier {i}")),
-                sent_at: Some(format!("2026-{:02}-{:02}T10:00:00Z", 1 + i % 12, 1 + i % 28)),
+                sent_at: Some(format!(
+                    "2026-{:02}-{:02}T10:00:00Z",
+                    1 + i % 12,
+                    1 + i % 28
+                )),
             }
         })
         .collect()
@@ -74,7 +92,10 @@ fn draft() -> Message {
     }
     for i in 0..5 {
         // Typo of a known domain.
-        to.push(Recipient::Text(format!("x{i}@{}", org(i).replacen("organisatie", "organisatei", 1))));
+        to.push(Recipient::Text(format!(
+            "x{i}@{}",
+            org(i).replacen("organisatie", "organisatei", 1)
+        )));
     }
     for i in 0..5 {
         to.push(Recipient::Text(format!("info@nieuwbedrijf{i}.nl")));
@@ -87,7 +108,11 @@ fn draft() -> Message {
         to,
         subject: "Jaarrekening organisatie7-advies en planning".into(),
         body: "Beste allen,\n\nBijgaand de stukken. IBAN NL91 ABNA 0417 1643 00.\n".repeat(20),
-        attachments: vec![Attachment { name: "Jaarrekening_Organisatie12-Zorg_2025.pdf".into(), size: Some(1), content_type: None }],
+        attachments: vec![Attachment {
+            name: "Jaarrekening_Organisatie12-Zorg_2025.pdf".into(),
+            size: Some(1),
+            content_type: None,
+        }],
         ..Message::default()
     }
 }
@@ -100,12 +125,21 @@ fn bench(c: &mut Criterion) {
     let history = history(10_000);
     let contacts = contacts();
     c.bench_function("build contact model (10,000 messages)", |b| {
-        b.iter(|| Checker::new(black_box(policy.clone()), black_box(&history), black_box(&contacts)))
+        b.iter(|| {
+            Checker::new(
+                black_box(policy.clone()),
+                black_box(&history),
+                black_box(&contacts),
+            )
+        })
     });
     let checker = Checker::new(policy, &history, &contacts);
     let message = draft();
     let verdict = checker.check(&message, Lang::En).unwrap();
-    assert!(!verdict.findings.is_empty(), "the benchmark draft exercises the rules");
+    assert!(
+        !verdict.findings.is_empty(),
+        "the benchmark draft exercises the rules"
+    );
     c.bench_function("check draft (50 recipients)", |b| {
         b.iter(|| checker.check(black_box(&message), Lang::En).unwrap())
     });

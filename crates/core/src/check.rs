@@ -198,7 +198,7 @@ impl Checker {
             }
         }
         // Most severe first; rule order otherwise (stable sort).
-        findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
         let verdict = Outcome::from_findings(&findings);
         let (track, track_reason) =
             tracking_decision(&ctx, verdict, !message.attachments.is_empty());

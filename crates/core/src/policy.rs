@@ -12,7 +12,7 @@ use crate::disclose::DisclosurePolicy;
 use crate::verdict::Severity;
 
 /// The tenant policy. Unknown fields are ignored so older cores accept newer policies.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Policy {
     /// Domains of the tenant itself. Subdomains are included. The sender's own organisation
@@ -31,21 +31,6 @@ pub struct Policy {
     pub tracking: TrackingPolicy,
     /// The disclosure text every tracked message carries.
     pub disclosure: DisclosurePolicy,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Self {
-            internal_domains: Vec::new(),
-            trusted_domains: Vec::new(),
-            blocked_domains: Vec::new(),
-            freemail_domains: Vec::new(),
-            severities: BTreeMap::new(),
-            thresholds: Thresholds::default(),
-            tracking: TrackingPolicy::default(),
-            disclosure: DisclosurePolicy::default(),
-        }
-    }
 }
 
 /// A rule's configured severity, or `off`.

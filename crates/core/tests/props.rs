@@ -10,7 +10,11 @@ fn recipient_text() -> impl Strategy<Value = String> {
         // Anything at all.
         any::<String>(),
         // Address-shaped text with odd characters in every part.
-        ("[a-zA-Z0-9._+\"-]{0,12}", "[a-zA-Z0-9.\\-äöüаеі]{0,16}", "[a-zA-Z]{0,4}")
+        (
+            "[a-zA-Z0-9._+\"-]{0,12}",
+            "[a-zA-Z0-9.\\-äöüаеі]{0,16}",
+            "[a-zA-Z]{0,4}"
+        )
             .prop_map(|(l, d, t)| format!("{l}@{d}.{t}")),
         // Display-name forms with quotes, commas and brackets.
         ("[ a-zA-Z,\"\\\\<>]{0,12}", "[a-z.]{1,8}", "[a-z\\-]{1,10}")

@@ -94,11 +94,7 @@ fn run(ctx: &Ctx<'_>) -> Vec<RuleFinding> {
         if !matches!(
             known.kind,
             KnownKind::Correspondent | KnownKind::Contact | KnownKind::Trusted
-        ) || ctx
-            .domains
-            .internal()
-            .iter()
-            .any(|d| *d == known.registrable)
+        ) || ctx.domains.internal().contains(&known.registrable)
             || is_recipient_org(known)
         {
             continue;

@@ -226,7 +226,7 @@ impl<'a> Candidate<'a> {
         }
         let parts = &self.registrable_parts;
         parts.len() > 1
-            && parts.iter().any(|p| *p == known.label)
+            && parts.contains(&known.label)
             && parts.iter().filter(|p| **p != known.label).all(|p| {
                 DECORATIONS.contains(&p.as_str()) || known.suffix.split('.').any(|s| s == p)
             })

@@ -56,3 +56,35 @@ fn run(ctx: &Ctx<'_>) -> Vec<RuleFinding> {
     };
     vec![RuleFinding::warning(unestablished, message)]
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::*;
+    use crate::Severity;
+
+    const IBAN_BODY: &str = "Graag overmaken naar NL91 ABNA 0417 1643 00.";
+
+    #[test]
+    fn personal_data_to_a_new_address_warns() {
+        let v = profile().check(draft(&["directie@klantbedrijf.nl"]).body(IBAN_BODY));
+        assert_eq!(warned_rules(&v), ["sensitive-content"]);
+        let f = only(&v, "sensitive-content");
+        assert!(f[0].message.contains("IBAN"), "{}", f[0].message);
+        assert_eq!(f[0].recipients, ["directie@klantbedrijf.nl"]);
+    }
+
+    #[test]
+    fn personal_data_to_an_established_contact_is_information() {
+        let v = profile().check(draft(&["jan.jansen@klantbedrijf.nl"]).body(IBAN_BODY));
+        assert!(warned_rules(&v).is_empty(), "{:?}", v.findings);
+        assert_eq!(only(&v, "sensitive-content")[0].severity, Severity::Info);
+        assert_eq!(v.sensitive.len(), 1);
+    }
+
+    #[test]
+    fn internal_mail_has_no_finding_but_reports_the_data() {
+        let v = profile().check(draft(&["kees@boekhoudpartners.nl"]).body(IBAN_BODY));
+        assert!(only(&v, "sensitive-content").is_empty());
+        assert_eq!(v.sensitive[0].count, 1);
+    }
+}
