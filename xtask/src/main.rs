@@ -92,9 +92,46 @@ fn lint() -> Result<()> {
     )
 }
 
+fn ensure_wasm_target() -> Result<()> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("rustup is needed to add the wasm32 target")?;
+    if !String::from_utf8_lossy(&installed.stdout).contains("wasm32-unknown-unknown") {
+        step(
+            "add the wasm32 target",
+            Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
+        )?;
+    }
+    Ok(())
+}
+
 fn test(_args: &[String]) -> Result<()> {
     let started = Instant::now();
     lint()?;
+    ensure_wasm_target()?;
+    // The core must stay pure: no I/O, no clock, so it builds for the browser's wasm32.
+    step(
+        "core builds for wasm32",
+        cargo().args([
+            "build",
+            "-p",
+            "leakwatch-core",
+            "--target",
+            "wasm32-unknown-unknown",
+        ]),
+    )?;
+    step(
+        "core builds for wasm32 without default features",
+        cargo().args([
+            "build",
+            "-p",
+            "leakwatch-core",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--no-default-features",
+        ]),
+    )?;
     if has_command("cargo-nextest", "--version")
         || cargo()
             .args(["nextest", "--version"])
