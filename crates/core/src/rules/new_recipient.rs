@@ -22,35 +22,41 @@ fn run(ctx: &Ctx<'_>) -> Vec<RuleFinding> {
             .filter(|r| !r.is_known() && !ctx.flagged.contains(&r.address.written))
     };
     let new_orgs: Vec<String> = fresh()
-        .filter(|r| !r.org_is_known())
+        .filter(|r| !r.freemail && !r.org_is_known())
         .map(|r| r.written())
         .collect();
     let new_addresses: Vec<String> = fresh()
-        .filter(|r| r.org_is_known())
+        .filter(|r| !r.freemail && r.org_is_known())
+        .map(|r| r.written())
+        .collect();
+    let new_personal: Vec<String> = fresh()
+        .filter(|r| r.freemail)
         .map(|r| r.written())
         .collect();
     let mut findings = Vec::new();
-    if !new_orgs.is_empty() {
-        let list = join_list(ctx.lang, &new_orgs);
-        let message = match ctx.lang {
-            Lang::En => {
-                format!("First mail to {list}: you have never written to this organisation.")
-            }
-            Lang::Nl => {
-                format!("Eerste mail aan {list}: u hebt deze organisatie nooit eerder gemaild.")
-            }
-        };
-        findings.push(RuleFinding::warning(new_orgs, message));
-    }
-    if !new_addresses.is_empty() {
-        let list = join_list(ctx.lang, &new_addresses);
-        let message = match ctx.lang {
-            Lang::En => format!("First mail to {list}, at an organisation you do write to."),
-            Lang::Nl => {
-                format!("Eerste mail aan {list}, bij een organisatie waar u wel naar mailt.")
-            }
-        };
-        findings.push(RuleFinding::warning(new_addresses, message));
+    for (recipients, en, nl) in [
+        (
+            new_orgs,
+            "First mail to {}: you have never written to this organisation.",
+            "Eerste mail aan {}: u hebt deze organisatie nooit eerder gemaild.",
+        ),
+        (
+            new_addresses,
+            "First mail to {}, at an organisation you do write to.",
+            "Eerste mail aan {}, bij een organisatie waar u wel naar mailt.",
+        ),
+        (
+            new_personal,
+            "First mail to the personal address {}.",
+            "Eerste mail aan het persoonlijke adres {}.",
+        ),
+    ] {
+        if recipients.is_empty() {
+            continue;
+        }
+        let list = join_list(ctx.lang, &recipients);
+        let message = ctx.lang.pick(en, nl).replace("{}", &list);
+        findings.push(RuleFinding::warning(recipients, message));
     }
     findings
 }
@@ -75,6 +81,17 @@ mod tests {
         let f = only(&v, "new-recipient");
         assert!(
             f[0].message.contains("organisation you do write to"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn new_personal_address() {
+        let v = profile().check(draft(&["nieuw.iemand@gmail.com"]));
+        let f = only(&v, "new-recipient");
+        assert!(
+            f[0].message.contains("personal address"),
             "{}",
             f[0].message
         );
