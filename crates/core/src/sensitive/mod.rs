@@ -12,6 +12,7 @@
 
 mod bsn;
 mod card;
+mod health;
 mod iban;
 mod text;
 
@@ -72,7 +73,7 @@ impl SensitiveKind {
 /// Scans each text separately (keyword proximity never crosses texts) and returns counts per
 /// kind, sorted by kind, only kinds with count > 0. Distinct values are counted once per kind
 /// (the same IBAN twice counts 1), across all texts: an IBAN in the subject and the body is
-/// one IBAN.
+/// one IBAN. For health the values are concepts, so "kanker" and "cancer" count 1.
 pub fn scan(texts: &[&str]) -> Vec<SensitiveCount> {
     let mut found: BTreeMap<SensitiveKind, BTreeSet<String>> = BTreeMap::new();
     for text in texts {
@@ -117,6 +118,11 @@ fn scan_text(text: &str) -> Vec<(SensitiveKind, String)> {
                 .map(|v| (SensitiveKind::Card, v)),
         );
     }
+    out.extend(
+        health::find(&chars, &words)
+            .into_iter()
+            .map(|c| (SensitiveKind::Health, c.to_string())),
+    );
     out
 }
 
@@ -182,6 +188,7 @@ mod tests {
                 count(SensitiveKind::Bsn, 2),
                 count(SensitiveKind::Iban, 2),
                 count(SensitiveKind::Card, 1),
+                count(SensitiveKind::Health, 2),
             ]
         );
     }

@@ -89,6 +89,11 @@ impl Words {
         words
     }
 
+    #[cfg(test)]
+    pub(super) fn list(&self) -> &[Word] {
+        &self.list
+    }
+
     pub(super) fn folded(&self, word: &Word) -> &str {
         &self.folded[word.folded.clone()]
     }
@@ -118,6 +123,11 @@ impl Term {
     /// The last word is a stem: `psychiat` finds psychiater, psychiatrie, psychiatrist.
     pub(super) const fn stem(words: &'static [&'static str]) -> Self {
         Term { words, stem: true }
+    }
+
+    #[cfg(test)]
+    pub(super) fn words(&self) -> &'static [&'static str] {
+        self.words
     }
 
     /// Whether the term starts at word `i`; returns where it ends (in characters).
