@@ -225,6 +225,7 @@ mod tests {
             "BSN 12.3456.782",
             "BSN 123-456-782",
             "BSN rekeningnummer 123456782",
+            "Versie 1.2.3, build 123456782, BSN nvt",
         ] {
             assert_eq!(bsns(text), Vec::<String>::new(), "{text}");
         }
