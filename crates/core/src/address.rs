@@ -249,7 +249,8 @@ fn mailbox_identity(local: &str, registrable: &str) -> String {
         return local.to_string();
     }
     let base = match local.split_once('+') {
-        Some((base, _tag)) if !base.is_empty() => base,
+        // `jan.+tag` is mailbox `jan`: a dot cannot end a local part.
+        Some((base, _tag)) if !base.trim_end_matches('.').is_empty() => base.trim_end_matches('.'),
         _ => local,
     };
     if matches!(registrable, "gmail.com" | "googlemail.com") {

@@ -4,7 +4,7 @@
 
 use super::{Rule, RuleFinding};
 use crate::check::Ctx;
-use crate::i18n::{join_list, Lang};
+use crate::i18n::join_list;
 use crate::verdict::Severity;
 
 pub const RULE: Rule = Rule {
