@@ -319,9 +319,50 @@ pub fn is_same_or_subdomain(domain: &str, parent: &str) -> bool {
             && domain.as_bytes()[domain.len() - parent.len() - 1] == b'.')
 }
 
+/// Code point ranges whose confusable skeletons the core knows: the scripts that can pass for
+/// Latin letters and digits in a domain name (Latin with its extensions and IPA, Greek,
+/// Cyrillic, Armenian, Cherokee, letter-like symbols, full-width forms). Other scripts keep
+/// their characters, which is harmless: they cannot look like the ASCII domains senders know.
+pub const SKELETON_RANGES: &[(u32, u32)] = &[
+    (0x0000, 0x058F),
+    (0x13A0, 0x13FF),
+    (0x1D00, 0x1FFF),
+    (0x2100, 0x218F),
+    (0x2C60, 0x2C7F),
+    (0x2DE0, 0x2DFF),
+    (0xA640, 0xA69F),
+    (0xA720, 0xA7FF),
+    (0xAB30, 0xABBF),
+    (0xFF00, 0xFFEF),
+];
+
 /// The UTS 39 confusable skeleton: two strings that look alike have the same skeleton.
+/// Per character from the generated table (see `tests/confusables_table.rs`).
 pub fn skeleton(text: &str) -> String {
-    unicode_security::skeleton(text).collect()
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match crate::confusables_table::SKELETONS.binary_search_by_key(&c, |&(k, _)| k) {
+            Ok(i) => out.push_str(crate::confusables_table::SKELETONS[i].1),
+            Err(_) => out.push(c),
+        }
+    }
+    out
+}
+
+/// A label that hides non-Latin lookalikes: it mixes ASCII letters with characters that
+/// pass for ASCII (`vоlkomen` with a Cyrillic о), or consists only of such characters
+/// (`раураl`, all Cyrillic). `bäckerei` and `пример` are genuine.
+pub fn is_disguised_label(label: &str) -> bool {
+    let passes_for_ascii = |c: char| {
+        !c.is_ascii() && {
+            let s = skeleton(c.encode_utf8(&mut [0; 4]));
+            s.chars().all(|k| k.is_ascii_alphanumeric())
+        }
+    };
+    let ascii_letters = label.chars().filter(char::is_ascii_alphabetic).count();
+    let lookalikes = label.chars().filter(|&c| passes_for_ascii(c)).count();
+    let letters = label.chars().filter(|c| c.is_alphabetic()).count();
+    lookalikes > 0 && (ascii_letters > 0 || lookalikes == letters)
 }
 
 /// A policy-supplied domain in the normal form (ASCII, lower-case, no dots around).

@@ -7,6 +7,7 @@
 
 pub mod address;
 pub mod check;
+mod confusables_table;
 pub mod disclose;
 pub mod draft;
 pub mod history;

@@ -8,10 +8,8 @@
 //! scaled to the name's length so short names do not match everything), and a known domain
 //! used as a label of another (`klant.nl.secure-mail.com`, `klant-nl.com`).
 
-use unicode_security::MixedScript;
-
 use super::{allowed_distance, Rule, RuleFinding};
-use crate::address::{skeleton, Address};
+use crate::address::{is_disguised_label, skeleton, Address};
 use crate::check::{Ctx, Rcpt};
 use crate::history::{KnownDomain, KnownKind};
 use crate::i18n::Lang;
@@ -102,15 +100,17 @@ fn run(ctx: &Ctx<'_>) -> Vec<RuleFinding> {
         }
         if let Some((known, how)) = best_resemblance(ctx, &rcpt.address) {
             findings.push(lookalike_finding(ctx, rcpt, known, how));
-        } else if rcpt.address.is_idn() && !is_single_script(&rcpt.address.domain_unicode) {
+        } else if rcpt.address.is_idn()
+            && rcpt
+                .address
+                .domain_unicode
+                .split('.')
+                .any(is_disguised_label)
+        {
             findings.push(mixed_script_finding(ctx.lang, rcpt));
         }
     }
     findings
-}
-
-fn is_single_script(domain: &str) -> bool {
-    domain.split('.').all(|label| label.is_single_script())
 }
 
 /// The known domain the address most resembles, and how.
@@ -397,9 +397,14 @@ mod tests {
         // Latin with a Cyrillic о, resembling nothing the sender knows.
         let v = profile().check(draft(&["x@vоlkomen-onbekend.nl"]));
         assert_eq!(only(&v, "lookalike-domain").len(), 1);
-        // A genuine single-script IDN is fine.
-        let v = profile().check(draft(&["x@bäckerei-schmidt.de"]));
-        assert!(only(&v, "lookalike-domain").is_empty());
+        // All-Cyrillic letters that read as Latin "paypal".
+        let v = profile().check(draft(&["x@раураl.com"]));
+        assert_eq!(only(&v, "lookalike-domain").len(), 1);
+        // Genuine internationalised domains are fine.
+        for to in ["x@bäckerei-schmidt.de", "x@пример.рф", "x@müller-bau.de"] {
+            let v = profile().check(draft(&[to]));
+            assert!(only(&v, "lookalike-domain").is_empty(), "{to}");
+        }
     }
 
     #[test]
