@@ -16,9 +16,10 @@ fn main() -> Result<()> {
         Some("test") => test(&args[1..]),
         Some("run") => run(&args[1..]),
         Some("lint") => lint(),
+        Some("wasm") => wasm(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  run    build everything and run leakwatch\n  test   run the whole test suite (what CI runs)\n  lint   cargo fmt --check and clippy -D warnings"
+                "usage: cargo xtask <command>\n\n  run    build everything and run leakwatch\n  test   run the whole test suite (what CI runs)\n  lint   cargo fmt --check and clippy -D warnings\n  wasm   build the WebAssembly package and the classic-Outlook fallback into dist/wasm"
             );
             bail!("unknown or missing command")
         }
@@ -103,6 +104,124 @@ fn ensure_wasm_target() -> Result<()> {
             Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
         )?;
     }
+    Ok(())
+}
+
+/// The wasm-bindgen version pinned in Cargo.lock; the CLI must match it exactly.
+fn locked_wasm_bindgen_version() -> Result<String> {
+    let lock = std::fs::read_to_string("Cargo.lock").context("cannot read Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            if let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = ")) {
+                return Ok(version.trim_matches('"').to_string());
+            }
+        }
+    }
+    bail!("wasm-bindgen is not in Cargo.lock")
+}
+
+fn ensure_wasm_bindgen_cli() -> Result<()> {
+    let version = locked_wasm_bindgen_version()?;
+    let installed = Command::new("wasm-bindgen")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    if installed != format!("wasm-bindgen {version}") {
+        // Without --locked: the registry copy lacks one pinned dependency.
+        step(
+            &format!("install wasm-bindgen-cli {version}"),
+            cargo().args(["install", "wasm-bindgen-cli", "--version", &version]),
+        )?;
+    }
+    Ok(())
+}
+
+/// Debian packages the browser tests need.
+fn ensure_apt_packages(packages: &[(&str, &str)]) -> Result<()> {
+    let missing: Vec<&str> = packages
+        .iter()
+        .filter(|(_, probe)| !Path::new(probe).exists())
+        .map(|(package, _)| *package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut install = Command::new("apt-get");
+    install
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .args(["install", "-y", "--no-install-recommends"])
+        .args(&missing);
+    if step(
+        &format!("apt-get install {}", missing.join(" ")),
+        &mut install,
+    )
+    .is_err()
+    {
+        step("apt-get update", Command::new("apt-get").arg("update"))?;
+        step(
+            &format!("apt-get install {}", missing.join(" ")),
+            &mut install,
+        )?;
+    }
+    Ok(())
+}
+
+/// `npm ci` (or `npm install` without a lock file) when node_modules is missing.
+fn ensure_npm_packages(dir: &str) -> Result<()> {
+    if Path::new(dir).join("node_modules").exists() {
+        return Ok(());
+    }
+    let command = if Path::new(dir).join("package-lock.json").exists() {
+        "ci"
+    } else {
+        "install"
+    };
+    step(
+        &format!("npm {command} in {dir}"),
+        Command::new("npm")
+            .args([command, "--no-audit", "--no-fund"])
+            .current_dir(dir),
+    )
+}
+
+const WASM_JS: &str = "crates/wasm/js";
+
+fn wasm() -> Result<()> {
+    ensure_wasm_target()?;
+    ensure_wasm_bindgen_cli()?;
+    ensure_npm_packages(WASM_JS)?;
+    step(
+        "build the wasm module (release, size-tuned)",
+        cargo().args([
+            "build",
+            "-p",
+            "leakwatch-wasm",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--profile",
+            "wasm-release",
+        ]),
+    )?;
+    let module = "target/wasm32-unknown-unknown/wasm-release/leakwatch_wasm.wasm";
+    let _ = std::fs::remove_dir_all("dist/wasm");
+    for (target, out) in [
+        ("web", "dist/wasm/web"),
+        ("no-modules", "dist/wasm/.no-modules"),
+    ] {
+        step(
+            &format!("wasm-bindgen --target {target}"),
+            Command::new("wasm-bindgen").args(["--target", target, "--out-dir", out, module]),
+        )?;
+    }
+    step(
+        "optimise, build the fallback, check the size budget",
+        Command::new("node").arg("build.mjs").current_dir(WASM_JS),
+    )?;
+    println!(
+        "wasm package: dist/wasm/web; classic-Outlook fallback: dist/wasm/leakwatch-fallback.js"
+    );
     Ok(())
 }
 

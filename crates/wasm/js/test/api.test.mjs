@@ -1,0 +1,59 @@
+// The JavaScript API of the package: errors, incremental history, memory growth under
+// wasm2js, and the fallback's syntax level.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import * as acorn from "acorn";
+import { dist, loadFallback, loadWeb, plain, syntheticMailbox } from "../load.mjs";
+
+const web = await loadWeb();
+const fallbackJs = loadFallback({ withoutWebAssembly: true });
+
+test("the fallback is one ES2016 script without modules", () => {
+  const code = fs.readFileSync(path.join(dist, "leakwatch-fallback.js"), "utf8");
+  assert.doesNotThrow(() => acorn.parse(code, { ecmaVersion: 2016, sourceType: "script" }));
+  assert.throws(() => acorn.parse("a?.b", { ecmaVersion: 2016 }), "the parser really is ES2016");
+  assert.ok(!/\bimport\s*\(|\bimport\.meta\b/.test(code), "no module syntax");
+});
+
+test("the TypeScript declarations describe the API", () => {
+  const dts = fs.readFileSync(path.join(dist, "web/leakwatch_wasm.d.ts"), "utf8");
+  for (const name of ["class Checker", "check(message: Message", "addSent(message: SentMessage", "export function checkDraft(draft: Draft", "interface Verdict", "interface Policy"]) {
+    assert.ok(dts.includes(name), `d.ts declares ${name}`);
+  }
+});
+
+for (const [name, api] of [["wasm", web], ["wasm2js", fallbackJs]]) {
+  test(`${name}: invalid input throws an Error naming the field`, () => {
+    const checker = new api.Checker({});
+    assert.throws(() => checker.check({ from: "a@b.nl", to: ["jan"] }, "en"), /to\[0\]: 'jan' has no '@'/);
+    assert.throws(() => checker.check({ from: "a@b.nl" }, "de"), /unknown language/);
+    assert.throws(() => new api.Checker({ history: "nope" }), /invalid checker options/);
+    assert.throws(() => api.checkDraft({ to: [] }, "en"), /missing field `from`/);
+    checker.free();
+  });
+
+  test(`${name}: addSent makes a recipient known without a rebuild`, () => {
+    const checker = new api.Checker({ policy: { internal_domains: ["boekhoudpartners.nl"] } });
+    const message = { from: "anna@boekhoudpartners.nl", to: ["jan.jansen@klantbedrijf.nI"] };
+    assert.equal(checker.check(message, "en").verdict, "send", "nothing known yet");
+    for (let i = 0; i < 5; i++) checker.addSent({ to: ["jan.jansen@klantbedrijf.nl"] });
+    assert.equal(checker.historySize, 5);
+    const verdict = plain(checker.check(message, "en"));
+    assert.equal(verdict.verdict, "warn");
+    assert.equal(verdict.findings[0].suggestion, "jan.jansen@klantbedrijf.nl");
+    checker.free();
+  });
+
+  test(`${name}: a large history grows memory and still checks correctly`, () => {
+    const { policy, history, message } = syntheticMailbox(2000);
+    const checker = new api.Checker({ policy, history });
+    const verdict = plain(checker.check(message, "nl"));
+    assert.equal(verdict.verdict, "warn");
+    assert.ok(verdict.findings.some((f) => f.rule === "lookalike-domain"));
+    assert.deepStrictEqual(verdict, plain(web.checkDraft({ ...message, policy, history }, "nl")));
+    checker.free();
+  });
+}
