@@ -192,17 +192,25 @@ fn wasm() -> Result<()> {
     ensure_wasm_target()?;
     ensure_wasm_bindgen_cli()?;
     ensure_npm_packages(WASM_JS)?;
+    // One function table only: wasm2js (the classic Outlook fallback) cannot translate the
+    // externref table wasm-bindgen adds for reference types. Set here, for this profile only,
+    // so the other wasm32 builds keep their cache. See docs/adr/0003-wasm-module.md.
     step(
         "build the wasm module (release, size-tuned)",
-        cargo().args([
-            "build",
-            "-p",
-            "leakwatch-wasm",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--profile",
-            "wasm-release",
-        ]),
+        cargo()
+            .env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+                "-C target-feature=-reference-types",
+            )
+            .args([
+                "build",
+                "-p",
+                "leakwatch-wasm",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--profile",
+                "wasm-release",
+            ]),
     )?;
     let module = "target/wasm32-unknown-unknown/wasm-release/leakwatch_wasm.wasm";
     let _ = std::fs::remove_dir_all("dist/wasm");

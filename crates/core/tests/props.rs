@@ -3,6 +3,7 @@
 use proptest::prelude::*;
 
 use leakwatch_core::address::{parse_mailbox, registrable_domain};
+use leakwatch_core::history::parse_rfc3339;
 use leakwatch_core::{Checker, Lang, Message, Policy, Recipient, SentMessage};
 
 fn recipient_text() -> impl Strategy<Value = String> {
@@ -21,6 +22,36 @@ fn recipient_text() -> impl Strategy<Value = String> {
             .prop_map(|(n, l, d)| format!("{n} <{l}@{d}.nl>")),
         "xn--[a-z0-9\\-]{0,12}\\.[a-z]{2,3}".prop_map(|d| format!("a@{d}")),
     ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+    /// The hand-written RFC 3339 parser agrees with the `time` crate, for valid times and
+    /// for anything time-shaped.
+    #[test]
+    fn rfc3339_matches_the_time_crate(
+        seconds in -62_135_596_800i64..253_402_300_799i64,
+        offset_minutes in -1439i32..1439,
+        fraction in prop::option::of(1u32..999_999_999),
+    ) {
+        use time::format_description::well_known::Rfc3339;
+        let offset = time::UtcOffset::from_whole_seconds(offset_minutes * 60).unwrap();
+        let mut at = time::OffsetDateTime::from_unix_timestamp(seconds).unwrap().to_offset(offset);
+        if let Some(nanos) = fraction {
+            at = at.replace_nanosecond(nanos).unwrap();
+        }
+        let text = at.format(&Rfc3339).unwrap();
+        prop_assert_eq!(parse_rfc3339(&text), Some(seconds), "{}", text);
+    }
+
+    #[test]
+    fn rfc3339_rejects_what_time_rejects(text in "[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{0,3})?([Zz]|[+-][0-9]{2}:[0-9]{2})?") {
+        use time::format_description::well_known::Rfc3339;
+        let reference = time::OffsetDateTime::parse(&text, &Rfc3339).ok().map(|t| t.unix_timestamp());
+        // Leap seconds: `time` reads :60 as :59, as this parser does.
+        prop_assert_eq!(parse_rfc3339(&text), reference, "{}", text);
+    }
 }
 
 proptest! {

@@ -159,7 +159,7 @@ impl Checker {
     }
 
     /// Number of history messages the model holds.
-    #[wasm_bindgen(getter, js_name = historySize)]
+    #[wasm_bindgen(getter = historySize)]
     pub fn history_size(&self) -> u32 {
         self.inner.model().message_count()
     }

@@ -99,11 +99,15 @@ fn run(ctx: &Ctx<'_>) -> Vec<RuleFinding> {
         {
             continue;
         }
-        let name = fold(&known.label_plain);
+        // Domain labels are already lower-case letters and digits (UTS 46) once hyphens go.
+        let name = &known.label_plain;
         if name.chars().count() < MIN_NAME_LENGTH || GENERIC.contains(&name.as_str()) {
             continue;
         }
-        if let Some((original, _)) = texts.iter().find(|(_, folded)| folded.contains(&name)) {
+        if let Some((original, _)) = texts
+            .iter()
+            .find(|(_, folded)| folded.contains(name.as_str()))
+        {
             pointed.push((known, original));
         }
     }

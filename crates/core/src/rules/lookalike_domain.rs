@@ -202,7 +202,7 @@ impl<'a> Candidate<'a> {
             let allowed =
                 allowed_distance(known_chars.min(self.label_chars), min_len, max_distance);
             if allowed > 0 {
-                let distance = strsim::damerau_levenshtein(&self.label, &known.label);
+                let distance = super::edit_distance(&self.label, &known.label);
                 if distance > 0 && distance <= allowed {
                     return Some(Resemblance::Typo(distance));
                 }

@@ -70,7 +70,7 @@ fn likeness<'m>(ctx: &Ctx<'m>, rcpt: &Rcpt<'_>) -> Option<Likeness<'m>> {
             let other = &s.address.mailbox;
             let shortest = local.chars().count().min(other.chars().count());
             let allowed = allowed_distance(shortest, MIN_LOCAL_LENGTH, max);
-            let distance = strsim::damerau_levenshtein(local, other);
+            let distance = super::edit_distance(local, other);
             distance > 0 && distance <= allowed
         })
         .collect();
