@@ -51,13 +51,6 @@ fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
-fn has_command(program: &str, arg: &str) -> bool {
-    Command::new(program)
-        .arg(arg)
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 fn ensure_rust_components() -> Result<()> {
     for (component, probe) in [("rustfmt", "fmt"), ("clippy", "clippy")] {
         if !cargo()
@@ -236,35 +229,29 @@ fn wasm() -> Result<()> {
 fn test(_args: &[String]) -> Result<()> {
     let started = Instant::now();
     lint()?;
-    ensure_wasm_target()?;
-    // The core must stay pure: no I/O, no clock, so it builds for the browser's wasm32.
+    // The WebAssembly package and its fallback, with the size budget checked.
+    wasm()?;
+    // The core must stay pure (no I/O, no clock): it builds for wasm32 with every feature.
     step(
-        "core builds for wasm32",
+        "core builds for wasm32 with HTML rewriting",
         cargo().args([
             "build",
             "-p",
             "leakwatch-core",
             "--target",
             "wasm32-unknown-unknown",
+            "--all-features",
         ]),
     )?;
     step(
-        "core builds for wasm32 without default features",
-        cargo().args([
-            "build",
-            "-p",
-            "leakwatch-core",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--no-default-features",
-        ]),
+        "build the command line",
+        cargo().args(["build", "-p", "leakwatch-cli"]),
     )?;
-    if has_command("cargo-nextest", "--version")
-        || cargo()
-            .args(["nextest", "--version"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    {
+    let nextest = cargo()
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if nextest {
         step(
             "unit and integration tests (nextest)",
             cargo().args(["nextest", "run", "--workspace", "--no-fail-fast"]),
@@ -283,9 +270,49 @@ fn test(_args: &[String]) -> Result<()> {
         )?;
     }
     step("doc tests", cargo().args(["test", "--workspace", "--doc"]))?;
+    // Each benchmark once, in test mode, so a broken benchmark is caught.
     step(
-        "benchmarks compile and run once",
-        cargo().args(["bench", "--workspace", "--no-run"]),
+        "benchmarks run once",
+        cargo().args(["test", "--release", "-p", "leakwatch-core", "--benches"]),
+    )?;
+    step(
+        "wasm shell tests in Node (wasm-bindgen-test)",
+        cargo().args([
+            "test",
+            "-p",
+            "leakwatch-wasm",
+            "--target",
+            "wasm32-unknown-unknown",
+        ]),
+    )?;
+    ensure_apt_packages(&[
+        ("chromium", "/usr/bin/chromium"),
+        ("chromium-driver", "/usr/bin/chromedriver"),
+    ])?;
+    let webdriver = workspace_root().join("crates/wasm/webdriver.json");
+    step(
+        "wasm shell tests in headless Chromium (wasm-bindgen-test)",
+        cargo()
+            .env("WASM_BINDGEN_USE_BROWSER", "1")
+            .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+            .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver)
+            .args([
+                "test",
+                "-p",
+                "leakwatch-wasm",
+                "--target",
+                "wasm32-unknown-unknown",
+            ]),
+    )?;
+    step(
+        "wasm package and fallback in Node: parity with the command line, API",
+        Command::new("node")
+            .args(["--test", "test/"])
+            .env(
+                "LEAKWATCH_BIN",
+                workspace_root().join("target/debug/leakwatch"),
+            )
+            .current_dir(WASM_JS),
     )?;
     println!(
         "all test steps passed in {:.0}s",
