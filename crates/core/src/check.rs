@@ -3,13 +3,14 @@
 
 use std::collections::HashSet;
 
-use crate::address::{normalise_domain, parse_mailbox, parse_recipient, Address, AddressError};
+use crate::address::{parse_mailbox, parse_recipient, Address, AddressError};
 use crate::draft::{Contact, Draft, Message, Recipient, SentMessage};
 use crate::history::{AddressStats, ContactModel, Domains, OrgStats, Relation};
 use crate::i18n::Lang;
-use crate::policy::{Policy, TrackingScope};
+use crate::policy::Policy;
 use crate::rules::{self, RuleFinding};
-use crate::sensitive::{self, DataCategory, SensitiveCount};
+use crate::sensitive::{self, SensitiveCount};
+use crate::tracking::{decide, TrackingInput};
 use crate::verdict::{Finding, Outcome, Severity, Verdict};
 
 /// Invalid input: names the field and the reason, e.g. `to[1]: 'jan' has no '@'`.
@@ -200,8 +201,23 @@ impl Checker {
         // Most severe first; rule order otherwise (stable sort).
         findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
         let verdict = Outcome::from_findings(&findings);
-        let (track, track_reason) =
-            tracking_decision(&ctx, verdict, !message.attachments.is_empty());
+        let outside: Vec<&Address> = ctx
+            .recipients
+            .iter()
+            .filter(|r| r.relation != Relation::Internal)
+            .map(|r| &r.address)
+            .collect();
+        let (track, track_reason) = decide(
+            &self.policy.tracking,
+            lang,
+            &TrackingInput {
+                outside: &outside,
+                warned: verdict == Outcome::Warn,
+                blocked: verdict == Outcome::Block,
+                sensitive: &ctx.sensitive,
+                has_attachments: !message.attachments.is_empty(),
+            },
+        );
         Ok(Verdict {
             verdict,
             findings,
@@ -275,111 +291,4 @@ impl RuleFinding {
             suggestion: self.suggestion,
         }
     }
-}
-
-/// Whether the message, sent as it is (after any warning is overridden), is tracked.
-fn tracking_decision(ctx: &Ctx<'_>, verdict: Outcome, has_attachments: bool) -> (bool, String) {
-    let lang = ctx.lang;
-    let say = |en: &str, nl: &str| lang.pick(en, nl).to_string();
-    let tracking = &ctx.policy.tracking;
-    if tracking.scope == TrackingScope::Off {
-        return (
-            false,
-            say(
-                "Tracking is off in the policy.",
-                "Tracking staat uit in het beleid.",
-            ),
-        );
-    }
-    let outside: Vec<&Rcpt> = ctx
-        .recipients
-        .iter()
-        .filter(|r| r.relation != Relation::Internal)
-        .collect();
-    if outside.is_empty() {
-        return (
-            false,
-            say(
-                "Internal mail is not tracked.",
-                "Interne mail wordt niet gevolgd.",
-            ),
-        );
-    }
-    if verdict == Outcome::Block {
-        return (
-            false,
-            say(
-                "The message is blocked and cannot be sent.",
-                "Het bericht is geblokkeerd en kan niet worden verzonden.",
-            ),
-        );
-    }
-    // A pixel reaches every recipient of a message, so one excluded recipient excludes it.
-    if let Some(excluded) = outside
-        .iter()
-        .find(|r| is_excluded(&r.address, &tracking.exclude_domains))
-    {
-        return (
-            false,
-            match lang {
-                Lang::En => format!(
-                    "Not tracked: the policy excludes recipients at {}.",
-                    excluded.address.domain_unicode
-                ),
-                Lang::Nl => format!(
-                    "Niet gevolgd: het beleid sluit ontvangers bij {} uit.",
-                    excluded.address.domain_unicode
-                ),
-            },
-        );
-    }
-    let high_risk_data = ctx.sensitive.iter().any(|s| {
-        matches!(
-            s.kind.category(),
-            DataCategory::Identity | DataCategory::SpecialCategory
-        )
-    });
-    let warned = verdict == Outcome::Warn;
-    let (track, en, nl) = match tracking.scope {
-        TrackingScope::Off => unreachable!("handled above"),
-        TrackingScope::AllExternal => (
-            true,
-            "The policy tracks all external mail.",
-            "Het beleid volgt alle externe mail.",
-        ),
-        _ if warned => (
-            true,
-            "Tracked to detect a leak: sent despite a warning.",
-            "Gevolgd om een datalek te kunnen vaststellen: verzonden ondanks een waarschuwing.",
-        ),
-        _ if high_risk_data => (
-            true,
-            "Tracked to detect a leak: identity or special-category personal data goes outside the organisation.",
-            "Gevolgd om een datalek te kunnen vaststellen: identiteits- of bijzondere persoonsgegevens gaan buiten de organisatie.",
-        ),
-        TrackingScope::ExternalPersonalData if !ctx.sensitive.is_empty() || has_attachments => (
-            true,
-            "Tracked to detect a leak: personal data or attachments go outside the organisation.",
-            "Gevolgd om een datalek te kunnen vaststellen: persoonsgegevens of bijlagen gaan buiten de organisatie.",
-        ),
-        _ => (
-            false,
-            "Not tracked: no risk found for this external mail.",
-            "Niet gevolgd: geen risico gevonden voor deze externe mail.",
-        ),
-    };
-    (track, say(en, nl))
-}
-
-/// Policy exclusions: `klant.de` (with subdomains) or a top-level domain written `.de`.
-fn is_excluded(address: &Address, exclusions: &[String]) -> bool {
-    exclusions.iter().any(|rule| {
-        let rule = rule.trim();
-        if let Some(tld) = rule.strip_prefix('.') {
-            normalise_domain(tld).is_some_and(|tld| address.domain.ends_with(&format!(".{tld}")))
-        } else {
-            normalise_domain(rule)
-                .is_some_and(|d| crate::address::is_same_or_subdomain(&address.domain, &d))
-        }
-    })
 }

@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod policy;
 pub mod rules;
 pub mod sensitive;
+pub mod tracking;
 pub mod verdict;
 
 pub use check::{CheckError, Checker};
