@@ -6,6 +6,7 @@ mod check;
 mod disclose;
 mod error;
 mod input;
+mod server;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -27,6 +28,17 @@ enum Command {
     Check(check::CheckArgs),
     /// Add the recipient disclosure (and pixel) to a message body.
     Disclose(disclose::DiscloseArgs),
+    /// Run the server.
+    Serve(server::ServeArgs),
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(server::TenantCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(server::UserCommand),
+    /// Issue bearer tokens, rotate the signing key.
+    #[command(subcommand)]
+    Token(server::TokenCommand),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +63,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Disclose(args) => disclose::run(args),
+        Command::Serve(args) => server::serve(args),
+        Command::Tenant(command) => server::tenant(command),
+        Command::User(command) => server::user(command),
+        Command::Token(command) => server::token(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

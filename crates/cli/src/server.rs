@@ -1,0 +1,280 @@
+//! `leakwatch serve`, `tenant`, `user` and `token` (contract api-v1). Every command takes
+//! `--database-url` (or `LEAKWATCH_DATABASE_URL`); without it, the embedded SQLite database
+//! in the data directory that `serve` uses too.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use leakwatch_server::admin::{self, AdminError};
+use leakwatch_server::auth::{issue_token, AuthUser};
+use leakwatch_server::config::{Config, Overrides};
+use leakwatch_server::db::Db;
+use leakwatch_server::keys::{self, Keys};
+use leakwatch_server::Application;
+
+use crate::error::CliError;
+
+/// Where the data is: shared by every server command.
+#[derive(clap::Args, Clone)]
+pub struct DatabaseArgs {
+    /// `sqlite://PATH` or `postgres://...`; default: SQLite in the data directory.
+    #[arg(long, env = "LEAKWATCH_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Directory of the embedded SQLite database.
+    #[arg(long, env = "LEAKWATCH_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Configuration file (TOML); default `leakwatch.toml` when present.
+    #[arg(long, env = "LEAKWATCH_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// URL recipients' mail clients reach this server at.
+    #[arg(long)]
+    public_url: Option<String>,
+}
+
+#[derive(clap::Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant (idempotent on the name).
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        domain: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(clap::Subcommand)]
+pub enum UserCommand {
+    /// Add a user to a tenant.
+    Add {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        /// Give the user the admin role.
+        #[arg(long)]
+        admin: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(clap::Subcommand)]
+pub enum TokenCommand {
+    /// Print a bearer token (JWT) for a user on standard output, nothing else.
+    Issue {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        /// How long the token is valid, e.g. `1h`, `30d` (default 30d).
+        #[arg(long, default_value = "30d", value_parser = parse_ttl)]
+        ttl: std::time::Duration,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Start signing with a new key; tokens of older keys stay valid.
+    Rotate {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+fn parse_ttl(text: &str) -> Result<std::time::Duration, String> {
+    let ttl = humantime::parse_duration(text).map_err(|e| format!("'{text}': {e}"))?;
+    if ttl.as_secs() == 0 {
+        return Err("the ttl must be at least one second".into());
+    }
+    Ok(ttl)
+}
+
+fn config(
+    database: &DatabaseArgs,
+    listen: Option<SocketAddr>,
+    public_url: Option<String>,
+) -> Result<Config, CliError> {
+    let overrides = Overrides {
+        listen,
+        database_url: database.database_url.clone(),
+        data_dir: database.data_dir.clone(),
+        public_url,
+    };
+    Config::load(database.config.clone(), &overrides)
+        .map_err(|e| CliError::invalid_input(format!("configuration: {e}")))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::failure(format!("cannot start the runtime: {e}")))
+}
+
+async fn connect(config: &Config) -> Result<Db, CliError> {
+    Db::connect(&config.effective_database_url())
+        .await
+        .map_err(|e| CliError::failure(e.to_string()))
+}
+
+fn admin_error(err: AdminError) -> CliError {
+    match err {
+        AdminError::Db(e) => CliError::failure(format!("database: {e}")),
+        other => CliError::invalid_input(other.to_string()),
+    }
+}
+
+pub fn serve(args: ServeArgs) -> Result<(), CliError> {
+    let config = config(&args.database, args.listen, args.public_url)?;
+    init_logging(config.log_json);
+    runtime()?.block_on(async {
+        let app = Application::build(config.clone()).await.map_err(|e| CliError::failure(format!("{e:#}")))?;
+        let address = app.local_addr();
+        let public = app.state().public_url().to_string();
+        tracing::info!(%address, database = %redact(&config.effective_database_url()), "leakwatch is serving");
+        eprintln!("leakwatch: serving on http://{address} (public URL {public}); API docs at {public}/docs");
+        app.run_until(shutdown_signal()).await.map_err(|e| CliError::failure(format!("{e:#}")))
+    })
+}
+
+/// A database URL without its password, for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://…@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down: committing in-flight pixel hits");
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LEAKWATCH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+pub fn tenant(command: TenantCommand) -> Result<(), CliError> {
+    let TenantCommand::Create {
+        name,
+        domain,
+        database,
+    } = command;
+    let config = config(&database, None, None)?;
+    runtime()?.block_on(async {
+        let db = connect(&config).await?;
+        let (tenant, created) = admin::create_tenant(&db, &name, &domain)
+            .await
+            .map_err(admin_error)?;
+        let verb = if created { "created" } else { "exists" };
+        println!(
+            "tenant {} {verb} (id {}, domain {})",
+            tenant.name, tenant.id, tenant.domain
+        );
+        Ok(())
+    })
+}
+
+pub fn user(command: UserCommand) -> Result<(), CliError> {
+    let UserCommand::Add {
+        tenant,
+        email,
+        admin: is_admin,
+        database,
+    } = command;
+    let config = config(&database, None, None)?;
+    runtime()?.block_on(async {
+        let db = connect(&config).await?;
+        let (user, created) = admin::add_user(&db, &tenant, &email, is_admin)
+            .await
+            .map_err(admin_error)?;
+        let verb = if created { "added" } else { "exists" };
+        println!(
+            "user {} {verb} in tenant {tenant} (id {}, role {})",
+            user.email,
+            user.id,
+            user.role.as_str()
+        );
+        Ok(())
+    })
+}
+
+pub fn token(command: TokenCommand) -> Result<(), CliError> {
+    match command {
+        TokenCommand::Issue {
+            tenant,
+            email,
+            ttl,
+            database,
+        } => {
+            let config = config(&database, None, None)?;
+            runtime()?.block_on(async {
+                let db = connect(&config).await?;
+                let user = admin::find_user(&db, &tenant, &email)
+                    .await
+                    .map_err(admin_error)?;
+                let keys = Keys::load_or_create(&db)
+                    .await
+                    .map_err(|e| CliError::failure(format!("database: {e}")))?;
+                let auth = AuthUser {
+                    user_id: user.id,
+                    tenant_id: user.tenant_id,
+                    email: user.email,
+                    role: user.role,
+                };
+                let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
+                let token =
+                    issue_token(&keys, &auth, ttl).map_err(|e| CliError::failure(e.to_string()))?;
+                println!("{token}");
+                Ok(())
+            })
+        }
+        TokenCommand::Rotate { database } => {
+            let config = config(&database, None, None)?;
+            runtime()?.block_on(async {
+                let db = connect(&config).await?;
+                Keys::load_or_create(&db)
+                    .await
+                    .map_err(|e| CliError::failure(format!("database: {e}")))?;
+                let kid = keys::rotate_jwt(&db)
+                    .await
+                    .map_err(|e| CliError::failure(format!("database: {e}")))?;
+                println!("new signing key {kid}; restart servers to sign with it");
+                Ok(())
+            })
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! Tenant and user administration, shared by the command line (`leakwatch tenant|user|token`)
+//! and the API.
+
+use sqlx::Row;
+
+use crate::auth::Role;
+use crate::db::{now_ms, random_id, Db};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("no tenant named '{0}'")]
+    NoTenant(String),
+    #[error("no user {email} in tenant '{tenant}'")]
+    NoUser { tenant: String, email: String },
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub id: String,
+    pub name: String,
+    pub domain: String,
+    pub policy: leakwatch_core::Policy,
+}
+
+/// Creates a tenant; idempotent on the name (an existing tenant is returned unchanged).
+/// The domain becomes the policy's first internal domain.
+pub async fn create_tenant(
+    db: &Db,
+    name: &str,
+    domain: &str,
+) -> Result<(Tenant, bool), AdminError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(AdminError::Invalid {
+            field: "name",
+            reason: "is empty".into(),
+        });
+    }
+    let domain = leakwatch_core::address::domain_to_ascii(domain.trim()).ok_or_else(|| {
+        AdminError::Invalid {
+            field: "domain",
+            reason: format!("'{domain}' is not a domain name"),
+        }
+    })?;
+    if let Some(existing) = tenant_by_name(db, name).await? {
+        return Ok((existing, false));
+    }
+    let policy = leakwatch_core::Policy {
+        internal_domains: vec![domain.clone()],
+        ..leakwatch_core::Policy::default()
+    };
+    let tenant = Tenant {
+        id: random_id(),
+        name: name.to_string(),
+        domain,
+        policy,
+    };
+    let inserted = sqlx::query(
+        "INSERT INTO tenants (id, name, domain, policy, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(&tenant.id)
+    .bind(&tenant.name)
+    .bind(&tenant.domain)
+    .bind(serde_json::to_string(&tenant.policy).expect("a policy serialises"))
+    .bind(now_ms())
+    .execute(&db.pool)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        // Created concurrently by another server or process.
+        let existing = tenant_by_name(db, name)
+            .await?
+            .ok_or_else(|| AdminError::NoTenant(name.into()))?;
+        return Ok((existing, false));
+    }
+    Ok((tenant, true))
+}
+
+pub async fn tenant_by_name(db: &Db, name: &str) -> Result<Option<Tenant>, AdminError> {
+    let row = sqlx::query("SELECT id, name, domain, policy FROM tenants WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&db.pool)
+        .await?;
+    row.map(|row| tenant_from_row(&row)).transpose()
+}
+
+pub async fn tenant_by_id(db: &Db, id: &str) -> Result<Option<Tenant>, AdminError> {
+    let row = sqlx::query("SELECT id, name, domain, policy FROM tenants WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    row.map(|row| tenant_from_row(&row)).transpose()
+}
+
+fn tenant_from_row(row: &sqlx::any::AnyRow) -> Result<Tenant, AdminError> {
+    let policy: String = row.try_get("policy")?;
+    Ok(Tenant {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        domain: row.try_get("domain")?,
+        // A policy written by a newer version still parses: unknown fields are ignored.
+        policy: serde_json::from_str(&policy).unwrap_or_default(),
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub tenant_id: String,
+    pub email: String,
+    pub role: Role,
+}
+
+/// Adds a user to a tenant. An existing user keeps its id; `--admin` promotes it.
+pub async fn add_user(
+    db: &Db,
+    tenant: &str,
+    email: &str,
+    admin: bool,
+) -> Result<(User, bool), AdminError> {
+    let tenant = tenant_by_name(db, tenant)
+        .await?
+        .ok_or_else(|| AdminError::NoTenant(tenant.into()))?;
+    let address =
+        leakwatch_core::address::parse_addr_spec(email).map_err(|e| AdminError::Invalid {
+            field: "email",
+            reason: e.to_string(),
+        })?;
+    let email = format!("{}@{}", address.local, address.domain);
+    let role = if admin { Role::Admin } else { Role::Sender };
+    if let Some(existing) = user_by_email(db, &tenant.id, &email).await? {
+        if admin && existing.role != Role::Admin {
+            sqlx::query("UPDATE users SET role = 'admin' WHERE id = $1")
+                .bind(&existing.id)
+                .execute(&db.pool)
+                .await?;
+            return Ok((
+                User {
+                    role: Role::Admin,
+                    ..existing
+                },
+                false,
+            ));
+        }
+        return Ok((existing, false));
+    }
+    let user = User {
+        id: random_id(),
+        tenant_id: tenant.id,
+        email,
+        role,
+    };
+    sqlx::query(
+        "INSERT INTO users (id, tenant_id, email, role, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&user.id)
+    .bind(&user.tenant_id)
+    .bind(&user.email)
+    .bind(user.role.as_str())
+    .bind(now_ms())
+    .execute(&db.pool)
+    .await?;
+    Ok((user, true))
+}
+
+pub async fn user_by_email(
+    db: &Db,
+    tenant_id: &str,
+    email: &str,
+) -> Result<Option<User>, AdminError> {
+    let row = sqlx::query(
+        "SELECT id, tenant_id, email, role FROM users WHERE tenant_id = $1 AND email = $2",
+    )
+    .bind(tenant_id)
+    .bind(email.to_lowercase())
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(|row| {
+        Ok(User {
+            id: row.try_get("id")?,
+            tenant_id: row.try_get("tenant_id")?,
+            email: row.try_get("email")?,
+            role: Role::parse(&row.try_get::<String, _>("role")?),
+        })
+    })
+    .transpose()
+}
+
+/// Finds the user named by tenant name and e-mail address.
+pub async fn find_user(db: &Db, tenant: &str, email: &str) -> Result<User, AdminError> {
+    let tenant_row = tenant_by_name(db, tenant)
+        .await?
+        .ok_or_else(|| AdminError::NoTenant(tenant.into()))?;
+    user_by_email(db, &tenant_row.id, email.trim())
+        .await?
+        .ok_or_else(|| AdminError::NoUser {
+            tenant: tenant.into(),
+            email: email.into(),
+        })
+}

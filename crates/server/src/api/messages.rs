@@ -1,0 +1,245 @@
+//! Message registration at send time: the add-in tells the server what it is about to send
+//! (recipients, subject, the check's findings, whether a warning was overridden). The server
+//! re-evaluates tracking against the tenant policy with the core's own decision, so a client
+//! can never track more than the policy allows, and answers with the pixel and info URLs.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use utoipa::ToSchema;
+
+use leakwatch_core::address::{parse_recipient, Address};
+use leakwatch_core::history::{Domains, Relation};
+use leakwatch_core::sensitive::SensitiveCount;
+use leakwatch_core::tracking::{decide, refusal, TrackingInput};
+use leakwatch_core::{Finding, Lang, Recipient, Severity};
+
+use super::ApiJson;
+use crate::admin::tenant_by_id;
+use crate::auth::AuthUser;
+use crate::db::{now_ms, random_id};
+use crate::error::{ApiError, ApiResult};
+use crate::pixel::token::{self, PixelId};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/messages", post(register))
+        .route("/api/v1/messages/{id}", get(show))
+}
+
+/// What the add-in registers.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegisterMessage {
+    /// Recipients as check-v1 takes them.
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub to: Vec<Recipient>,
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub cc: Vec<Recipient>,
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub bcc: Vec<Recipient>,
+    #[serde(default)]
+    pub subject: String,
+    /// The send-time check's findings.
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub findings: Vec<Finding>,
+    /// The sender sent despite a warning.
+    #[serde(default)]
+    pub overridden: bool,
+    /// The check's sensitive-data counts (kinds only, never the values).
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub sensitive: Vec<SensitiveCount>,
+    /// Whether the message has attachments.
+    #[serde(default)]
+    pub has_attachments: bool,
+    /// Ask for tracking; granted only when the policy allows tracking this message at all.
+    #[serde(default)]
+    pub track: Option<bool>,
+    /// Language of `track_reason`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub lang: Option<Lang>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Registered {
+    pub id: String,
+    pub track: bool,
+    pub track_reason: String,
+    /// Present when tracked: the pixel to insert, always with the disclosure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pixel_url: Option<String>,
+    /// The recipients' transparency page, linked from the disclosure.
+    pub info_url: String,
+}
+
+/// Registers a message about to be sent.
+#[utoipa::path(post, path = "/api/v1/messages", tag = "messages", request_body = RegisterMessage,
+    security(("bearer" = [])),
+    responses((status = 201, body = Registered), (status = 400, description = "Invalid recipients"), (status = 401, description = "Not authenticated")))]
+pub async fn register(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<RegisterMessage>,
+) -> ApiResult<(StatusCode, Json<Registered>)> {
+    let mut recipients: Vec<Address> = Vec::new();
+    for (field, list) in [("to", &body.to), ("cc", &body.cc), ("bcc", &body.bcc)] {
+        for (i, recipient) in list.iter().enumerate() {
+            let address = parse_recipient(recipient)
+                .map_err(|e| ApiError::BadRequest(format!("{field}[{i}]: {e}")))?;
+            recipients.push(address);
+        }
+    }
+    if recipients.is_empty() {
+        return Err(ApiError::BadRequest(
+            "a message needs at least one recipient".into(),
+        ));
+    }
+    if body.subject.len() > 2_000 {
+        return Err(ApiError::BadRequest(
+            "subject: longer than 2000 bytes".into(),
+        ));
+    }
+    let tenant = tenant_by_id(state.db(), &user.tenant_id)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .ok_or(ApiError::NotFound("tenant"))?;
+    let sender = leakwatch_core::address::parse_addr_spec(&user.email).ok();
+    let domains = Domains::from_policy(&tenant.policy).with_sender(sender.as_ref());
+    let outside: Vec<&Address> = recipients
+        .iter()
+        .filter(|a| domains.relation(a) != Relation::Internal)
+        .collect();
+    // Sending despite a warning is overriding it, whatever the flag says.
+    let warned = body.overridden || body.findings.iter().any(|f| f.severity >= Severity::Warn);
+    let blocked = body.findings.iter().any(|f| f.severity == Severity::Block);
+    let input = TrackingInput {
+        outside: &outside,
+        warned,
+        blocked,
+        sensitive: &body.sensitive,
+        has_attachments: body.has_attachments,
+    };
+    let lang = body.lang.unwrap_or_default();
+    let policy = &tenant.policy.tracking;
+    let (track, track_reason) = match body.track {
+        Some(true) => match refusal(policy, lang, &input) {
+            Some(reason) => (false, reason),
+            None => (
+                true,
+                lang.pick(
+                    "Tracked at the sender's request.",
+                    "Gevolgd op verzoek van de afzender.",
+                )
+                .to_string(),
+            ),
+        },
+        Some(false) => (
+            false,
+            lang.pick(
+                "Not tracked at the sender's request.",
+                "Niet gevolgd op verzoek van de afzender.",
+            )
+            .to_string(),
+        ),
+        None => decide(policy, lang, &input),
+    };
+
+    let id = random_id();
+    let pixel_id = track.then(PixelId::random);
+    let recipients_json = serde_json::json!({"to": body.to, "cc": body.cc, "bcc": body.bcc});
+    sqlx::query(
+        "INSERT INTO messages (id, tenant_id, sender_id, pixel_id, tracked, track_reason, subject, recipients, findings, overridden, sender_network, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(&id)
+    .bind(&user.tenant_id)
+    .bind(&user.user_id)
+    .bind(pixel_id.map(PixelId::to_text))
+    .bind(i64::from(track))
+    .bind(&track_reason)
+    .bind(&body.subject)
+    .bind(recipients_json.to_string())
+    .bind(serde_json::to_string(&body.findings).map_err(anyhow::Error::from)?)
+    .bind(i64::from(body.overridden))
+    .bind(Option::<String>::None)
+    .bind(now_ms())
+    .execute(&state.db().pool)
+    .await?;
+
+    let pixel_url = pixel_id.map(|p| {
+        format!(
+            "{}/p/{}",
+            state.public_url(),
+            token::issue(&state.keys().pixel.secret, p)
+        )
+    });
+    let info_url = format!("{}/i/{}", state.public_url(), id);
+    metrics::counter!("leakwatch_messages_registered_total", "tracked" => track.to_string())
+        .increment(1);
+    Ok((
+        StatusCode::CREATED,
+        Json(Registered {
+            id,
+            track,
+            track_reason,
+            pixel_url,
+            info_url,
+        }),
+    ))
+}
+
+/// A registered message as its sender sees it: whether it is tracked, never its fetches
+/// (those are shown only through an incident).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MessageView {
+    pub id: String,
+    pub subject: String,
+    pub track: bool,
+    pub track_reason: String,
+    #[schema(value_type = Object)]
+    pub recipients: serde_json::Value,
+    pub overridden: bool,
+    pub created_at: i64,
+}
+
+/// One of the caller's own messages (admins: any message of their tenant).
+#[utoipa::path(get, path = "/api/v1/messages/{id}", tag = "messages", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Message id")),
+    responses((status = 200, body = MessageView), (status = 404, description = "No such message for this user")))]
+pub async fn show(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<MessageView>> {
+    let row = sqlx::query(
+        "SELECT id, sender_id, subject, tracked, track_reason, recipients, overridden, created_at FROM messages WHERE id = $1 AND tenant_id = $2",
+    )
+    .bind(&id)
+    .bind(&user.tenant_id)
+    .fetch_optional(&state.db().pool)
+    .await?
+    .ok_or(ApiError::NotFound("message"))?;
+    let sender: String = row.try_get("sender_id")?;
+    if sender != user.user_id && user.require_admin().is_err() {
+        return Err(ApiError::NotFound("message"));
+    }
+    let recipients: String = row.try_get("recipients")?;
+    Ok(Json(MessageView {
+        id: row.try_get("id")?,
+        subject: row.try_get("subject")?,
+        track: row.try_get::<i64, _>("tracked")? != 0,
+        track_reason: row.try_get("track_reason")?,
+        recipients: serde_json::from_str(&recipients).unwrap_or_default(),
+        overridden: row.try_get::<i64, _>("overridden")? != 0,
+        created_at: row.try_get("created_at")?,
+    }))
+}

@@ -1,0 +1,131 @@
+//! The application: built from a [`Config`], bound to its listener (port 0 picks a free
+//! one, so tests run the real server), served until shutdown, when in-flight pixel hits are
+//! committed before the process ends.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue, Method};
+use axum::Router;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio::net::TcpListener;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::keys::Keys;
+use crate::pixel::Pipeline;
+use crate::state::{AppState, Inner};
+use crate::{api, info, openapi, pixel};
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    router: Router,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let db = Db::connect(&config.effective_database_url()).await?;
+        Self::build_with_db(config, db).await
+    }
+
+    pub async fn build_with_db(config: Config, db: Db) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+        let bound = listener.local_addr()?;
+        let keys = Keys::load_or_create(&db).await?;
+        let pixel = Pipeline::start(db.clone(), &config, &keys).await?;
+        let state = AppState::new(Inner {
+            public_url: config.effective_public_url(bound),
+            db,
+            keys,
+            pixel,
+            metrics: metrics_recorder(),
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(10))
+                .build()?,
+            config,
+        });
+        let router = router(state.clone());
+        Ok(Application {
+            listener,
+            state,
+            router,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then commits the pixel hits still in flight.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Application {
+            listener,
+            state,
+            router,
+        } = self;
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        state.pixel().shutdown().await;
+        Ok(())
+    }
+}
+
+/// One Prometheus recorder per process (tests build many applications).
+fn metrics_recorder() -> Option<PrometheusHandle> {
+    static HANDLE: std::sync::OnceLock<Option<PrometheusHandle>> = std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
+        .clone()
+}
+
+pub fn router(state: AppState) -> Router {
+    let config = state.config();
+    let origins: Vec<HeaderValue> = config
+        .cors_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok())
+        .collect();
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]);
+    let api = Router::new()
+        .merge(api::messages::router())
+        .merge(api::incidents::router())
+        .layer(cors)
+        .layer(DefaultBodyLimit::max(config.max_body_bytes));
+    Router::new()
+        .merge(api)
+        .merge(pixel::router())
+        .merge(api::health::router())
+        .merge(info::router())
+        .merge(openapi::router())
+        .fallback(|| async { crate::error::ApiError::NotFound("route") })
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

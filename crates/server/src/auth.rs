@@ -1,0 +1,176 @@
+//! Authentication. Two kinds of bearer token reach the API:
+//! - leakwatch-issued JWTs (HS256 with a `kid` from [`crate::keys`]): from `leakwatch token
+//!   issue`, and from password login for the dashboard and Thunderbird;
+//! - Microsoft Entra ID tokens for the Outlook add-in (RS256, verified against the tenant's
+//!   JWKS; see [`crate::oidc`]).
+//!
+//! The algorithm is never taken from the token alone: leakwatch tokens are only accepted as
+//! HS256 with a known `kid`, OIDC tokens only as RS256 against fetched keys, so `alg: none`
+//! and HS/RS confusion fail. [`AuthUser`] is the extractor handlers use.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use jsonwebtoken::{
+    decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
+};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub const ISSUER: &str = "leakwatch";
+pub const AUDIENCE: &str = "leakwatch-api";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Sender,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Sender => "sender",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(text: &str) -> Role {
+        if text == "admin" {
+            Role::Admin
+        } else {
+            Role::Sender
+        }
+    }
+}
+
+/// The claims of a leakwatch-issued token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: String,
+    /// User id.
+    pub sub: String,
+    /// Tenant id.
+    pub tid: String,
+    pub email: String,
+    pub role: Role,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// An authenticated user of a tenant.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub user_id: String,
+    pub tenant_id: String,
+    pub email: String,
+    pub role: Role,
+}
+
+impl AuthUser {
+    pub fn require_admin(&self) -> ApiResult<()> {
+        match self.role {
+            Role::Admin => Ok(()),
+            Role::Sender => Err(ApiError::Forbidden("this needs an admin".into())),
+        }
+    }
+}
+
+/// Signs a leakwatch token for a user, valid for `ttl_seconds`.
+pub fn issue_token(
+    keys: &crate::keys::Keys,
+    user: &AuthUser,
+    ttl_seconds: i64,
+) -> anyhow::Result<String> {
+    let key = keys.signing_jwt_key();
+    let now = crate::db::now_ms() / 1000;
+    let claims = Claims {
+        iss: ISSUER.into(),
+        aud: AUDIENCE.into(),
+        sub: user.user_id.clone(),
+        tid: user.tenant_id.clone(),
+        email: user.email.clone(),
+        role: user.role,
+        iat: now,
+        exp: now + ttl_seconds,
+    };
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some(key.kid.clone());
+    Ok(encode(
+        &header,
+        &claims,
+        &EncodingKey::from_secret(&key.secret),
+    )?)
+}
+
+/// Verifies a bearer token and loads its user.
+pub async fn authenticate(state: &AppState, token: &str) -> ApiResult<AuthUser> {
+    let header = decode_header(token).map_err(|_| unauthorized("malformed token"))?;
+    match header.alg {
+        Algorithm::HS256 => {
+            let kid = header
+                .kid
+                .ok_or_else(|| unauthorized("token has no key id"))?;
+            let key = state
+                .keys()
+                .jwt_key(&kid)
+                .ok_or_else(|| unauthorized("unknown signing key"))?;
+            let mut validation = Validation::new(Algorithm::HS256);
+            validation.set_issuer(&[ISSUER]);
+            validation.set_audience(&[AUDIENCE]);
+            validation.leeway = 30;
+            let data = decode::<Claims>(token, &DecodingKey::from_secret(&key.secret), &validation)
+                .map_err(|e| unauthorized(&format!("invalid token: {e}")))?;
+            load_user(state, &data.claims.sub, &data.claims.tid).await
+        }
+        Algorithm::RS256 => crate::oidc::authenticate(state, token).await,
+        other => Err(unauthorized(&format!(
+            "algorithm {other:?} is not accepted"
+        ))),
+    }
+}
+
+fn unauthorized(message: &str) -> ApiError {
+    ApiError::Unauthorized(message.to_string())
+}
+
+/// The user behind a token, checked to still exist in the token's tenant.
+async fn load_user(state: &AppState, user_id: &str, tenant_id: &str) -> ApiResult<AuthUser> {
+    let row = sqlx::query(
+        "SELECT id, tenant_id, email, role FROM users WHERE id = $1 AND tenant_id = $2",
+    )
+    .bind(user_id)
+    .bind(tenant_id)
+    .fetch_optional(&state.db().pool)
+    .await?
+    .ok_or_else(|| unauthorized("the token's user no longer exists"))?;
+    Ok(AuthUser {
+        user_id: row.try_get("id").map_err(ApiError::from)?,
+        tenant_id: row.try_get("tenant_id").map_err(ApiError::from)?,
+        email: row.try_get("email").map_err(ApiError::from)?,
+        role: Role::parse(&row.try_get::<String, _>("role").map_err(ApiError::from)?),
+    })
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| unauthorized("missing Authorization header"))?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .ok_or_else(|| unauthorized("expected a Bearer token"))?;
+        authenticate(state, token.trim()).await
+    }
+}

@@ -1,0 +1,20 @@
+//! The leakwatch backend: tenants and users, authentication, message registration at send
+//! time, the leak-detection pixel (its hot path), incidents. SQLite by default, PostgreSQL to
+//! scale out. See `docs/configuration.md` for settings and `/docs` on a running server.
+
+pub mod admin;
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod info;
+pub mod keys;
+pub mod oidc;
+pub mod openapi;
+pub mod pixel;
+pub mod state;
+
+pub use app::Application;
+pub use config::Config;

@@ -1,0 +1,99 @@
+//! The OpenAPI 3.1 document (utoipa) at `/openapi.json`, and a self-contained docs page at
+//! `/docs` (no CDN: recipients' networks and test machines are often offline).
+
+use axum::response::Html;
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::api;
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "leakwatch", description = "Send-time data-leak prevention for e-mail: message registration, the leak-detection pixel, incidents."),
+    paths(
+        api::messages::register, api::messages::show,
+        api::incidents::create, api::incidents::show,
+        api::health::healthz, api::health::readyz, api::health::metrics,
+        crate::pixel::pixel,
+    ),
+    components(schemas(
+        api::messages::RegisterMessage, api::messages::Registered, api::messages::MessageView,
+        api::incidents::CreateIncident, api::incidents::Created, api::incidents::IncidentView,
+        api::incidents::Evidence, api::incidents::ClassEvidence,
+    )),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .route("/docs", get(docs))
+}
+
+/// Renders the OpenAPI document as a plain HTML reference.
+async fn docs() -> Html<String> {
+    let doc = ApiDoc::openapi();
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let mut rows = String::new();
+    for (path, item) in &doc.paths.paths {
+        let operations = [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PUT", &item.put),
+            ("DELETE", &item.delete),
+            ("PATCH", &item.patch),
+            ("HEAD", &item.head),
+        ];
+        for (method, operation) in operations {
+            if let Some(op) = operation {
+                let summary = op
+                    .summary
+                    .clone()
+                    .or(op.description.clone())
+                    .unwrap_or_default();
+                let responses: Vec<String> = op.responses.responses.keys().cloned().collect();
+                rows.push_str(&format!(
+                    "<tr><td><code>{method}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n",
+                    escape(path),
+                    escape(&summary),
+                    responses.join(", ")
+                ));
+            }
+        }
+    }
+    Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>leakwatch API</title>\
+         <style>body{{font:15px/1.5 system-ui,sans-serif;margin:2rem;color:#222}}table{{border-collapse:collapse}}\
+         td,th{{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}}</style></head><body>\
+         <h1>leakwatch API {}</h1><p>{}</p><p>Machine-readable: <a href=\"/openapi.json\">/openapi.json</a> (OpenAPI {}).</p>\
+         <table><tr><th>method</th><th>path</th><th>what</th><th>responses</th></tr>{rows}</table></body></html>",
+        escape(&doc.info.version),
+        escape(doc.info.description.as_deref().unwrap_or("")),
+        "3.1"
+    ))
+}
