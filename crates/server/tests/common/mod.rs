@@ -1,0 +1,195 @@
+//! Test support: the real server on port 0, against a fresh SQLite file or a fresh
+//! PostgreSQL database on 127.0.0.1:5432 (one database per test, dropped by `finish`).
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use leakwatch_server::admin;
+use leakwatch_server::auth::{issue_token, AuthUser};
+use leakwatch_server::config::Config;
+use leakwatch_server::db::{random_id, Backend, Db};
+use leakwatch_server::state::AppState;
+use leakwatch_server::Application;
+use serde_json::Value;
+use sqlx::Connection;
+
+pub const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub base: String,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    backend: Backend,
+    cleanup: Cleanup,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+enum Cleanup {
+    Dir(std::path::PathBuf),
+    Database(String),
+}
+
+/// The PostgreSQL admin URL: `LEAKWATCH_TEST_POSTGRES` or the machine's trust-auth server.
+pub fn postgres_admin_url() -> String {
+    std::env::var("LEAKWATCH_TEST_POSTGRES").unwrap_or_else(|_| POSTGRES_ADMIN_URL.to_string())
+}
+
+pub async fn spawn(backend: Backend) -> TestApp {
+    spawn_with(backend, |_| {}).await
+}
+
+pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
+    let mut config = Config::default();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    let name = format!(
+        "leakwatch_test_{}",
+        random_id().to_lowercase().replace(['-', '_'], "")
+    );
+    let cleanup = match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(&name);
+            config.data_dir = dir.clone();
+            Cleanup::Dir(dir)
+        }
+        Backend::Postgres => {
+            let admin_url = postgres_admin_url();
+            let mut conn = sqlx::PgConnection::connect(&admin_url)
+                .await
+                .expect("PostgreSQL on 127.0.0.1:5432");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(b, _)| b.to_string())
+                .unwrap();
+            config.database_url = format!("{base}/{name}");
+            Cleanup::Database(name)
+        }
+    };
+    configure(&mut config);
+    let app = Application::build(config)
+        .await
+        .expect("the application builds");
+    let address = app.local_addr();
+    let state = app.state().clone();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        address,
+        base: format!("http://{address}"),
+        state,
+        client: reqwest::Client::new(),
+        backend,
+        cleanup,
+        shutdown: Some(tx),
+        server: Some(server),
+    }
+}
+
+impl TestApp {
+    pub fn db(&self) -> &Db {
+        self.state.db()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A tenant with one user; returns that user's bearer token.
+    pub async fn user(&self, tenant: &str, domain: &str, email: &str, admin: bool) -> String {
+        admin::create_tenant(self.db(), tenant, domain)
+            .await
+            .unwrap();
+        let (user, _) = admin::add_user(self.db(), tenant, email, admin)
+            .await
+            .unwrap();
+        let auth = AuthUser {
+            user_id: user.id,
+            tenant_id: user.tenant_id,
+            email: user.email,
+            role: user.role,
+        };
+        issue_token(self.state.keys(), &auth, 3600).unwrap()
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Stops the server (committing in-flight hits) and removes the test's database.
+    pub async fn finish(mut self) {
+        self.stop().await;
+        self.state.db().pool.close().await;
+        match &self.cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Database(name) => {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
+                }
+            }
+        }
+    }
+
+    /// Graceful shutdown, as on SIGTERM.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server ran");
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+}
+
+/// Runs a test body against both backends.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)(leakwatch_server::db::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                ($body)(leakwatch_server::db::Backend::Postgres).await
+            }
+        }
+    };
+}
