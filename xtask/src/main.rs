@@ -181,6 +181,41 @@ fn ensure_npm_packages(dir: &str) -> Result<()> {
 
 const WASM_JS: &str = "crates/wasm/js";
 
+/// The server tests need the machine's PostgreSQL on 127.0.0.1:5432; start it if it is down.
+fn ensure_postgres() -> Result<()> {
+    let reachable = || {
+        std::net::TcpStream::connect_timeout(
+            &"127.0.0.1:5432".parse().expect("valid address"),
+            std::time::Duration::from_secs(1),
+        )
+        .is_ok()
+    };
+    if reachable() {
+        return Ok(());
+    }
+    let versions = std::fs::read_dir("/etc/postgresql")
+        .context("PostgreSQL is not installed (no /etc/postgresql)")?;
+    for version in versions.flatten() {
+        let version = version.file_name().to_string_lossy().to_string();
+        let _ = step(
+            &format!("start PostgreSQL {version}"),
+            Command::new("pg_ctlcluster").args([
+                "--skip-systemctl-redirect",
+                &version,
+                "main",
+                "start",
+            ]),
+        );
+    }
+    for _ in 0..20 {
+        if reachable() {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    bail!("PostgreSQL does not answer on 127.0.0.1:5432")
+}
+
 fn wasm() -> Result<()> {
     ensure_wasm_target()?;
     ensure_wasm_bindgen_cli()?;
