@@ -282,6 +282,7 @@ fn test(_args: &[String]) -> Result<()> {
         "build the command line",
         cargo().args(["build", "-p", "leakwatch-cli"]),
     )?;
+    ensure_postgres()?;
     let nextest = cargo()
         .args(["nextest", "--version"])
         .output()
