@@ -358,19 +358,30 @@ fn test(_args: &[String]) -> Result<()> {
 }
 
 fn run(args: &[String]) -> Result<()> {
+    wasm()?;
     step(
         "build (release)",
         cargo().args(["build", "--release", "--workspace"]),
     )?;
     let binary = Path::new("target/release/leakwatch");
+    let listen = args
+        .iter()
+        .position(|a| a == "--listen")
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
     println!("leakwatch is built: {}", binary.display());
-    println!("  check a draft:    {} check draft.json", binary.display());
     println!(
-        "  add a disclosure: {} disclose --format html --info-url URL body.html",
+        "  API and its docs:      http://{listen}/docs  (OpenAPI: http://{listen}/openapi.json)"
+    );
+    println!("  WebAssembly core:      dist/wasm/web (fallback: dist/wasm/leakwatch-fallback.js)");
+    println!(
+        "  check a draft:         {} check draft.json",
         binary.display()
     );
-    if args.is_empty() {
-        return Ok(());
-    }
-    step("leakwatch", Command::new(binary).args(args))
+    println!("  first tenant and user: {} tenant create --name NAME --domain DOMAIN; {} user add --tenant NAME --email ADDR --admin", binary.display(), binary.display());
+    println!("  data:                  SQLite in ./leakwatch-data (override with --database-url)");
+    let mut serve = Command::new(binary);
+    serve.arg("serve").args(args);
+    step("leakwatch serve (Ctrl-C stops it)", &mut serve)
 }
