@@ -48,6 +48,7 @@ impl Application {
             http: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(10))
                 .build()?,
+            auth: crate::auth::AuthRuntime::new(&config.auth)?,
             config,
         });
         let router = router(state.clone());
@@ -117,6 +118,8 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(api::messages::router())
         .merge(api::incidents::router())
+        .merge(api::auth::router())
+        .merge(api::tenant::router())
         .layer(cors)
         .layer(DefaultBodyLimit::max(config.max_body_bytes));
     Router::new()
