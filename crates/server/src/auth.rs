@@ -154,13 +154,32 @@ pub async fn authenticate(state: &AppState, token: &str) -> ApiResult<AuthUser> 
             validation.set_audience(&[AUDIENCE]);
             validation.leeway = 30;
             let data = decode::<Claims>(token, &DecodingKey::from_secret(&key.secret), &validation)
-                .map_err(|e| unauthorized(&format!("invalid token: {e}")))?;
+                .map_err(|e| unauthorized(&rejection(&e)))?;
             load_user(state, &data.claims.sub, &data.claims.tid).await
         }
         Algorithm::RS256 => crate::oidc::authenticate(state, token).await,
         other => Err(unauthorized(&format!(
             "algorithm {other:?} is not accepted"
         ))),
+    }
+}
+
+/// Why a token failed verification, for the 401's message: the failed check, never the
+/// parser's details.
+pub fn rejection(err: &jsonwebtoken::errors::Error) -> String {
+    use jsonwebtoken::errors::ErrorKind;
+    match err.kind() {
+        ErrorKind::ExpiredSignature => "the token has expired".into(),
+        ErrorKind::ImmatureSignature => "the token is not valid yet".into(),
+        ErrorKind::InvalidAudience => "the token is meant for another audience".into(),
+        ErrorKind::InvalidIssuer => "the token has another issuer".into(),
+        ErrorKind::InvalidSignature => "the token's signature does not verify".into(),
+        ErrorKind::InvalidAlgorithm => "the token's algorithm is not accepted".into(),
+        ErrorKind::MissingRequiredClaim(claim) => format!("the token has no '{claim}' claim"),
+        ErrorKind::Json(_) | ErrorKind::InvalidClaimFormat(_) => {
+            "the token's claims are incomplete or malformed".into()
+        }
+        _ => "invalid token".into(),
     }
 }
 

@@ -343,7 +343,10 @@ impl Directory {
         }
         let mut tenants = HashMap::new();
         for (tenant_id, settings) in crate::admin::oidc_tenants(db).await? {
-            let key = (settings.issuer.clone(), settings.tenant_id.to_ascii_lowercase());
+            let key = (
+                settings.issuer.clone(),
+                settings.tenant_id.to_ascii_lowercase(),
+            );
             tenants.insert(
                 key,
                 TenantOidc {
@@ -436,22 +439,22 @@ pub async fn authenticate(state: &AppState, token: &str) -> ApiResult<AuthUser> 
     validation.validate_nbf = true;
     validation.leeway = oidc.leeway;
     let claims = decode::<EntraClaims>(token, &key, &validation)
-        .map_err(|e| unauthorized(&format!("invalid token: {e}")))?
+        .map_err(|e| unauthorized(&crate::auth::rejection(&e)))?
         .claims;
     // Exactly one issuer, one audience, the configured directory.
     if claims.iss != settings.issuer || claims.aud != settings.audience {
-        return Err(unauthorized("invalid token: issuer or audience"));
+        return Err(unauthorized("the token has another issuer or audience"));
     }
     let tid = claims.tid.to_ascii_lowercase();
     if tid != settings.tenant_id {
-        return Err(unauthorized("invalid token: directory"));
+        return Err(unauthorized("the token is of another directory"));
     }
     if claims.idtyp.as_deref() == Some("app") {
         return Err(unauthorized("application tokens are not accepted"));
     }
     let oid = claims.oid.to_ascii_lowercase();
     if !is_identifier(&oid) {
-        return Err(unauthorized("invalid token: object id"));
+        return Err(unauthorized("the token's object id is malformed"));
     }
     let subject = format!("{tid}:{oid}");
     let email = [&claims.preferred_username, &claims.email, &claims.upn]
@@ -644,7 +647,10 @@ mod tests {
             encode(serde_json::json!({"iss": "https://i", "tid": "t"}))
         );
         let routing = peek_routing(&token).unwrap();
-        assert_eq!((routing.iss.as_str(), routing.tid.as_str()), ("https://i", "t"));
+        assert_eq!(
+            (routing.iss.as_str(), routing.tid.as_str()),
+            ("https://i", "t")
+        );
         assert!(peek_routing("a.b").is_err());
         assert!(peek_routing("a.b.c.d").is_err());
         let no_tid = format!("x.{}.y", encode(serde_json::json!({"iss": "https://i"})));

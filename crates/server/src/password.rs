@@ -107,7 +107,10 @@ mod tests {
         assert!(matches!(check_rules(""), Err(PasswordError::Empty)));
         assert!(matches!(check_rules("   "), Err(PasswordError::Empty)));
         assert!(matches!(check_rules("short"), Err(PasswordError::TooShort)));
-        assert!(matches!(check_rules("ééééééééé"), Err(PasswordError::TooShort)));
+        assert!(matches!(
+            check_rules("ééééééééé"),
+            Err(PasswordError::TooShort)
+        ));
         assert!(check_rules("éééééééééé").is_ok());
         assert!(matches!(
             check_rules(&"x".repeat(MAX_BYTES + 1)),

@@ -164,7 +164,10 @@ mod tests {
             limiter.fail(&format!("flood{i}"));
         }
         assert!(limiter.len() <= 10);
-        assert!(limiter.check("victim").is_err(), "the emptied bucket survived");
+        assert!(
+            limiter.check("victim").is_err(),
+            "the emptied bucket survived"
+        );
     }
 
     #[test]

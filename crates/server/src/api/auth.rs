@@ -52,7 +52,9 @@ impl LoginGuard {
                 let text = text.trim();
                 text.parse::<IpNet>()
                     .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
-                    .map_err(|_| anyhow::anyhow!("auth.trusted_proxies: '{text}' is not a CIDR block"))
+                    .map_err(|_| {
+                        anyhow::anyhow!("auth.trusted_proxies: '{text}' is not a CIDR block")
+                    })
             })
             .collect::<anyhow::Result<_>>()?;
         Ok(LoginGuard {
@@ -189,7 +191,11 @@ pub async fn login(
         candidate(&state, &body.tenant, &body.email).await?
     };
     let hash = found.as_ref().and_then(|c| c.hash.clone());
-    let password = if too_long { String::new() } else { body.password };
+    let password = if too_long {
+        String::new()
+    } else {
+        body.password
+    };
     let verified = crate::password::verify(password, hash).await?;
     let user = match found {
         Some(candidate) if verified => candidate.user,
