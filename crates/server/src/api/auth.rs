@@ -80,20 +80,23 @@ impl LoginGuard {
         if !self.trusted(peer) {
             return peer;
         }
-        let forwarded: Vec<IpAddr> = headers
+        let parts: Vec<&str> = headers
             .get_all("x-forwarded-for")
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
-            .map_while(|part| part.trim().parse::<IpAddr>().ok())
             .collect();
-        forwarded
-            .iter()
-            .rev()
-            .find(|ip| !self.trusted(**ip))
-            .or(forwarded.first())
-            .copied()
-            .unwrap_or(peer)
+        let mut nearest = peer;
+        for part in parts.iter().rev() {
+            let Ok(ip) = part.trim().parse::<IpAddr>() else {
+                break;
+            };
+            if !self.trusted(ip) {
+                return ip;
+            }
+            nearest = ip;
+        }
+        nearest
     }
 
     fn check(&self, ip: &str, account: &str) -> ApiResult<()> {
@@ -244,4 +247,49 @@ pub async fn me(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json
             domain: tenant.domain,
         },
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guard(trusted: &[&str]) -> LoginGuard {
+        LoginGuard::new(&AuthConfig {
+            trusted_proxies: trusted.iter().map(|s| s.to_string()).collect(),
+            ..AuthConfig::default()
+        })
+        .unwrap()
+    }
+
+    fn forwarded(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", value.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_behind_trusted_proxies() {
+        let peer: IpAddr = "10.0.0.5".parse().unwrap();
+        let client: IpAddr = "198.51.100.7".parse().unwrap();
+        // Not trusted: the header is ignored.
+        assert_eq!(guard(&[]).client_ip(peer, &forwarded("198.51.100.7")), peer);
+        let behind = guard(&["10.0.0.0/8", "192.0.2.1"]);
+        assert_eq!(behind.client_ip(peer, &forwarded("198.51.100.7")), client);
+        // What the client wrote itself comes first and is skipped; proxies are skipped too.
+        assert_eq!(
+            behind.client_ip(peer, &forwarded("203.0.113.1, 198.51.100.7, 192.0.2.1")),
+            client
+        );
+        assert_eq!(behind.client_ip(peer, &HeaderMap::new()), peer);
+        assert_eq!(behind.client_ip(peer, &forwarded("garbage")), peer);
+        assert_eq!(
+            behind.client_ip(peer, &forwarded("garbage, 198.51.100.7")),
+            client
+        );
+        assert!(LoginGuard::new(&AuthConfig {
+            trusted_proxies: vec!["not a network".into()],
+            ..AuthConfig::default()
+        })
+        .is_err());
+    }
 }
