@@ -38,6 +38,8 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
         let bound = listener.local_addr()?;
         let keys = Keys::load_or_create(&db).await?;
+        // The dummy password hash, made now rather than during someone's first login.
+        tokio::task::spawn_blocking(crate::password::warm_up);
         let pixel = Pipeline::start(db.clone(), &config, &keys).await?;
         let state = AppState::new(Inner {
             public_url: config.effective_public_url(bound),

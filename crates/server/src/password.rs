@@ -69,6 +69,11 @@ fn dummy_hash() -> &'static str {
     })
 }
 
+/// Makes the dummy hash ahead of the first login that needs it (blocking).
+pub fn warm_up() {
+    let _ = dummy_hash();
+}
+
 pub async fn hash(password: String) -> anyhow::Result<String> {
     let _permit = HASHING.acquire().await?;
     tokio::task::spawn_blocking(move || hash_blocking(&password)).await?

@@ -1,7 +1,8 @@
 //! A small, bounded, in-memory token-bucket limiter for failed logins, per client address and
-//! per account. Only failures take a token, so people who type their password right are never
-//! slowed down; a bucket that is empty refuses every attempt, right or wrong, until it refills,
-//! so guessing stays slow even when the guess would be right.
+//! per account. Every attempt takes a token up front and a successful one gives it back, so in
+//! effect only failures count and people who type their password right are never slowed down;
+//! a bucket that is empty refuses every attempt, right or wrong, until it refills, so guessing
+//! stays slow even when the guess would be right.
 //!
 //! The table is bounded: when it is full, buckets that have refilled completely are dropped
 //! (they mean the same as no bucket), and if that frees nothing the fullest bucket goes. A
@@ -56,19 +57,22 @@ impl Limiter {
         let buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         match buckets.get(key) {
             None => Ok(()),
-            Some(bucket) => {
-                let tokens = self.refilled(*bucket, now);
-                if tokens >= 1.0 {
-                    Ok(())
-                } else {
-                    Err(self.refill.mul_f64(1.0 - tokens))
-                }
-            }
+            Some(bucket) => self.available(self.refilled(*bucket, now)),
         }
     }
 
-    /// Takes a token from `key`'s bucket (a failed attempt).
-    pub fn fail(&self, key: &str) {
+    fn available(&self, tokens: f64) -> Result<(), Duration> {
+        if tokens >= 1.0 {
+            Ok(())
+        } else {
+            Err(self.refill.mul_f64(1.0 - tokens))
+        }
+    }
+
+    /// Takes a token for an attempt when there is one, in one step, so that attempts made
+    /// in parallel cannot all pass before the first failure is counted. A successful attempt
+    /// gives it back ([`Limiter::refund`]).
+    pub fn take(&self, key: &str) -> Result<(), Duration> {
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         if !buckets.contains_key(key) && buckets.len() >= self.max_keys {
@@ -80,10 +84,29 @@ impl Limiter {
             updated: now,
         });
         let tokens = self.refilled(*bucket, now);
+        self.available(tokens)?;
         *bucket = Bucket {
-            tokens: (tokens - 1.0).max(0.0),
+            tokens: tokens - 1.0,
             updated: now,
         };
+        Ok(())
+    }
+
+    /// Gives back the token of an attempt that succeeded.
+    pub fn refund(&self, key: &str) {
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(bucket) = buckets.get_mut(key) {
+            let tokens = (self.refilled(*bucket, now) + 1.0).min(self.burst);
+            if tokens >= self.burst {
+                buckets.remove(key);
+            } else {
+                *bucket = Bucket {
+                    tokens,
+                    updated: now,
+                };
+            }
+        }
     }
 
     /// Forgets `key`'s failures (after a successful login to that account).
@@ -142,26 +165,41 @@ mod tests {
         let limiter = Limiter::new(3, Duration::from_millis(50));
         for _ in 0..3 {
             assert!(limiter.check("a").is_ok());
-            limiter.fail("a");
+            assert!(limiter.take("a").is_ok());
         }
-        let wait = limiter.check("a").unwrap_err();
+        let wait = limiter.take("a").unwrap_err();
         assert!(wait <= Duration::from_millis(50));
+        assert!(limiter.check("a").is_err());
         assert!(limiter.check("b").is_ok(), "other keys are untouched");
         std::thread::sleep(Duration::from_millis(60));
-        assert!(limiter.check("a").is_ok());
-        limiter.fail("a");
-        assert!(limiter.check("a").is_err(), "one token came back, no more");
+        assert!(limiter.take("a").is_ok());
+        assert!(limiter.take("a").is_err(), "one token came back, no more");
         limiter.reset("a");
         assert!(limiter.check("a").is_ok());
     }
 
     #[test]
+    fn successes_give_their_token_back() {
+        let limiter = Limiter::new(2, Duration::from_secs(3600));
+        for _ in 0..10 {
+            limiter.take("a").unwrap();
+            limiter.refund("a");
+        }
+        assert!(limiter.is_empty(), "a full bucket is no bucket");
+        limiter.take("a").unwrap();
+        limiter.take("a").unwrap();
+        assert!(limiter.take("a").is_err());
+        limiter.refund("a");
+        assert!(limiter.take("a").is_ok());
+    }
+
+    #[test]
     fn the_table_is_bounded_and_keeps_emptied_buckets() {
         let limiter = Limiter::with_capacity(2, Duration::from_secs(3600), 10);
-        limiter.fail("victim");
-        limiter.fail("victim");
+        limiter.take("victim").unwrap();
+        limiter.take("victim").unwrap();
         for i in 0..1000 {
-            limiter.fail(&format!("flood{i}"));
+            let _ = limiter.take(&format!("flood{i}"));
         }
         assert!(limiter.len() <= 10);
         assert!(

@@ -244,6 +244,66 @@ both_backends!(
 );
 
 both_backends!(
+    parallel_guesses_cannot_outrun_the_limit,
+    |backend| async move {
+        let app = spawn(backend).await;
+        acme(&app).await;
+        let guesses = (0..20).map(|i| {
+            let app = &app;
+            async move {
+                login(
+                    app,
+                    "acme",
+                    "anna@boekhoudpartners.nl",
+                    &format!("guess {i}"),
+                )
+                .await
+                .0
+            }
+        });
+        let statuses = join_all(guesses).await;
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 401).count(),
+            5,
+            "{statuses:?}"
+        );
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 429).count(),
+            15,
+            "{statuses:?}"
+        );
+        app.finish().await;
+    }
+);
+
+/// Runs futures concurrently on this task and collects their outputs in order.
+async fn join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut running: Vec<_> = futures.map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = running.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in running.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs
+        .into_iter()
+        .map(|o| o.expect("every future finished"))
+        .collect()
+}
+
+both_backends!(
     failed_logins_are_limited_per_client_address,
     |backend| async move {
         let app = spawn_with(backend, |config| {

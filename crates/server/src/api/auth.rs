@@ -99,23 +99,24 @@ impl LoginGuard {
         nearest
     }
 
-    fn check(&self, ip: &str, account: &str) -> ApiResult<()> {
-        let wait = match (self.per_ip.check(ip), self.per_account.check(account)) {
-            (Ok(()), Ok(())) => return Ok(()),
-            (Err(a), Err(b)) => a.max(b),
-            (Err(wait), _) | (_, Err(wait)) => wait,
-        };
-        Err(ApiError::TooManyRequests {
+    /// Takes one attempt from both the address's and the account's budget, or refuses with
+    /// 429 (and takes nothing).
+    fn admit(&self, ip: &str, account: &str) -> ApiResult<()> {
+        let refused = |wait: Duration| ApiError::TooManyRequests {
             retry_after_seconds: wait.as_secs().max(1),
-        })
+        };
+        self.per_ip.take(ip).map_err(refused)?;
+        if let Err(wait) = self.per_account.take(account) {
+            self.per_ip.refund(ip);
+            return Err(refused(wait));
+        }
+        Ok(())
     }
 
-    fn fail(&self, ip: &str, account: &str) {
-        self.per_ip.fail(ip);
-        self.per_account.fail(account);
-    }
-
-    fn succeed(&self, account: &str) {
+    /// A successful login: its attempt does not count, and the account's failures are
+    /// forgotten.
+    fn succeeded(&self, ip: &str, account: &str) {
+        self.per_ip.refund(ip);
         self.per_account.reset(account);
     }
 }
@@ -185,7 +186,7 @@ pub async fn login(
         body.tenant.trim().to_lowercase(),
         normalise_email(&body.email).unwrap_or_else(|_| body.email.trim().to_lowercase())
     );
-    guard.check(&ip, &account)?;
+    guard.admit(&ip, &account)?;
     // An overlong password is just a wrong one (no stored password is that long).
     let too_long = body.password.len() > crate::password::MAX_BYTES;
     let found = if too_long {
@@ -203,12 +204,11 @@ pub async fn login(
     let user = match found {
         Some(candidate) if verified => candidate.user,
         _ => {
-            guard.fail(&ip, &account);
             tracing::info!(client = %ip, "failed login");
             return Err(ApiError::Unauthorized(LOGIN_FAILED.into()));
         }
     };
-    guard.succeed(&account);
+    guard.succeeded(&ip, &account);
     let ttl = state.config().auth.login_ttl_seconds.max(60);
     let (token, expires_at) = issue_token_until(state.keys(), &user, ttl)?;
     Ok(Json(LoginResponse { token, expires_at }))
