@@ -105,8 +105,16 @@ both_backends!(
         let app = spawn(backend).await;
         acme(&app).await;
         let before = leakwatch_server::db::now_ms();
-        let (status, body) = login(&app, "acme", "Anna@BoekhoudPartners.nl", PASSWORD).await;
+        let (status, headers, body) = send(
+            &app,
+            reqwest::Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(&json!({"tenant": "acme", "email": "Anna@BoekhoudPartners.nl", "password": PASSWORD})),
+        )
+        .await;
         assert_eq!(status, 200, "{body}");
+        assert_eq!(headers["cache-control"], "no-store");
         let token = body["token"].as_str().unwrap();
         let expires_at = body["expires_at"].as_i64().unwrap();
         let twelve_hours = 12 * 3600 * 1000;

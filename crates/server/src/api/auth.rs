@@ -11,7 +11,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, State};
-use axum::http::HeaderMap;
+use axum::http::{header, HeaderMap};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use ipnet::IpNet;
@@ -178,7 +178,7 @@ pub async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<LoginRequest>,
-) -> ApiResult<Json<LoginResponse>> {
+) -> ApiResult<([(header::HeaderName, &'static str); 1], Json<LoginResponse>)> {
     let guard = &state.auth().login;
     let ip = ip_key(guard.client_ip(peer.ip(), &headers));
     let account = format!(
@@ -211,7 +211,11 @@ pub async fn login(
     guard.succeeded(&ip, &account);
     let ttl = state.config().auth.login_ttl_seconds.max(60);
     let (token, expires_at) = issue_token_until(state.keys(), &user, ttl)?;
-    Ok(Json(LoginResponse { token, expires_at }))
+    // A bearer token is nothing for caches to keep.
+    Ok((
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(LoginResponse { token, expires_at }),
+    ))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
