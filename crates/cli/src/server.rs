@@ -10,6 +10,7 @@ use leakwatch_server::auth::{issue_token, AuthUser};
 use leakwatch_server::config::{Config, Overrides};
 use leakwatch_server::db::Db;
 use leakwatch_server::keys::{self, Keys};
+use leakwatch_server::oidc::OidcSettings;
 use leakwatch_server::Application;
 
 use crate::error::CliError;
@@ -51,6 +52,29 @@ pub enum TenantCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Let the tenant's users sign in with Microsoft Entra ID (the Outlook add-in), or with
+    /// `--clear` stop that. See docs/authentication.md.
+    Oidc {
+        #[arg(long)]
+        name: String,
+        /// The tokens' `iss`, exactly, e.g. https://login.microsoftonline.com/TID/v2.0
+        #[arg(long, required_unless_present = "clear")]
+        issuer: Option<String>,
+        /// The tokens' `aud`, exactly: the add-in's application id URI or client id.
+        #[arg(long, required_unless_present = "clear")]
+        audience: Option<String>,
+        /// The signing keys, e.g. https://login.microsoftonline.com/TID/discovery/v2.0/keys
+        #[arg(long, required_unless_present = "clear")]
+        jwks_uri: Option<String>,
+        /// The Entra directory (tenant) id.
+        #[arg(long, required_unless_present = "clear")]
+        tid: Option<String>,
+        /// Remove the settings: Entra tokens are refused for this tenant from then on.
+        #[arg(long, conflicts_with_all = ["issuer", "audience", "jwks_uri", "tid"])]
+        clear: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(clap::Subcommand)]
@@ -64,6 +88,19 @@ pub enum UserCommand {
         /// Give the user the admin role.
         #[arg(long)]
         admin: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Set a user's password for login (dashboard, Thunderbird), read as the first line of
+    /// standard input; at least 10 characters. `--clear` removes it instead.
+    Password {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        /// Remove the password: only tokens let the user in from then on.
+        #[arg(long)]
+        clear: bool,
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -129,6 +166,7 @@ async fn connect(config: &Config) -> Result<Db, CliError> {
 fn admin_error(err: AdminError) -> CliError {
     match err {
         AdminError::Db(e) => CliError::failure(format!("database: {e}")),
+        AdminError::Internal(e) => CliError::failure(format!("{e:#}")),
         other => CliError::invalid_input(other.to_string()),
     }
 }
@@ -188,11 +226,40 @@ fn init_logging(json: bool) {
 }
 
 pub fn tenant(command: TenantCommand) -> Result<(), CliError> {
-    let TenantCommand::Create {
-        name,
-        domain,
-        database,
-    } = command;
+    let (name, domain, database) = match command {
+        TenantCommand::Create {
+            name,
+            domain,
+            database,
+        } => (name, domain, database),
+        TenantCommand::Oidc {
+            name,
+            issuer,
+            audience,
+            jwks_uri,
+            tid,
+            clear,
+            database,
+        } => {
+            let settings = match (clear, issuer, audience, jwks_uri, tid) {
+                (false, Some(issuer), Some(audience), Some(jwks_uri), Some(tenant_id)) => {
+                    Some(OidcSettings {
+                        issuer,
+                        audience,
+                        jwks_uri,
+                        tenant_id,
+                    })
+                }
+                (true, ..) => None,
+                _ => {
+                    return Err(CliError::invalid_input(
+                        "give --issuer, --audience, --jwks-uri and --tid, or --clear",
+                    ))
+                }
+            };
+            return tenant_oidc(&name, settings, &database);
+        }
+    };
     let config = config(&database, None, None)?;
     runtime()?.block_on(async {
         let db = connect(&config).await?;
@@ -208,13 +275,91 @@ pub fn tenant(command: TenantCommand) -> Result<(), CliError> {
     })
 }
 
+fn tenant_oidc(
+    name: &str,
+    settings: Option<OidcSettings>,
+    database: &DatabaseArgs,
+) -> Result<(), CliError> {
+    let config = config(database, None, None)?;
+    runtime()?.block_on(async {
+        let db = connect(&config).await?;
+        let tenant = admin::tenant_by_name(&db, name)
+            .await
+            .map_err(admin_error)?
+            .ok_or_else(|| CliError::invalid_input(format!("no tenant named '{name}'")))?;
+        match admin::set_tenant_oidc(&db, &tenant.id, settings)
+            .await
+            .map_err(admin_error)?
+        {
+            Some(saved) => println!(
+                "tenant {name} accepts Entra ID tokens of directory {} (issuer {}, audience {}, keys {}); running servers apply it within 30 s",
+                saved.tenant_id, saved.issuer, saved.audience, saved.jwks_uri
+            ),
+            None => println!("tenant {name} no longer accepts identity-provider tokens"),
+        }
+        Ok(())
+    })
+}
+
+/// The first line of standard input, without its line ending.
+fn read_password_line() -> Result<String, CliError> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        // No echo suppression without a terminal library: say so rather than pretend.
+        eprint!("new password (shown as typed; or pipe it in), then Enter: ");
+        let _ = std::io::stderr().flush();
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line).map_err(|e| {
+        CliError::invalid_input(format!("cannot read the password from standard input: {e}"))
+    })?;
+    let line = line.strip_suffix('\n').unwrap_or(&line);
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    if line.is_empty() {
+        return Err(CliError::invalid_input(
+            "no password on standard input (give it as the first line)",
+        ));
+    }
+    Ok(line.to_string())
+}
+
 pub fn user(command: UserCommand) -> Result<(), CliError> {
-    let UserCommand::Add {
-        tenant,
-        email,
-        admin: is_admin,
-        database,
-    } = command;
+    let (tenant, email, is_admin, database) = match command {
+        UserCommand::Add {
+            tenant,
+            email,
+            admin,
+            database,
+        } => (tenant, email, admin, database),
+        UserCommand::Password {
+            tenant,
+            email,
+            clear,
+            database,
+        } => {
+            let password = if clear {
+                None
+            } else {
+                let password = read_password_line()?;
+                leakwatch_server::password::check_rules(&password)
+                    .map_err(|e| CliError::invalid_input(e.to_string()))?;
+                Some(password)
+            };
+            let config = config(&database, None, None)?;
+            return runtime()?.block_on(async {
+                let db = connect(&config).await?;
+                let user = match &password {
+                    Some(password) => admin::set_password(&db, &tenant, &email, password).await,
+                    None => admin::clear_password(&db, &tenant, &email).await,
+                }
+                .map_err(admin_error)?;
+                let verb = if password.is_some() { "set" } else { "removed" };
+                println!("password {verb} for {} in tenant {tenant}", user.email);
+                Ok(())
+            });
+        }
+    };
     let config = config(&database, None, None)?;
     runtime()?.block_on(async {
         let db = connect(&config).await?;

@@ -5,6 +5,7 @@ use sqlx::Row;
 
 use crate::auth::Role;
 use crate::db::{now_ms, random_id, Db};
+use crate::oidc::OidcSettings;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -14,6 +15,10 @@ pub enum AdminError {
     NoUser { tenant: String, email: String },
     #[error("invalid {field}: {reason}")]
     Invalid { field: &'static str, reason: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0:#}")]
+    Internal(anyhow::Error),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -124,12 +129,7 @@ pub async fn add_user(
     let tenant = tenant_by_name(db, tenant)
         .await?
         .ok_or_else(|| AdminError::NoTenant(tenant.into()))?;
-    let address =
-        leakwatch_core::address::parse_addr_spec(email).map_err(|e| AdminError::Invalid {
-            field: "email",
-            reason: e.to_string(),
-        })?;
-    let email = format!("{}@{}", address.local, address.domain);
+    let email = normalise_email(email)?;
     let role = if admin { Role::Admin } else { Role::Sender };
     if let Some(existing) = user_by_email(db, &tenant.id, &email).await? {
         if admin && existing.role != Role::Admin {
@@ -166,6 +166,17 @@ pub async fn add_user(
     Ok((user, true))
 }
 
+/// An e-mail address as users are stored: local part and domain lower-cased, the domain in
+/// ASCII.
+pub fn normalise_email(email: &str) -> Result<String, AdminError> {
+    let address =
+        leakwatch_core::address::parse_addr_spec(email).map_err(|e| AdminError::Invalid {
+            field: "email",
+            reason: e.to_string(),
+        })?;
+    Ok(format!("{}@{}", address.local, address.domain))
+}
+
 pub async fn user_by_email(
     db: &Db,
     tenant_id: &str,
@@ -200,4 +211,100 @@ pub async fn find_user(db: &Db, tenant: &str, email: &str) -> Result<User, Admin
             tenant: tenant.into(),
             email: email.into(),
         })
+}
+
+/// Sets (or, with an empty `password`, refuses) a user's password: argon2id, checked against
+/// [`crate::password::check_rules`] first.
+pub async fn set_password(
+    db: &Db,
+    tenant: &str,
+    email: &str,
+    password: &str,
+) -> Result<User, AdminError> {
+    crate::password::check_rules(password).map_err(|e| AdminError::Invalid {
+        field: "password",
+        reason: e.to_string(),
+    })?;
+    let user = find_user(db, tenant, email).await?;
+    let hash = crate::password::hash(password.to_string())
+        .await
+        .map_err(AdminError::Internal)?;
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(&user.id)
+        .execute(&db.pool)
+        .await?;
+    Ok(user)
+}
+
+/// Removes a user's password: from then on only tokens (or the identity provider) let them in.
+pub async fn clear_password(db: &Db, tenant: &str, email: &str) -> Result<User, AdminError> {
+    let user = find_user(db, tenant, email).await?;
+    sqlx::query("UPDATE users SET password_hash = NULL WHERE id = $1")
+        .bind(&user.id)
+        .execute(&db.pool)
+        .await?;
+    Ok(user)
+}
+
+/// A tenant's OpenID Connect settings, if it has any.
+pub async fn tenant_oidc(db: &Db, tenant_id: &str) -> Result<Option<OidcSettings>, AdminError> {
+    let row = sqlx::query("SELECT oidc FROM tenants WHERE id = $1")
+        .bind(tenant_id)
+        .fetch_optional(&db.pool)
+        .await?;
+    let Some(row) = row else {
+        return Err(AdminError::NoTenant(tenant_id.into()));
+    };
+    let oidc: Option<String> = row.try_get("oidc")?;
+    Ok(oidc.and_then(|text| serde_json::from_str(&text).ok()))
+}
+
+/// Every tenant that accepts identity-provider tokens: (tenant id, settings).
+pub async fn oidc_tenants(db: &Db) -> Result<Vec<(String, OidcSettings)>, AdminError> {
+    let rows = sqlx::query("SELECT id, oidc FROM tenants WHERE oidc IS NOT NULL")
+        .fetch_all(&db.pool)
+        .await?;
+    let mut tenants = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: String = row.try_get("id")?;
+        let text: String = row.try_get("oidc")?;
+        match serde_json::from_str::<OidcSettings>(&text) {
+            Ok(settings) => tenants.push((id, settings)),
+            Err(e) => tracing::warn!(tenant = %id, error = %e, "unreadable OIDC settings ignored"),
+        }
+    }
+    Ok(tenants)
+}
+
+/// Sets a tenant's OpenID Connect settings (validated; `None` turns OIDC off). A directory
+/// (`tenant_id`) can belong to one leakwatch tenant only, since users are keyed on it.
+pub async fn set_tenant_oidc(
+    db: &Db,
+    tenant_id: &str,
+    settings: Option<OidcSettings>,
+) -> Result<Option<OidcSettings>, AdminError> {
+    let settings = settings.map(OidcSettings::validated).transpose()?;
+    if let Some(settings) = &settings {
+        for (other, theirs) in oidc_tenants(db).await? {
+            if other != tenant_id && theirs.tenant_id.eq_ignore_ascii_case(&settings.tenant_id) {
+                return Err(AdminError::Conflict(format!(
+                    "directory {} is already configured for another tenant",
+                    settings.tenant_id
+                )));
+            }
+        }
+    }
+    let text = settings
+        .as_ref()
+        .map(|s| serde_json::to_string(s).expect("OIDC settings serialise"));
+    let updated = sqlx::query("UPDATE tenants SET oidc = $1 WHERE id = $2")
+        .bind(text)
+        .bind(tenant_id)
+        .execute(&db.pool)
+        .await?;
+    if updated.rows_affected() == 0 {
+        return Err(AdminError::NoTenant(tenant_id.into()));
+    }
+    Ok(settings)
 }

@@ -38,6 +38,8 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
         let bound = listener.local_addr()?;
         let keys = Keys::load_or_create(&db).await?;
+        // The dummy password hash, made now rather than during someone's first login.
+        tokio::task::spawn_blocking(crate::password::warm_up);
         let pixel = Pipeline::start(db.clone(), &config, &keys).await?;
         let state = AppState::new(Inner {
             public_url: config.effective_public_url(bound),
@@ -48,6 +50,7 @@ impl Application {
             http: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(10))
                 .build()?,
+            auth: crate::auth::AuthRuntime::new(&config.auth)?,
             config,
         });
         let router = router(state.clone());
@@ -117,6 +120,8 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(api::messages::router())
         .merge(api::incidents::router())
+        .merge(api::auth::router())
+        .merge(api::tenant::router())
         .layer(cors)
         .layer(DefaultBodyLimit::max(config.max_body_bytes));
     Router::new()

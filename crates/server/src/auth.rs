@@ -79,12 +79,41 @@ impl AuthUser {
     }
 }
 
+/// What authentication needs at run time: the identity-provider verifier with its caches,
+/// and the login rate limits.
+pub struct AuthRuntime {
+    pub oidc: crate::oidc::Oidc,
+    pub login: crate::api::auth::LoginGuard,
+}
+
+impl AuthRuntime {
+    pub fn new(config: &crate::config::AuthConfig) -> anyhow::Result<AuthRuntime> {
+        Ok(AuthRuntime {
+            oidc: crate::oidc::Oidc::new(config)?,
+            login: crate::api::auth::LoginGuard::new(config)?,
+        })
+    }
+}
+
+/// Bearer tokens longer than this are refused before any parsing.
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
 /// Signs a leakwatch token for a user, valid for `ttl_seconds`.
 pub fn issue_token(
     keys: &crate::keys::Keys,
     user: &AuthUser,
     ttl_seconds: i64,
 ) -> anyhow::Result<String> {
+    Ok(issue_token_until(keys, user, ttl_seconds)?.0)
+}
+
+/// Signs a leakwatch token for a user, valid for `ttl_seconds`; also returns its expiry in
+/// Unix milliseconds.
+pub fn issue_token_until(
+    keys: &crate::keys::Keys,
+    user: &AuthUser,
+    ttl_seconds: i64,
+) -> anyhow::Result<(String, i64)> {
     let key = keys.signing_jwt_key();
     let now = crate::db::now_ms() / 1000;
     let claims = Claims {
@@ -99,15 +128,15 @@ pub fn issue_token(
     };
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some(key.kid.clone());
-    Ok(encode(
-        &header,
-        &claims,
-        &EncodingKey::from_secret(&key.secret),
-    )?)
+    let token = encode(&header, &claims, &EncodingKey::from_secret(&key.secret))?;
+    Ok((token, claims.exp.saturating_mul(1000)))
 }
 
 /// Verifies a bearer token and loads its user.
 pub async fn authenticate(state: &AppState, token: &str) -> ApiResult<AuthUser> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(unauthorized("token too long"));
+    }
     let header = decode_header(token).map_err(|_| unauthorized("malformed token"))?;
     match header.alg {
         Algorithm::HS256 => {
@@ -119,17 +148,38 @@ pub async fn authenticate(state: &AppState, token: &str) -> ApiResult<AuthUser> 
                 .jwt_key(&kid)
                 .ok_or_else(|| unauthorized("unknown signing key"))?;
             let mut validation = Validation::new(Algorithm::HS256);
+            validation.algorithms = vec![Algorithm::HS256];
+            validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
             validation.set_issuer(&[ISSUER]);
             validation.set_audience(&[AUDIENCE]);
             validation.leeway = 30;
             let data = decode::<Claims>(token, &DecodingKey::from_secret(&key.secret), &validation)
-                .map_err(|e| unauthorized(&format!("invalid token: {e}")))?;
+                .map_err(|e| unauthorized(&rejection(&e)))?;
             load_user(state, &data.claims.sub, &data.claims.tid).await
         }
         Algorithm::RS256 => crate::oidc::authenticate(state, token).await,
         other => Err(unauthorized(&format!(
             "algorithm {other:?} is not accepted"
         ))),
+    }
+}
+
+/// Why a token failed verification, for the 401's message: the failed check, never the
+/// parser's details.
+pub fn rejection(err: &jsonwebtoken::errors::Error) -> String {
+    use jsonwebtoken::errors::ErrorKind;
+    match err.kind() {
+        ErrorKind::ExpiredSignature => "the token has expired".into(),
+        ErrorKind::ImmatureSignature => "the token is not valid yet".into(),
+        ErrorKind::InvalidAudience => "the token is meant for another audience".into(),
+        ErrorKind::InvalidIssuer => "the token has another issuer".into(),
+        ErrorKind::InvalidSignature => "the token's signature does not verify".into(),
+        ErrorKind::InvalidAlgorithm => "the token's algorithm is not accepted".into(),
+        ErrorKind::MissingRequiredClaim(claim) => format!("the token has no '{claim}' claim"),
+        ErrorKind::Json(_) | ErrorKind::InvalidClaimFormat(_) => {
+            "the token's claims are incomplete or malformed".into()
+        }
+        _ => "invalid token".into(),
     }
 }
 

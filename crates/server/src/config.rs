@@ -27,6 +27,7 @@ pub struct Config {
     /// Largest request body, in bytes.
     pub max_body_bytes: usize,
     pub pixel: PixelConfig,
+    pub auth: AuthConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -40,6 +41,48 @@ pub struct PixelConfig {
     pub detail_cap_per_class: i64,
     /// A fetch from the sender's own network this soon after registration is a self-view.
     pub self_view_seconds: i64,
+}
+
+/// Password login and OpenID Connect (see `docs/authentication.md`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthConfig {
+    /// Lifetime of the tokens that password login issues, in seconds.
+    pub login_ttl_seconds: i64,
+    /// Failed logins one client address may make in a burst...
+    pub login_ip_burst: u32,
+    /// ...and one more per this many seconds after that.
+    pub login_ip_refill_seconds: u64,
+    /// Failed logins one account may take in a burst...
+    pub login_account_burst: u32,
+    /// ...and one more per this many seconds after that.
+    pub login_account_refill_seconds: u64,
+    /// Reverse proxies (CIDR blocks, e.g. `10.0.0.0/8`) whose `X-Forwarded-For` names the
+    /// client for the login rate limit. Empty: the peer address is the client.
+    pub trusted_proxies: Vec<String>,
+    /// How long a tenant's fetched JWKS is used before it is fetched again.
+    pub jwks_ttl_seconds: u64,
+    /// The least time between two fetches of one JWKS, also when a token names an unknown
+    /// key, so that forged tokens cannot make the server hammer the identity provider.
+    pub jwks_min_refetch_seconds: u64,
+    /// Clock skew allowed on `exp` and `nbf` of identity-provider tokens.
+    pub oidc_leeway_seconds: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            login_ttl_seconds: 12 * 3600,
+            login_ip_burst: 30,
+            login_ip_refill_seconds: 10,
+            login_account_burst: 5,
+            login_account_refill_seconds: 60,
+            trusted_proxies: Vec::new(),
+            jwks_ttl_seconds: 3600,
+            jwks_min_refetch_seconds: 300,
+            oidc_leeway_seconds: 60,
+        }
+    }
 }
 
 impl Default for Config {
@@ -57,6 +100,7 @@ impl Default for Config {
             log_json: false,
             max_body_bytes: 256 * 1024,
             pixel: PixelConfig::default(),
+            auth: AuthConfig::default(),
         }
     }
 }

@@ -21,6 +21,8 @@ pub enum ApiError {
     Conflict(String),
     #[error("request body too large")]
     PayloadTooLarge,
+    #[error("too many failed attempts; try again in {retry_after_seconds} s")]
+    TooManyRequests { retry_after_seconds: u64 },
     #[error("the database is unavailable")]
     Unavailable,
     #[error("internal error")]
@@ -36,6 +38,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Unavailable => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -49,6 +52,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -66,6 +70,20 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+impl From<crate::admin::AdminError> for ApiError {
+    fn from(err: crate::admin::AdminError) -> Self {
+        use crate::admin::AdminError;
+        match err {
+            AdminError::NoTenant(_) => ApiError::NotFound("tenant"),
+            AdminError::NoUser { .. } => ApiError::NotFound("user"),
+            AdminError::Invalid { .. } => ApiError::BadRequest(err.to_string()),
+            AdminError::Conflict(message) => ApiError::Conflict(message),
+            AdminError::Internal(e) => ApiError::Internal(e),
+            AdminError::Db(e) => e.into(),
+        }
+    }
+}
+
 impl From<anyhow::Error> for ApiError {
     fn from(err: anyhow::Error) -> Self {
         ApiError::Internal(err)
@@ -78,7 +96,16 @@ impl IntoResponse for ApiError {
             tracing::error!(error = ?err, "internal error");
         }
         let body = json!({"error": {"code": self.code(), "message": self.to_string()}});
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        if let ApiError::TooManyRequests {
+            retry_after_seconds,
+        } = self
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, retry_after_seconds.into());
+        }
+        response
     }
 }
 

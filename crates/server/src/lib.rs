@@ -13,7 +13,9 @@ pub mod info;
 pub mod keys;
 pub mod oidc;
 pub mod openapi;
+pub mod password;
 pub mod pixel;
+pub mod ratelimit;
 pub mod state;
 
 pub use app::Application;

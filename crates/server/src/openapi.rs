@@ -12,10 +12,12 @@ use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "leakwatch", description = "Send-time data-leak prevention for e-mail: message registration, the leak-detection pixel, incidents."),
+    info(title = "leakwatch", description = "Send-time data-leak prevention for e-mail: authentication, message registration, the leak-detection pixel, incidents."),
     paths(
         api::messages::register, api::messages::show,
         api::incidents::create, api::incidents::show,
+        api::auth::login, api::auth::me,
+        api::tenant::show_oidc, api::tenant::set_oidc, api::tenant::clear_oidc,
         api::health::healthz, api::health::readyz, api::health::metrics,
         crate::pixel::pixel,
     ),
@@ -23,6 +25,8 @@ use crate::state::AppState;
         api::messages::RegisterMessage, api::messages::Registered, api::messages::MessageView,
         api::incidents::CreateIncident, api::incidents::Created, api::incidents::IncidentView,
         api::incidents::Evidence, api::incidents::ClassEvidence,
+        api::auth::LoginRequest, api::auth::LoginResponse, api::auth::Me, api::auth::TenantRef,
+        crate::oidc::OidcSettings,
     )),
     modifiers(&BearerAuth),
 )]

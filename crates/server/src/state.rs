@@ -21,6 +21,7 @@ pub struct Inner {
     pub pixel: Pipeline,
     pub metrics: Option<PrometheusHandle>,
     pub http: reqwest::Client,
+    pub auth: crate::auth::AuthRuntime,
 }
 
 impl AppState {
@@ -54,5 +55,9 @@ impl AppState {
 
     pub fn http(&self) -> &reqwest::Client {
         &self.0.http
+    }
+
+    pub fn auth(&self) -> &crate::auth::AuthRuntime {
+        &self.0.auth
     }
 }

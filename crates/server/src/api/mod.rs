@@ -1,8 +1,10 @@
 //! The HTTP API, a module per resource, each with its own `router()`.
 
+pub mod auth;
 pub mod health;
 pub mod incidents;
 pub mod messages;
+pub mod tenant;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
