@@ -162,3 +162,90 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// defaults < file < environment < flags, each layer only where it says something.
+    #[test]
+    fn layers_override_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "leakwatch.toml",
+                r#"
+                listen = "127.0.0.1:9000"
+                data_dir = "from-file"
+                public_url = "https://file.example"
+                [pixel]
+                batch_max = 10
+                detail_cap_per_class = 7
+                "#,
+            )?;
+            jail.set_env("LEAKWATCH_DATA_DIR", "from-env");
+            jail.set_env("LEAKWATCH_PIXEL__BATCH_MAX", "20");
+            jail.set_env("LEAKWATCH_DATABASE_URL", "postgres://env@127.0.0.1/db");
+            let flags = Overrides {
+                public_url: Some("https://flag.example".into()),
+                ..Overrides::default()
+            };
+            let config = Config::load(None, &flags).map_err(|e| e.to_string())?;
+            assert_eq!(
+                config.listen.to_string(),
+                "127.0.0.1:9000",
+                "file over default"
+            );
+            assert_eq!(
+                config.data_dir,
+                PathBuf::from("from-env"),
+                "environment over file"
+            );
+            assert_eq!(config.pixel.batch_max, 20, "nested environment variables");
+            assert_eq!(
+                config.pixel.detail_cap_per_class, 7,
+                "file where the environment is silent"
+            );
+            assert_eq!(
+                config.pixel.queue_capacity,
+                PixelConfig::default().queue_capacity,
+                "default where all are silent"
+            );
+            assert_eq!(
+                config.public_url, "https://flag.example",
+                "flags over everything"
+            );
+            assert_eq!(
+                config.effective_database_url(),
+                "postgres://env@127.0.0.1/db"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        figment::Jail::expect_with(|_| {
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+            assert_eq!(
+                config.effective_database_url(),
+                "sqlite://leakwatch-data/leakwatch.db"
+            );
+            assert_eq!(
+                config.effective_public_url(config.listen),
+                "http://127.0.0.1:8080"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_bad_value_is_an_error_naming_it() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("LEAKWATCH_LISTEN", "not an address");
+            let err = Config::load(None, &Overrides::default()).unwrap_err();
+            assert!(err.to_string().to_lowercase().contains("listen"), "{err}");
+            Ok(())
+        });
+    }
+}
