@@ -66,7 +66,7 @@ fn bench(c: &mut Criterion) {
         let body = body(len);
         // Sanity: every old pixel is found, the block lands once.
         let out = insert_html(&body, &insertion).unwrap();
-        assert_eq!(out.removed_pixels, body.matches("/p/old").count());
+        assert_eq!(out.removed_pixels(), body.matches("/p/old").count());
         assert_eq!(out.html.matches("data-leakwatch-info").count(), 1);
         group.throughput(Throughput::Bytes(body.len() as u64));
         group.bench_function(name, |b| {

@@ -234,12 +234,13 @@ fn check_html(path: &Path, insertion: &Insertion) {
 
     // Byte for byte: the output without our block is the input without its earlier pixels.
     let (expected, removed) = expected_without_old_pixels(&input);
-    assert_eq!(out.removed_pixels, removed, "{fixture}");
+    assert_eq!(out.removed_pixels(), removed, "{fixture}");
     assert_eq!(
         html.matches(insertion.html_snippet()).count(),
         1,
         "{fixture}"
     );
+    assert_eq!(&html[out.block()], insertion.html_snippet(), "{fixture}");
     assert!(
         html.replacen(insertion.html_snippet(), "", 1) == expected,
         "{fixture}: output differs from the input outside the inserted and removed parts"
@@ -255,7 +256,7 @@ fn check_html(path: &Path, insertion: &Insertion) {
         &again.html, html,
         "{fixture}: second run changed the output"
     );
-    assert_eq!(again.removed_pixels, 0, "{fixture}");
+    assert_eq!(again.removed_pixels(), 0, "{fixture}");
 }
 
 #[test]
@@ -280,7 +281,7 @@ fn quoted_older_disclosures_stay_and_the_new_one_is_added() {
         .join("tests/fixtures/disclose/reply-quoted-leakwatch.html");
     let input = std::fs::read_to_string(path).unwrap();
     let out = insert_html(&input, &tracked(Lang::En)).unwrap();
-    assert_eq!(out.removed_pixels, 2);
+    assert_eq!(out.removed_pixels(), 2);
     assert!(out
         .html
         .contains("https://leakwatch.gemeente-voorbeeld.nl/i/oldtoken1</a></div>"));

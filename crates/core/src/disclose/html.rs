@@ -60,8 +60,45 @@ pub enum Placement {
 pub struct Rewritten {
     pub html: String,
     pub placement: Placement,
-    /// Earlier leakwatch pixels removed (outside our block for this message).
-    pub removed_pixels: usize,
+    /// Every change, in order; the bytes between them are the input's, copied.
+    pub edits: Vec<Edit>,
+}
+
+impl Rewritten {
+    /// Where our block is in [`Rewritten::html`].
+    pub fn block(&self) -> Range<usize> {
+        self.edits
+            .iter()
+            .find(|e| e.kind == EditKind::Block)
+            .map(|e| e.output.clone())
+            .expect("insert_html always writes the block")
+    }
+
+    /// How many earlier leakwatch pixels were removed.
+    pub fn removed_pixels(&self) -> usize {
+        self.edits
+            .iter()
+            .filter(|e| e.kind == EditKind::PixelRemoved)
+            .count()
+    }
+}
+
+/// One change: the input bytes `input` became the output bytes `output`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    pub kind: EditKind,
+    pub input: Range<usize>,
+    pub output: Range<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditKind {
+    /// Our block: inserted (empty input range) or re-rendered over our block for the same
+    /// message.
+    Block,
+    /// An earlier pixel's `<img>` tag, removed (or, where the bytes around it would join into
+    /// markup, replaced by an empty comment `<!---->`).
+    PixelRemoved,
 }
 
 /// The body cannot be rewritten safely.
@@ -110,8 +147,8 @@ pub fn insert_html(body: &str, insertion: &Insertion) -> Result<Rewritten, HtmlE
         (at..at, Placement::Prepended)
     };
 
-    let mut edits: Vec<(Range<usize>, &str)> = Vec::with_capacity(scan.pixels.len() + 1);
-    let mut removed_pixels = 0;
+    let mut planned: Vec<(EditKind, Range<usize>, &str)> =
+        Vec::with_capacity(scan.pixels.len() + 1);
     for pixel in &scan.pixels {
         if target.start <= pixel.range.start && pixel.range.end <= target.end {
             continue; // Inside our block for this message: replaced with it.
@@ -124,26 +161,32 @@ pub fn insert_html(body: &str, insertion: &Insertion) -> Result<Rewritten, HtmlE
         } else {
             data_removal(body, &pixel.range)
         };
-        edits.push((pixel.range.clone(), replacement));
-        removed_pixels += 1;
+        planned.push((EditKind::PixelRemoved, pixel.range.clone(), replacement));
     }
-    edits.push((target, insertion.html_snippet()));
-    edits.sort_by_key(|(r, _)| (r.start, r.end));
+    planned.push((EditKind::Block, target, insertion.html_snippet()));
+    planned.sort_by_key(|(_, r, _)| (r.start, r.end));
 
-    let added: usize = edits.iter().map(|(_, s)| s.len()).sum();
+    let added: usize = planned.iter().map(|(_, _, s)| s.len()).sum();
     let mut html = String::with_capacity(len + added);
+    let mut edits = Vec::with_capacity(planned.len());
     let mut cursor = 0;
-    for (range, replacement) in &edits {
+    for (kind, range, replacement) in planned {
         debug_assert!(cursor <= range.start, "edits overlap");
         html.push_str(&body[cursor..range.start]);
+        let start = html.len();
         html.push_str(replacement);
+        edits.push(Edit {
+            kind,
+            output: start..html.len(),
+            input: range.clone(),
+        });
         cursor = range.end;
     }
     html.push_str(&body[cursor..]);
     Ok(Rewritten {
         html,
         placement,
-        removed_pixels,
+        edits,
     })
 }
 
@@ -167,9 +210,17 @@ fn data_removal(body: &str, range: &Range<usize>) -> &'static str {
 
 /// Inside a comment a pixel is removed only when the joined text cannot end the comment.
 fn comment_removal(body: &str, range: &Range<usize>) -> Option<&'static str> {
-    let before = &body[range.start.saturating_sub(4)..range.start];
-    let after_end = (range.end + 4).min(body.len());
-    let after = body.get(range.end..after_end)?;
+    // A few characters either side (on character boundaries: found by the fuzzer).
+    let mut from = range.start.saturating_sub(4);
+    while !body.is_char_boundary(from) {
+        from -= 1;
+    }
+    let mut to = (range.end + 4).min(body.len());
+    while !body.is_char_boundary(to) {
+        to += 1;
+    }
+    let before = body.get(from..range.start)?;
+    let after = body.get(range.end..to)?;
     let joined = format!("{before}{after}");
     let risky = before.ends_with(['-', '!', '<']) || after.starts_with(['-', '>', '!']);
     (!risky && !joined.contains("-->") && !joined.contains("--!>")).then_some("")
@@ -188,6 +239,9 @@ struct Scan {
     /// Our blocks for this message.
     own_blocks: Vec<Block>,
     pixels: Vec<Pixel>,
+    /// The content of `<noscript>` elements: raw text to lol_html (which assumes scripting),
+    /// markup to mail clients (which have none).
+    noscripts: Vec<Range<usize>>,
     eof_in_data: bool,
 }
 
@@ -220,6 +274,7 @@ fn scan(body: &str, hosts: &[String], info_url: &str) -> Result<Scan, HtmlError>
         let block_state = Rc::clone(&state);
         let probe_state = Rc::clone(&state);
         let doctype_state = Rc::clone(&state);
+        let noscript_state = Rc::clone(&state);
         let settings = Settings::new()
             .append_element_content_handler(element!("body", move |el: &mut Element<'_, '_>| {
                 let mut s = body_state.borrow_mut();
@@ -284,6 +339,20 @@ fn scan(body: &str, hosts: &[String], info_url: &str) -> Result<Scan, HtmlError>
                     Ok(())
                 }))
             }))
+            .append_element_content_handler(element!("noscript", move |el: &mut Element<
+                '_,
+                '_,
+            >| {
+                let start = el.source_location().bytes().end;
+                let end_state = Rc::clone(&noscript_state);
+                el.on_end_tag(Box::new(move |end| {
+                    let at = end.source_location().bytes().start;
+                    if start <= at && at <= len && end.name() == "noscript" {
+                        end_state.borrow_mut().noscripts.push(start..at);
+                    }
+                    Ok(())
+                }))
+            }))
             .append_element_content_handler(element!("img", |el: &mut Element<'_, '_>| {
                 let range = el.source_location().bytes();
                 if range.end <= len && is_pixel(el, hosts) {
@@ -328,7 +397,13 @@ fn scan(body: &str, hosts: &[String], info_url: &str) -> Result<Scan, HtmlError>
     let mut scan = Rc::try_unwrap(state)
         .map_err(|_| HtmlError::Parse("handler state still shared".into()))?
         .into_inner();
+    for range in std::mem::take(&mut scan.noscripts) {
+        if let Some(found) = inner_pixels(body, range, false, hosts) {
+            scan.pixels.extend(found);
+        }
+    }
     scan.pixels.sort_by_key(|p| p.range.start);
+    scan.pixels.dedup_by_key(|p| p.range.start);
     Ok(scan)
 }
 
@@ -374,7 +449,20 @@ fn conditional_comment_pixels(
     if !head.eq_ignore_ascii_case("[if") {
         return None;
     }
-    let base = range.start + 4;
+    let start = range.start + 4;
+    inner_pixels(body, start..start + inner.len(), true, hosts)
+}
+
+/// Pixels in a stretch of `body` that the main pass saw as text but a mail client renders
+/// as markup (a conditional comment, a `<noscript>`): offsets into `body`.
+fn inner_pixels(
+    body: &str,
+    range: Range<usize>,
+    in_comment: bool,
+    hosts: &[String],
+) -> Option<Vec<Pixel>> {
+    let inner = body.get(range.clone())?;
+    let base = range.start;
     let found = RefCell::new(Vec::new());
     let settings =
         Settings::new().append_element_content_handler(element!("img", |el: &mut Element<
@@ -385,13 +473,13 @@ fn conditional_comment_pixels(
             if r.end <= inner.len() && is_pixel(el, hosts) {
                 found.borrow_mut().push(Pixel {
                     range: base + r.start..base + r.end,
-                    in_comment: true,
+                    in_comment,
                 });
             }
             Ok(())
         }));
     let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
-    // Outlook's own parser decides what is inside; if ours cannot, leave the comment alone.
+    // The client's own parser decides what is inside; if ours cannot, leave it alone.
     rewriter.write(inner.as_bytes()).ok()?;
     rewriter.end().ok()?;
     Some(found.into_inner())
@@ -546,10 +634,11 @@ mod tests {
             r#"<img src="https://lw.example.nl.evil.example/p/x">"#,
             "<!--<img src=\"https://lw.example.nl/p/in-a-plain-comment\">-->",
             "<!--[if mso]><img src=\"https://lw.example.nl/p/in-mso\"><![endif]-->",
+            "<noscript><p><img src=\"https://lw.example.nl/p/in-noscript\"></p></noscript>",
             "</blockquote></body>"
         );
         let out = run(body);
-        assert_eq!(out.removed_pixels, 5);
+        assert_eq!(out.removed_pixels(), 6);
         let html = &out.html;
         for gone in [
             "/p/old",
@@ -557,6 +646,7 @@ mod tests {
             "/p/proxied",
             "cid:image001",
             "/p/in-mso",
+            "/p/in-noscript",
         ] {
             assert!(!html.contains(gone), "{gone} kept");
         }
@@ -566,6 +656,7 @@ mod tests {
             "evil.example/p/x",
             "in-a-plain-comment",
             "<!--[if mso]><![endif]-->",
+            "<noscript><p></p></noscript>",
             "data-leakwatch-info=\"https://lw.example.nl/i/old\">oud </div>",
         ] {
             assert!(html.contains(kept), "{kept} removed: {html}");
@@ -586,7 +677,15 @@ mod tests {
         // In a conditional comment a removal that could close the comment is skipped.
         let out =
             run(r#"<!--[if mso]>-<img src="https://lw.example.nl/p/x">-><![endif]--><p>a</p>"#);
-        assert_eq!(out.removed_pixels, 0);
+        assert_eq!(out.removed_pixels(), 0);
+    }
+
+    #[test]
+    fn removal_in_a_comment_next_to_multibyte_text() {
+        // Fuzzer find: the look-around sliced inside a character.
+        let out = run(r#"<!--[if mso]>€€<img src="https://lw.example.nl/p/x">€€<![endif]-->"#);
+        assert_eq!(out.removed_pixels(), 1);
+        assert!(out.html.starts_with("<!--[if mso]>€€€€<![endif]-->"));
     }
 
     #[test]
@@ -606,7 +705,7 @@ mod tests {
         let reply = format!("<p>reply</p><blockquote>{old}</blockquote>");
         let out = insert_html(&reply, &ins).unwrap();
         assert_eq!(out.placement, Placement::Appended);
-        assert_eq!(out.removed_pixels, 1);
+        assert_eq!(out.removed_pixels(), 1);
         assert_eq!(out.html.matches("data-leakwatch=\"disclosure\"").count(), 2);
         assert!(out.html.ends_with(&format!("</blockquote>{}", snippet())));
         // Entities in our attributes (a client re-serialised them) still match.

@@ -34,7 +34,7 @@ use crate::i18n::Lang;
 
 pub use escape::{escape_attr, escape_text, html_len, utf16_len};
 #[cfg(feature = "html")]
-pub use html::{insert_html, HtmlError, Placement, Rewritten};
+pub use html::{insert_html, Edit, EditKind, HtmlError, Placement, Rewritten};
 pub use render::{builtin_template, Disclosure, DisclosureError, Insertion, TrackedDisclosure};
 pub use text::{has_text_disclosure, insert_text};
 pub use url::{InfoUrl, PixelUrl, UrlError, MAX_URL_LEN};
