@@ -382,7 +382,8 @@ fn scan(body: &str, hosts: &[String], info_url: &str) -> Result<Scan, HtmlError>
             }))
             .append_document_content_handler(doc_comments!(|c: &mut Comment<'_>| {
                 let range = c.source_location().bytes();
-                if let Some(found) = conditional_comment_pixels(body, range, hosts) {
+                let text_len = c.text().len();
+                if let Some(found) = conditional_comment_pixels(body, range, text_len, hosts) {
                     state.borrow_mut().pixels.extend(found);
                 }
                 Ok(())
@@ -440,11 +441,13 @@ fn is_pixel_src(src: &str, hosts: &[String]) -> bool {
 fn conditional_comment_pixels(
     body: &str,
     range: Range<usize>,
+    text_len: usize,
     hosts: &[String],
 ) -> Option<Vec<Pixel>> {
     let raw = body.get(range.clone())?;
-    let inner = raw.strip_prefix("<!--")?;
-    let inner = inner.strip_suffix("-->").unwrap_or(inner);
+    // The comment's own text, as the tokenizer ended it: a comment may also end with `--!>`
+    // (found by the fuzzer: stripping only `-->` let a removal eat the terminator).
+    let inner = raw.strip_prefix("<!--")?.get(..text_len)?;
     let head = inner.trim_start().get(..3)?;
     if !head.eq_ignore_ascii_case("[if") {
         return None;
@@ -686,6 +689,18 @@ mod tests {
         let out = run(r#"<!--[if mso]>€€<img src="https://lw.example.nl/p/x">€€<![endif]-->"#);
         assert_eq!(out.removed_pixels(), 1);
         assert!(out.html.starts_with("<!--[if mso]>€€€€<![endif]-->"));
+    }
+
+    #[test]
+    fn a_removal_never_touches_the_end_of_a_comment() {
+        // Fuzzer find: `--!>` also ends a comment.
+        for body in [
+            "<!--[if<img data-leakwatch-pixel=--!>",
+            "<!--[if mso]><img data-leakwatch-pixel>--!><p>x</p>",
+        ] {
+            let out = run(body);
+            assert!(out.html.contains("--!>"), "{body}: {}", out.html);
+        }
     }
 
     #[test]
