@@ -242,6 +242,11 @@ struct Scan {
     /// The content of `<noscript>` elements: raw text to lol_html (which assumes scripting),
     /// markup to mail clients (which have none).
     noscripts: Vec<Range<usize>>,
+    /// Removing an `<img>` changes how a browser builds the tree after it where foreign
+    /// content (`<svg>`, `<math>`: an `<img>` breaks out of it) or `<frameset>` (an `<img>`
+    /// stops it from replacing the body) is involved. Pixels at or after this offset are
+    /// kept: rare in mail, and never worth changing how the sender's content renders.
+    removal_cutoff: usize,
     eof_in_data: bool,
 }
 
@@ -265,7 +270,10 @@ const EOF_PROBE_ATTR: &str = "data-leakwatch-eof";
 
 fn scan(body: &str, hosts: &[String], info_url: &str) -> Result<Scan, HtmlError> {
     let len = body.len();
-    let state = Rc::new(RefCell::new(Scan::default()));
+    let state = Rc::new(RefCell::new(Scan {
+        removal_cutoff: usize::MAX,
+        ..Scan::default()
+    }));
     let block_selector = format!(r#"div[{MARKER_ATTR}="{MARKER_VALUE}"]"#);
     let probe_selector = format!("div[{EOF_PROBE_ATTR}]");
     {
@@ -277,6 +285,10 @@ fn scan(body: &str, hosts: &[String], info_url: &str) -> Result<Scan, HtmlError>
         let noscript_state = Rc::clone(&state);
         let settings = Settings::new()
             .append_element_content_handler(element!("body", move |el: &mut Element<'_, '_>| {
+                // A self-closing foreign element (`<math><html/>`) has no end tag to wait for.
+                if !el.can_have_content() {
+                    return Ok(());
+                }
                 let mut s = body_state.borrow_mut();
                 if s.seen_body {
                     return Ok(());
@@ -297,6 +309,10 @@ fn scan(body: &str, hosts: &[String], info_url: &str) -> Result<Scan, HtmlError>
                 }))
             }))
             .append_element_content_handler(element!("html", move |el: &mut Element<'_, '_>| {
+                // A self-closing foreign element (`<math><html/>`) has no end tag to wait for.
+                if !el.can_have_content() {
+                    return Ok(());
+                }
                 let mut s = html_state.borrow_mut();
                 if s.seen_html {
                     return Ok(());
@@ -317,6 +333,10 @@ fn scan(body: &str, hosts: &[String], info_url: &str) -> Result<Scan, HtmlError>
                 '_,
                 '_,
             >| {
+                // A self-closing foreign element (`<math><html/>`) has no end tag to wait for.
+                if !el.can_have_content() {
+                    return Ok(());
+                }
                 let start = el.source_location().bytes().start;
                 let ours = el
                     .get_attribute(INFO_ATTR)
@@ -343,6 +363,10 @@ fn scan(body: &str, hosts: &[String], info_url: &str) -> Result<Scan, HtmlError>
                 '_,
                 '_,
             >| {
+                // A self-closing foreign element (`<math><html/>`) has no end tag to wait for.
+                if !el.can_have_content() {
+                    return Ok(());
+                }
                 let start = el.source_location().bytes().end;
                 let end_state = Rc::clone(&noscript_state);
                 el.on_end_tag(Box::new(move |end| {
@@ -352,6 +376,15 @@ fn scan(body: &str, hosts: &[String], info_url: &str) -> Result<Scan, HtmlError>
                     }
                     Ok(())
                 }))
+            }))
+            .append_element_content_handler(element!(CUTOFF_SELECTOR, |el: &mut Element<
+                '_,
+                '_,
+            >| {
+                let at = el.source_location().bytes().start;
+                let mut s = state.borrow_mut();
+                s.removal_cutoff = s.removal_cutoff.min(cutoff_for(el, at));
+                Ok(())
             }))
             .append_element_content_handler(element!("img", |el: &mut Element<'_, '_>| {
                 let range = el.source_location().bytes();
@@ -403,6 +436,8 @@ fn scan(body: &str, hosts: &[String], info_url: &str) -> Result<Scan, HtmlError>
             scan.pixels.extend(found);
         }
     }
+    let cutoff = scan.removal_cutoff;
+    scan.pixels.retain(|p| p.range.start < cutoff);
     scan.pixels.sort_by_key(|p| p.range.start);
     scan.pixels.dedup_by_key(|p| p.range.start);
     Ok(scan)
@@ -467,11 +502,14 @@ fn inner_pixels(
     let inner = body.get(range.clone())?;
     let base = range.start;
     let found = RefCell::new(Vec::new());
-    let settings =
-        Settings::new().append_element_content_handler(element!("img", |el: &mut Element<
-            '_,
-            '_,
-        >| {
+    let cutoff = std::cell::Cell::new(usize::MAX);
+    let settings = Settings::new()
+        .append_element_content_handler(element!(CUTOFF_SELECTOR, |el: &mut Element<'_, '_>| {
+            let at = el.source_location().bytes().start;
+            cutoff.set(cutoff.get().min(cutoff_for(el, at)));
+            Ok(())
+        }))
+        .append_element_content_handler(element!("img", |el: &mut Element<'_, '_>| {
             let r = el.source_location().bytes();
             if r.end <= inner.len() && is_pixel(el, hosts) {
                 found.borrow_mut().push(Pixel {
@@ -485,7 +523,23 @@ fn inner_pixels(
     // The client's own parser decides what is inside; if ours cannot, leave it alone.
     rewriter.write(inner.as_bytes()).ok()?;
     rewriter.end().ok()?;
-    Some(found.into_inner())
+    let cutoff = base.saturating_add(cutoff.get());
+    let mut found = found.into_inner();
+    found.retain(|p| p.range.start < cutoff);
+    Some(found)
+}
+
+/// Elements after which removing an `<img>` could change how the rest is built.
+const CUTOFF_SELECTOR: &str = "svg, math, frameset";
+
+/// From where on pixels are kept, given one of [`CUTOFF_SELECTOR`]'s elements at `at`:
+/// after foreign content starts, and everywhere when there is a `<frameset>`.
+fn cutoff_for(el: &Element<'_, '_>, at: usize) -> usize {
+    if el.tag_name() == "frameset" {
+        0
+    } else {
+        at
+    }
 }
 
 #[cfg(test)]
@@ -701,6 +755,38 @@ mod tests {
             let out = run(body);
             assert!(out.html.contains("--!>"), "{body}: {}", out.html);
         }
+    }
+
+    #[test]
+    fn self_closing_foreign_elements_are_not_an_error() {
+        // Fuzzer find: `on_end_tag` fails for elements that cannot have content.
+        for body in [
+            "<math><html/>",
+            "<svg><body/></svg><p>x</p>",
+            "<math><noscript/>",
+            r#"<svg><div data-leakwatch="disclosure" data-leakwatch-info="https://lw.example.nl/i/new"/></svg>"#,
+        ] {
+            run(body);
+        }
+    }
+
+    #[test]
+    fn pixels_are_kept_where_removing_them_changes_the_tree() {
+        // Fuzzer find: an <img> ends foreign content; without it a CDATA section swallows
+        // what follows, our block included.
+        let out =
+            run("<p><img data-leakwatch-pixel></p><svg><img data-leakwatch-pixel><![CDATA[a>b");
+        assert_eq!(out.removed_pixels(), 1);
+        assert!(out.html.contains("<svg><img data-leakwatch-pixel>"));
+        let out = run("<math><mi>x</mi></math><img data-leakwatch-pixel>");
+        assert_eq!(out.removed_pixels(), 0);
+        // Without the img, a later <frameset> would replace the body.
+        let out = run("<body><img data-leakwatch-pixel><frameset>");
+        assert_eq!(out.removed_pixels(), 0);
+        let out = run(
+            "<!--[if mso]><img data-leakwatch-pixel><svg><img data-leakwatch-pixel><![endif]-->",
+        );
+        assert_eq!(out.removed_pixels(), 1);
     }
 
     #[test]
