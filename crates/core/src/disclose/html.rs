@@ -2,10 +2,11 @@
 //!
 //! One streaming pass of lol_html over the body finds, as byte offsets into the input:
 //! the end tag of the real `<body>` and `<html>` elements, our disclosure blocks, earlier
-//! leakwatch pixels (also inside Outlook's conditional comments, which Outlook renders), and
-//! whether the end of the input is in the tokenizer's data state. The output is then the
-//! input's own bytes with those few edits spliced in, so everything we do not touch stays
-//! byte for byte as it was, whatever the markup looks like.
+//! leakwatch pixels (also inside Outlook's conditional comments, which Outlook renders, and
+//! in `<noscript>`, which mail clients render), and whether the end of the input is in the
+//! tokenizer's data state. The output is then the input's own bytes with those few edits
+//! spliced in, so everything we do not touch stays byte for byte as it was, whatever the
+//! markup looks like.
 //!
 //! Where the block goes, in order:
 //! 1. our block for the same message (same info URL) is already there: re-rendered in
@@ -25,7 +26,9 @@
 //! whose `src` is a `/p/...` URL on the host of this message's info or pixel URL (also when
 //! wrapped by Gmail's image proxy, which keeps the original URL after `#`). Only they are
 //! removed; their old notices stay, so a reply or a forward never reports opens for the
-//! older message. Other images, on the same host or with `/p/` elsewhere, are kept.
+//! older message. Other images, on the same host or with `/p/` elsewhere, are kept. So are
+//! pixels after the first `<svg>`/`<math>` and in documents with a `<frameset>`, where
+//! removing an `<img>` would change how a browser builds the rest.
 
 use std::cell::RefCell;
 use std::ops::Range;
@@ -149,9 +152,20 @@ pub fn insert_html(body: &str, insertion: &Insertion) -> Result<Rewritten, HtmlE
 
     let mut planned: Vec<(EditKind, Range<usize>, &str)> =
         Vec::with_capacity(scan.pixels.len() + 1);
+    // Elements inside our block for this message do not count: the block is replaced.
+    let cutoff = scan
+        .cutoffs
+        .iter()
+        .filter(|(at, _)| !target.contains(at))
+        .map(|&(_, cutoff)| cutoff)
+        .min()
+        .unwrap_or(usize::MAX);
     for pixel in &scan.pixels {
         if target.start <= pixel.range.start && pixel.range.end <= target.end {
             continue; // Inside our block for this message: replaced with it.
+        }
+        if pixel.range.start >= cutoff {
+            continue; // Removing it could change how the rest is built.
         }
         let replacement = if pixel.in_comment {
             match comment_removal(body, &pixel.range) {
@@ -244,9 +258,10 @@ struct Scan {
     noscripts: Vec<Range<usize>>,
     /// Removing an `<img>` changes how a browser builds the tree after it where foreign
     /// content (`<svg>`, `<math>`: an `<img>` breaks out of it) or `<frameset>` (an `<img>`
-    /// stops it from replacing the body) is involved. Pixels at or after this offset are
-    /// kept: rare in mail, and never worth changing how the sender's content renders.
-    removal_cutoff: usize,
+    /// stops it from replacing the body) is involved. For each such element, the offset from
+    /// which pixels are kept (see [`cutoff_for`]): rare in mail, and never worth changing
+    /// how the sender's content renders.
+    cutoffs: Vec<(usize, usize)>,
     eof_in_data: bool,
 }
 
@@ -270,10 +285,7 @@ const EOF_PROBE_ATTR: &str = "data-leakwatch-eof";
 
 fn scan(body: &str, hosts: &[String], info_url: &str) -> Result<Scan, HtmlError> {
     let len = body.len();
-    let state = Rc::new(RefCell::new(Scan {
-        removal_cutoff: usize::MAX,
-        ..Scan::default()
-    }));
+    let state = Rc::new(RefCell::new(Scan::default()));
     let block_selector = format!(r#"div[{MARKER_ATTR}="{MARKER_VALUE}"]"#);
     let probe_selector = format!("div[{EOF_PROBE_ATTR}]");
     {
@@ -382,8 +394,7 @@ fn scan(body: &str, hosts: &[String], info_url: &str) -> Result<Scan, HtmlError>
                 '_,
             >| {
                 let at = el.source_location().bytes().start;
-                let mut s = state.borrow_mut();
-                s.removal_cutoff = s.removal_cutoff.min(cutoff_for(el, at));
+                state.borrow_mut().cutoffs.push((at, cutoff_for(el, at)));
                 Ok(())
             }))
             .append_element_content_handler(element!("img", |el: &mut Element<'_, '_>| {
@@ -436,8 +447,6 @@ fn scan(body: &str, hosts: &[String], info_url: &str) -> Result<Scan, HtmlError>
             scan.pixels.extend(found);
         }
     }
-    let cutoff = scan.removal_cutoff;
-    scan.pixels.retain(|p| p.range.start < cutoff);
     scan.pixels.sort_by_key(|p| p.range.start);
     scan.pixels.dedup_by_key(|p| p.range.start);
     Ok(scan)
@@ -786,6 +795,18 @@ mod tests {
         let out = run(
             "<!--[if mso]><img data-leakwatch-pixel><svg><img data-leakwatch-pixel><![endif]-->",
         );
+        assert_eq!(out.removed_pixels(), 1);
+    }
+
+    #[test]
+    fn a_frameset_inside_the_replaced_block_does_not_count() {
+        // Fuzzer find: the <frameset> kept the pixel on the first run, then went away with
+        // the old block, and the second run removed the pixel.
+        let body = format!(
+            r#"<div data-leakwatch="disclosure" data-leakwatch-info="{INFO}"><frameset></div><img data-leakwatch-pixel>"#
+        );
+        let out = run(&body);
+        assert_eq!(out.placement, Placement::Replaced);
         assert_eq!(out.removed_pixels(), 1);
     }
 
