@@ -130,23 +130,34 @@ pub fn insert_html(body: &str, insertion: &Insertion) -> Result<Rewritten, HtmlE
     let scan = scan(body, &hosts, disclosure.info_url().as_str())?;
 
     let len = body.len();
+    let outside_foreign = |at: &usize| {
+        !scan
+            .foreign
+            .iter()
+            .any(|&(start, end)| start < *at && end.is_none_or(|e| e > *at))
+    };
     let (target, placement) = if let Some(existing) = scan.own_blocks.iter().rev().find_map(|b| {
         let end = b.end?;
         Some(b.start..end)
     }) {
         (existing, Placement::Replaced)
-    } else if let Some(at) = scan.body_end {
+    } else if let Some(at) = scan.body_end.filter(outside_foreign) {
         (at..at, Placement::BeforeBodyEnd)
     } else if let Some(at) = scan
         .html_end
         .filter(|&at| scan.body_start_end.is_none_or(|b| at >= b))
+        .filter(outside_foreign)
     {
         (at..at, Placement::BeforeHtmlEnd)
     } else if scan.eof_in_data {
         (len..len, Placement::Appended)
     } else {
         let bom = if body.starts_with('\u{feff}') { 3 } else { 0 };
-        let at = scan.body_start_end.or(scan.doctype_end).unwrap_or(bom);
+        let at = [scan.body_start_end, scan.doctype_end]
+            .into_iter()
+            .flatten()
+            .find(outside_foreign)
+            .unwrap_or(bom);
         (at..at, Placement::Prepended)
     };
 
@@ -262,6 +273,10 @@ struct Scan {
     /// which pixels are kept (see [`cutoff_for`]): rare in mail, and never worth changing
     /// how the sender's content renders.
     cutoffs: Vec<(usize, usize)>,
+    /// `<svg>` and `<math>` elements: start, and end when closed by their own end tag. Our
+    /// block's `<div>` ends foreign content, which would change how what follows it is
+    /// parsed, so the block does not go where one may still be open.
+    foreign: Vec<(usize, Option<usize>)>,
     eof_in_data: bool,
 }
 
@@ -394,8 +409,28 @@ fn scan(body: &str, hosts: &[String], info_url: &str) -> Result<Scan, HtmlError>
                 '_,
             >| {
                 let at = el.source_location().bytes().start;
-                state.borrow_mut().cutoffs.push((at, cutoff_for(el, at)));
-                Ok(())
+                let mut s = state.borrow_mut();
+                s.cutoffs.push((at, cutoff_for(el, at)));
+                let name = el.tag_name();
+                if name == "frameset" {
+                    return Ok(());
+                }
+                if !el.can_have_content() {
+                    let end = el.source_location().bytes().end;
+                    s.foreign.push((at, Some(end)));
+                    return Ok(());
+                }
+                let index = s.foreign.len();
+                s.foreign.push((at, None));
+                drop(s);
+                let end_state = Rc::clone(&state);
+                el.on_end_tag(Box::new(move |end| {
+                    if end.name() == name {
+                        end_state.borrow_mut().foreign[index].1 =
+                            Some(end.source_location().bytes().end);
+                    }
+                    Ok(())
+                }))
             }))
             .append_element_content_handler(element!("img", |el: &mut Element<'_, '_>| {
                 let range = el.source_location().bytes();
@@ -808,6 +843,20 @@ mod tests {
         let out = run(&body);
         assert_eq!(out.placement, Placement::Replaced);
         assert_eq!(out.removed_pixels(), 1);
+    }
+
+    #[test]
+    fn the_block_does_not_go_where_foreign_content_may_be_open() {
+        // Fuzzer find: the block's <div> ended the <math>, so the CDATA after </body> became
+        // markup on the second run.
+        let out = run("<body><math></body><![CDATA[><frameset><script ");
+        assert_eq!(out.placement, Placement::Prepended);
+        assert!(out.html.starts_with(&format!("<body>{}<math>", snippet())));
+        let out = run("<body><math></body></html>");
+        assert_eq!(out.placement, Placement::Appended);
+        // Closed foreign content is no reason to move.
+        let out = run("<body><svg><circle/></svg><math/></body>");
+        assert_eq!(out.placement, Placement::BeforeBodyEnd);
     }
 
     #[test]
