@@ -22,6 +22,9 @@
 //!    with its notice hidden): at the start of the body instead, or of the message
 //!    ([`Placement::Prepended`]).
 //!
+//! Positions where an `<svg>` or `<math>` may still be open are skipped in 2, 3 and 5: the
+//! block's `<div>` ends foreign content, which would change how the markup after it parses.
+//!
 //! Earlier leakwatch pixels are `<img>` elements with our `data-leakwatch-pixel` marker, or
 //! whose `src` is a `/p/...` URL on the host of this message's info or pixel URL (also when
 //! wrapped by Gmail's image proxy, which keeps the original URL after `#`). Only they are
