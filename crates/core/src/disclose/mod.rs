@@ -8,14 +8,14 @@
 //!   [`DisclosurePolicy`], a [`Lang`] and the message's [`InfoUrl`] (its transparency page).
 //! - [`TrackedDisclosure`]: a `Disclosure` plus a [`PixelUrl`]; the only value that holds a
 //!   pixel, and it only renders the pixel inside the notice's block.
-//! - [`Insertion`]: one or the other, what [`insert_html`] puts into a message.
+//! - [`Insertion`]: one or the other, what `insert_html` puts into a message.
 //! - [`insert_text`]: the notice at the end of a plain-text body; never a pixel.
 //!
 //! The snippets ([`Disclosure::html_snippet`], [`TrackedDisclosure::html_snippet`],
 //! [`Disclosure::text_snippet`]) are what an add-in appends with Outlook's
 //! `appendOnSendAsync`; every one fits its 5,000-character limit ([`APPEND_LIMIT`]).
 //!
-//! [`insert_html`] (feature `html`, on by default) rewrites a whole HTML body with a real
+//! `insert_html` (feature `html`, on by default) rewrites a whole HTML body with a real
 //! HTML tokenizer (lol_html): the block goes before the end of the real `<body>`, old
 //! leakwatch pixels in quoted content are removed, everything else is kept byte for byte,
 //! and running it again changes nothing. The send-time WebAssembly module may leave the

@@ -198,7 +198,7 @@ impl Disclosure {
     }
 
     /// The HTML block without pixel: our marked wrapper element with the notice and link.
-    /// This is what [`insert_html`](super::insert_html) inserts for an untracked message and
+    /// This is what `insert_html` (feature `html`) inserts for an untracked message and
     /// what an add-in appends with `appendOnSendAsync`.
     pub fn html_snippet(&self) -> &str {
         &self.html
@@ -281,7 +281,7 @@ impl TrackedDisclosure {
     }
 }
 
-/// What [`insert_html`](super::insert_html) adds to a message: the disclosure alone, or the
+/// What `insert_html` (feature `html`) adds to a message: the disclosure alone, or the
 /// disclosure with its pixel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Insertion {
