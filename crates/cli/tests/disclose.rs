@@ -79,7 +79,7 @@ fn html_gets_disclosure_and_pixel_at_the_end_of_the_body() {
     assert!(out.contains(&format!(r#"<a href="{INFO}""#)));
     assert_eq!(
         out.matches(&format!(
-            r#"<img data-leakwatch-pixel="" src="{PIXEL}" width="1" height="1" alt=""#
+            r#"<img src="{PIXEL}" width="1" height="1" alt="" "#
         ))
         .count(),
         1

@@ -77,11 +77,12 @@ background-color:#ffffff;color:#444444;font-family:Arial,Helvetica,sans-serif;fo
 line-height:18px;text-align:left";
 /// Link colour #1a5fb4 on white: contrast 6.4:1.
 const LINK_STYLE: &str = "color:#1a5fb4;text-decoration:underline";
-/// The pixel's attributes after `src`: 1x1, no alt text (screen readers skip it), no border
+/// The pixel's attributes after `src`, in the order the contract shows them first
+/// (`<img src="URL" width="1" height="1" alt="">`), then our marker: 1x1, no alt text (screen readers skip it), no border
 /// (Outlook draws one around linked images), and inline CSS that keeps it from adding a line
 /// or a gap in Outlook, Gmail, Apple Mail and Thunderbird. Never `display:none`: Gmail's
 /// proxy then skips the fetch and the disclosure would promise tracking that does not work.
-const PIXEL_ATTRS: &str = r#" width="1" height="1" alt="" border="0" style="display:block;width:1px;height:1px;border:0;margin:0;padding:0;overflow:hidden">"#;
+const PIXEL_ATTRS: &str = r#" width="1" height="1" alt="" border="0" style="display:block;width:1px;height:1px;border:0;margin:0;padding:0;overflow:hidden" data-leakwatch-pixel="">"#;
 
 /// The attribute that marks our wrapper element, and its value.
 pub(crate) const MARKER_ATTR: &str = "data-leakwatch";
@@ -336,14 +337,14 @@ fn wrapper_open(lang: Lang, info_url: &InfoUrl) -> String {
 /// Private on purpose: the pixel's markup is only ever written by `TrackedDisclosure::new`.
 fn pixel_html(pixel_url: &PixelUrl) -> String {
     format!(
-        r#"<img {PIXEL_ATTR}="" src="{}"{PIXEL_ATTRS}"#,
+        r#"<img src="{}"{PIXEL_ATTRS}"#,
         escape_attr(pixel_url.as_str())
     )
 }
 
 /// The longest pixel markup any `PixelUrl` can produce.
 fn pixel_len_bound() -> usize {
-    utf16_len(&format!(r#"<img {PIXEL_ATTR}="" src="""#)) + MAX_URL_LEN + utf16_len(PIXEL_ATTRS)
+    utf16_len(r#"<img src="""#) + MAX_URL_LEN + utf16_len(PIXEL_ATTRS)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -620,7 +621,7 @@ mod tests {
         let html = t.html_snippet();
         assert!(html.starts_with(r#"<div data-leakwatch="disclosure" data-leakwatch-info="https://lw.example.nl/i/tok123" lang="en" style=""#));
         assert!(html.ends_with(
-            r#"<img data-leakwatch-pixel="" src="https://lw.example.nl/p/tok123" width="1" height="1" alt="" border="0" style="display:block;width:1px;height:1px;border:0;margin:0;padding:0;overflow:hidden"></div>"#
+            r#"<img src="https://lw.example.nl/p/tok123" width="1" height="1" alt="" border="0" style="display:block;width:1px;height:1px;border:0;margin:0;padding:0;overflow:hidden" data-leakwatch-pixel=""></div>"#
         ));
         assert_eq!(
             html.replacen(&pixel_html(&pixel()), "", 1),
@@ -670,6 +671,7 @@ mod tests {
         assert!(contrast(0x444444, 0xffffff) >= 4.5);
         assert!(contrast(0x1a5fb4, 0xffffff) >= 4.5);
         assert!(!PIXEL_ATTRS.contains("display:none"));
+        assert!(PIXEL_ATTRS.contains(&format!(r#" {PIXEL_ATTR}="">"#)));
     }
 
     #[test]
