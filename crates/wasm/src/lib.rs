@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use leakwatch_core as core;
+use leakwatch_core::disclose;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -65,6 +66,24 @@ export interface Finding {
   message: string;
   suggestion?: string;
 }
+export interface DisclosureOptions {
+  /** The recipients' transparency page (`info_url` from message registration). */
+  info_url: string;
+  /** The pixel (`pixel_url`), only for a tracked message. */
+  pixel_url?: string;
+  lang?: Lang;
+}
+/** The rendered disclosure for the add-ins to insert. */
+export interface RenderedDisclosure {
+  /** The notice as one line of text, URL included. */
+  text: string;
+  /** What to append to a plain-text body: a blank line, the notice, a line break. */
+  text_snippet: string;
+  /** The HTML block for appendOnSendAsync or the DOM: the notice, and the pixel when
+   *  `pixel_url` was given (never the pixel without the notice). */
+  html: string;
+  tracked: boolean;
+}
 export interface Verdict {
   verdict: "send" | "warn" | "block";
   findings: Finding[];
@@ -80,6 +99,44 @@ struct CheckerOptions {
     policy: core::Policy,
     history: Vec<core::SentMessage>,
     contacts: Vec<core::Contact>,
+}
+
+#[derive(Deserialize)]
+struct DisclosureOptions {
+    info_url: String,
+    #[serde(default)]
+    pixel_url: Option<String>,
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+impl DisclosureOptions {
+    fn insertion(
+        &self,
+        policy: &disclose::DisclosurePolicy,
+    ) -> Result<disclose::Insertion, JsError> {
+        let info_url = disclose::InfoUrl::parse(&self.info_url)
+            .map_err(|e| JsError::new(&format!("info_url: {e}")))?;
+        let disclosure =
+            disclose::Disclosure::new(policy, parse_lang(self.lang.clone())?, info_url)
+                .map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(match &self.pixel_url {
+            Some(url) => {
+                let pixel = disclose::PixelUrl::parse(url)
+                    .map_err(|e| JsError::new(&format!("pixel_url: {e}")))?;
+                disclosure.track(pixel).into()
+            }
+            None => disclosure.into(),
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct RenderedDisclosure<'a> {
+    text: &'a str,
+    text_snippet: String,
+    html: &'a str,
+    tracked: bool,
 }
 
 /// JS value -> Rust value, with the path-free serde message as a JS `Error`.
@@ -156,6 +213,39 @@ impl Checker {
         let message: core::SentMessage = from_js(message, "sent message")?;
         self.inner.add_sent(&message);
         Ok(())
+    }
+
+    /// Renders the tenant's disclosure (from the policy's `disclosure` settings) for one
+    /// message. With `pixel_url` the HTML block carries the pixel too: the core cannot
+    /// render a pixel without its notice.
+    #[wasm_bindgen(unchecked_return_type = "RenderedDisclosure")]
+    pub fn disclosure(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "DisclosureOptions")] options: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let options: DisclosureOptions = from_js(options, "disclosure options")?;
+        let insertion = options.insertion(&self.inner.policy().disclosure)?;
+        let disclosure = insertion.disclosure();
+        to_js(&RenderedDisclosure {
+            text: disclosure.text(),
+            text_snippet: disclosure.text_snippet(),
+            html: insertion.html_snippet(),
+            tracked: insertion.pixel_url().is_some(),
+        })
+    }
+
+    /// Adds the disclosure to a plain-text body (never a pixel); idempotent, so running it
+    /// on its own output changes nothing. HTML bodies are not rewritten in this module (it
+    /// carries no HTML parser, for size): append `disclosure().html` instead.
+    #[wasm_bindgen(js_name = discloseText)]
+    pub fn disclose_text(
+        &self,
+        body: &str,
+        #[wasm_bindgen(unchecked_param_type = "DisclosureOptions")] options: JsValue,
+    ) -> Result<String, JsError> {
+        let options: DisclosureOptions = from_js(options, "disclosure options")?;
+        let insertion = options.insertion(&self.inner.policy().disclosure)?;
+        Ok(disclose::insert_text(body, insertion.disclosure()))
     }
 
     /// Number of history messages the model holds.

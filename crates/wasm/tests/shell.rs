@@ -120,3 +120,38 @@ fn check_draft_matches_the_checker() {
     );
     assert!(!version().is_empty());
 }
+
+#[wasm_bindgen_test]
+fn disclosure_carries_the_pixel_only_with_the_notice() {
+    let checker = Checker::new(js(
+        r#"{"policy": {"disclosure": {"organization": "Acme"}}}"#,
+    ))
+    .unwrap();
+    let info = "https://lw.example/i/1";
+    let rendered = verdict_json(
+        &checker
+            .disclosure(js(&format!(r#"{{"info_url": "{info}", "lang": "nl"}}"#)))
+            .unwrap(),
+    );
+    assert_eq!(rendered["tracked"], false);
+    assert!(rendered["text"].as_str().unwrap().contains("Acme"));
+    assert!(!rendered["html"].as_str().unwrap().contains("<img"));
+    let tracked = verdict_json(
+        &checker
+            .disclosure(js(&format!(
+                r#"{{"info_url": "{info}", "pixel_url": "https://lw.example/p/x"}}"#
+            )))
+            .unwrap(),
+    );
+    let html = tracked["html"].as_str().unwrap();
+    assert!(html.contains(r#"src="https://lw.example/p/x""#) && html.contains(info));
+    let body = checker
+        .disclose_text("Hallo\n", js(&format!(r#"{{"info_url": "{info}"}}"#)))
+        .unwrap();
+    assert!(body.starts_with("Hallo\n") && body.contains(info));
+    let err = checker
+        .disclosure(js(r#"{"info_url": "ftp://x"}"#))
+        .err()
+        .unwrap();
+    assert!(thrown(err).contains("info_url"));
+}

@@ -90,6 +90,7 @@ pub(crate) const MARKER_VALUE: &str = "disclosure";
 /// The attribute that records which message's disclosure this is.
 pub(crate) const INFO_ATTR: &str = "data-leakwatch-info";
 /// The attribute that marks our pixels.
+#[cfg_attr(not(feature = "html"), allow(dead_code))]
 pub(crate) const PIXEL_ATTR: &str = "data-leakwatch-pixel";
 
 /// A rendered disclosure for one message: the visible notice with the link to the message's

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import * as acorn from "acorn";
-import { dist, loadFallback, loadWeb, plain, syntheticMailbox } from "../load.mjs";
+import { spawnSync } from "node:child_process";
+import { dist, loadFallback, loadWeb, plain, root, syntheticMailbox } from "../load.mjs";
 
 const web = await loadWeb();
 const fallbackJs = loadFallback({ withoutWebAssembly: true });
@@ -20,7 +21,7 @@ test("the fallback is one ES2016 script without modules", () => {
 
 test("the TypeScript declarations describe the API", () => {
   const dts = fs.readFileSync(path.join(dist, "web/leakwatch_wasm.d.ts"), "utf8");
-  for (const name of ["class Checker", "check(message: Message", "addSent(message: SentMessage", "export function checkDraft(draft: Draft", "interface Verdict", "interface Policy"]) {
+  for (const name of ["class Checker", "check(message: Message", "addSent(message: SentMessage", "export function checkDraft(draft: Draft", "interface Verdict", "interface Policy", "disclosure(options: DisclosureOptions): RenderedDisclosure", "discloseText(body: string, options: DisclosureOptions): string"]) {
     assert.ok(dts.includes(name), `d.ts declares ${name}`);
   }
 });
@@ -54,6 +55,39 @@ for (const [name, api] of [["wasm", web], ["wasm2js", fallbackJs]]) {
     assert.equal(verdict.verdict, "warn");
     assert.ok(verdict.findings.some((f) => f.rule === "lookalike-domain"));
     assert.deepStrictEqual(verdict, plain(web.checkDraft({ ...message, policy, history }, "nl")));
+    checker.free();
+  });
+}
+
+for (const [name, api] of [["wasm", web], ["wasm2js", fallbackJs]]) {
+  test(`${name}: the disclosure, with the pixel only inside it`, () => {
+    const checker = new api.Checker({ policy: { disclosure: { organization: "Boekhoudpartners" } } });
+    const info = "https://leakwatch.example/i/abc";
+    const pixel = "https://leakwatch.example/p/0123456789abcdefghijklmnopqrstuv";
+    const plainNotice = plain(checker.disclosure({ info_url: info, lang: "nl" }));
+    assert.equal(plainNotice.tracked, false);
+    assert.ok(plainNotice.text.includes("Boekhoudpartners") && plainNotice.text.includes(info));
+    assert.ok(!plainNotice.html.includes("<img"), "no pixel without pixel_url");
+    const tracked = plain(checker.disclosure({ info_url: info, pixel_url: pixel, lang: "en" }));
+    assert.equal(tracked.tracked, true);
+    assert.ok(tracked.html.includes(`src="${pixel}"`) && tracked.html.includes(info), "pixel and notice together");
+    assert.ok(tracked.html.length <= 5000, "fits appendOnSendAsync");
+    assert.throws(() => checker.disclosure({ info_url: "javascript:alert(1)" }), /info_url/);
+    assert.throws(() => checker.disclosure({ info_url: info, pixel_url: "not a url" }), /pixel_url/);
+    checker.free();
+  });
+
+  test(`${name}: discloseText is idempotent and matches leakwatch disclose`, () => {
+    const checker = new api.Checker({});
+    const info = "https://leakwatch.example/i/abc";
+    const body = "Beste Jan,\n\nBijgaand de stukken.\n\nGroet, Anna\n";
+    const once = checker.discloseText(body, { info_url: info, lang: "nl" });
+    assert.ok(once.startsWith(body));
+    assert.equal(checker.discloseText(once, { info_url: info, lang: "nl" }), once);
+    const native = spawnSync(process.env.LEAKWATCH_BIN || path.join(root, "target/debug/leakwatch"),
+      ["disclose", "--format", "text", "--info-url", info, "--lang", "nl"], { input: body, encoding: "utf8" });
+    assert.equal(native.status, 0, native.stderr);
+    assert.equal(once, native.stdout);
     checker.free();
   });
 }
