@@ -71,6 +71,12 @@ pub struct AuthUser {
 }
 
 impl AuthUser {
+    /// A sender sees their own messages and incidents; an admin those of the whole tenant
+    /// (the tenant itself is checked by every query).
+    pub fn may_see(&self, owner_id: &str) -> bool {
+        owner_id == self.user_id || self.role == Role::Admin
+    }
+
     pub fn require_admin(&self) -> ApiResult<()> {
         match self.role {
             Role::Admin => Ok(()),

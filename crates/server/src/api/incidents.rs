@@ -54,7 +54,7 @@ pub async fn create(
             .await?
             .ok_or(ApiError::NotFound("message"))?;
     let sender: String = row.try_get("sender_id")?;
-    if sender != user.user_id && user.require_admin().is_err() {
+    if !user.may_see(&sender) {
         return Err(ApiError::NotFound("message"));
     }
     let recipients: String = row.try_get("recipients")?;
@@ -145,7 +145,7 @@ pub async fn show(
     .await?
     .ok_or(ApiError::NotFound("incident"))?;
     let reporter: String = row.try_get("reporter_id")?;
-    if reporter != user.user_id && user.require_admin().is_err() {
+    if !user.may_see(&reporter) {
         return Err(ApiError::NotFound("incident"));
     }
     let message_id: String = row.try_get("message_id")?;

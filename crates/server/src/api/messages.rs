@@ -229,7 +229,7 @@ pub async fn show(
     .await?
     .ok_or(ApiError::NotFound("message"))?;
     let sender: String = row.try_get("sender_id")?;
-    if sender != user.user_id && user.require_admin().is_err() {
+    if !user.may_see(&sender) {
         return Err(ApiError::NotFound("message"));
     }
     let recipients: String = row.try_get("recipients")?;
