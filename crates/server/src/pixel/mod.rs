@@ -1,6 +1,8 @@
 //! The pixel: `GET /p/{token}` always answers the same 43-byte GIF with `no-store`.
 //! (First stage: tokens are verified, fetches are not recorded yet.)
 
+pub mod classify;
+pub mod network;
 pub mod token;
 
 use axum::extract::{Path, State};
