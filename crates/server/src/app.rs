@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, Method};
 use axum::Router;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
@@ -40,13 +40,15 @@ impl Application {
         let keys = Keys::load_or_create(&db).await?;
         // The dummy password hash, made now rather than during someone's first login.
         tokio::task::spawn_blocking(crate::password::warm_up);
+        // The recorder first: the pipeline takes its metric handles when it starts.
+        let metrics = metrics_recorder();
         let pixel = Pipeline::start(db.clone(), &config, &keys).await?;
         let state = AppState::new(Inner {
             public_url: config.effective_public_url(bound),
             db,
             keys,
             pixel,
-            metrics: metrics_recorder(),
+            metrics,
             http: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(10))
                 .build()?,
@@ -96,7 +98,28 @@ impl Application {
 fn metrics_recorder() -> Option<PrometheusHandle> {
     static HANDLE: std::sync::OnceLock<Option<PrometheusHandle>> = std::sync::OnceLock::new();
     HANDLE
-        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full("leakwatch_pixel_commit_seconds".into()),
+                    &[
+                        0.000_25, 0.000_5, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                        1.0, 2.5, 5.0,
+                    ],
+                )
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full("leakwatch_pixel_batch_size".into()),
+                        &[
+                            1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0,
+                            2048.0,
+                        ],
+                    )
+                })
+                .ok()?
+                .install_recorder()
+                .ok()
+        })
         .clone()
 }
 

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -26,6 +27,10 @@ pub struct Config {
     pub log_json: bool,
     /// Largest request body, in bytes.
     pub max_body_bytes: usize,
+    /// Reverse proxies (addresses or networks such as `10.0.0.0/8`) whose
+    /// `X-Forwarded-For` is believed. Empty (the default): the header is ignored and the
+    /// client is the TCP peer.
+    pub trusted_proxies: Vec<IpNet>,
     pub pixel: PixelConfig,
     pub auth: AuthConfig,
 }
@@ -41,6 +46,11 @@ pub struct PixelConfig {
     pub detail_cap_per_class: i64,
     /// A fetch from the sender's own network this soon after registration is a self-view.
     pub self_view_seconds: i64,
+    /// The tenant's own networks (offices, VPN egress): fetches from there are self-views.
+    pub own_networks: Vec<IpNet>,
+    /// How long a fetch waits for its hit to be committed before the GIF is answered anyway
+    /// (the database is slow or down; counted in `leakwatch_pixel_unconfirmed_total`).
+    pub commit_timeout_ms: u64,
 }
 
 /// Password login and OpenID Connect (see `docs/authentication.md`).
@@ -99,6 +109,7 @@ impl Default for Config {
             ],
             log_json: false,
             max_body_bytes: 256 * 1024,
+            trusted_proxies: Vec::new(),
             pixel: PixelConfig::default(),
             auth: AuthConfig::default(),
         }
@@ -112,6 +123,8 @@ impl Default for PixelConfig {
             batch_max: 2_048,
             detail_cap_per_class: 50,
             self_view_seconds: 120,
+            own_networks: Vec::new(),
+            commit_timeout_ms: 2_000,
         }
     }
 }

@@ -22,6 +22,7 @@ use crate::admin::tenant_by_id;
 use crate::auth::AuthUser;
 use crate::db::{now_ms, random_id};
 use crate::error::{ApiError, ApiResult};
+use crate::pixel::network::ClientAddr;
 use crate::pixel::token::{self, PixelId};
 use crate::state::AppState;
 
@@ -88,6 +89,7 @@ pub struct Registered {
 pub async fn register(
     State(state): State<AppState>,
     user: AuthUser,
+    ClientAddr(client): ClientAddr,
     ApiJson(body): ApiJson<RegisterMessage>,
 ) -> ApiResult<(StatusCode, Json<Registered>)> {
     let mut recipients: Vec<Address> = Vec::new();
@@ -155,6 +157,19 @@ pub async fn register(
 
     let id = random_id();
     let pixel_id = track.then(PixelId::random);
+    let created_at = now_ms();
+    // The registering client's network, so that the sender's own view of the pixel right
+    // after sending is recognised (a keyed daily hash, as for fetches; tracked mail only).
+    let sender_network = match client {
+        Some(ip) if track => Some(
+            state
+                .pixel()
+                .network_keys()
+                .hash(state.db(), ip, created_at)
+                .await?,
+        ),
+        _ => None,
+    };
     let recipients_json = serde_json::json!({"to": body.to, "cc": body.cc, "bcc": body.bcc});
     sqlx::query(
         "INSERT INTO messages (id, tenant_id, sender_id, pixel_id, tracked, track_reason, subject, recipients, findings, overridden, sender_network, created_at) \
@@ -170,8 +185,8 @@ pub async fn register(
     .bind(recipients_json.to_string())
     .bind(serde_json::to_string(&body.findings).map_err(anyhow::Error::from)?)
     .bind(i64::from(body.overridden))
-    .bind(Option::<String>::None)
-    .bind(now_ms())
+    .bind(sender_network)
+    .bind(created_at)
     .execute(&state.db().pool)
     .await?;
 

@@ -1,14 +1,30 @@
-//! The pixel: `GET /p/{token}` always answers the same 43-byte GIF with `no-store`.
-//! (First stage: tokens are verified, fetches are not recorded yet.)
+//! The pixel, the server's hot path. `GET /p/{token}`:
+//! verify the token (a forged, unknown or garbled one is answered at once and recorded
+//! nowhere, without touching the database) -> classify the fetch from its method and
+//! headers ([`classify`]) -> cut the client's address to its network ([`network`]) -> queue
+//! the hit for the writer ([`pipeline`]) -> answer the 43-byte GIF with `no-store` once the
+//! hit is committed, or once that has failed or taken too long. Whatever happens, the answer
+//! is the same GIF: the recipient's mail never shows a broken image, and the answer tells a
+//! prober nothing.
+//!
+//! Only the message, the time, the class, the user-agent family and a keyed daily hash of
+//! the network are stored; never an address or a user-agent string, and neither is logged.
 
+pub mod classify;
+pub mod network;
+pub mod pipeline;
 pub mod token;
 
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 
+pub use pipeline::{Hit, Outcome, Pipeline};
+
+use crate::db::now_ms;
 use crate::state::AppState;
 
 /// The smallest transparent GIF: 1x1, 43 bytes.
@@ -18,45 +34,26 @@ pub const GIF: [u8; 43] = [
     0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
 ];
 
-/// The recording pipeline (group commit); a handle shared by the handlers.
-#[derive(Clone, Default)]
-pub struct Pipeline;
-
-impl Pipeline {
-    pub async fn start(
-        _db: crate::db::Db,
-        _config: &crate::config::Config,
-        _keys: &crate::keys::Keys,
-    ) -> anyhow::Result<Pipeline> {
-        Ok(Pipeline)
-    }
-
-    pub async fn shutdown(&self) {}
-
-    pub fn is_running(&self) -> bool {
-        true
-    }
-}
-
 pub fn router() -> Router<AppState> {
-    Router::new().route("/p/{token}", get(pixel).head(pixel))
+    // `get` answers HEAD as well (without the body); the handler sees the method.
+    Router::new().route("/p/{token}", get(pixel))
 }
 
+/// The GIF, never cached, so every view is a fetch. One header-map allocation; the body is
+/// the static bytes.
 pub fn gif_response() -> Response {
-    (
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static("image/gif")),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("no-store, no-cache, must-revalidate, max-age=0"),
-            ),
-            (header::PRAGMA, HeaderValue::from_static("no-cache")),
-            (header::EXPIRES, HeaderValue::from_static("0")),
-        ],
-        GIF.as_slice(),
-    )
-        .into_response()
+    let mut headers = HeaderMap::with_capacity(8);
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/gif"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store, no-cache, must-revalidate, max-age=0"),
+    );
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    headers.insert(header::EXPIRES, HeaderValue::from_static("0"));
+    let mut response = Response::new(Body::from(GIF.as_slice()));
+    *response.status_mut() = StatusCode::OK;
+    *response.headers_mut() = headers;
+    response
 }
 
 /// The leak-detection pixel. Always a 43-byte GIF with `no-store`, for genuine, forged and
@@ -64,7 +61,30 @@ pub fn gif_response() -> Response {
 #[utoipa::path(get, path = "/p/{token}", tag = "pixel",
     params(("token" = String, Path, description = "The pixel token from pixel_url")),
     responses((status = 200, description = "A 1x1 transparent GIF", content_type = "image/gif")))]
-pub async fn pixel(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    let _ = token::verify(&state.keys().pixel.secret, &token);
+pub async fn pixel(State(state): State<AppState>, request: Request) -> Response {
+    let pipeline = state.pixel();
+    // The route matched `/p/{token}`; the raw path segment is all a genuine token needs
+    // (URL-safe base64 is never percent-encoded), so nothing is decoded or allocated.
+    let token = request.uri().path().strip_prefix("/p/").unwrap_or_default();
+    if let Some(pixel) = pipeline.verifier().verify(token) {
+        let at = now_ms();
+        let headers = request.headers();
+        let client = network::client_ip(
+            network::peer_of(&request),
+            headers,
+            pipeline.trusted_proxies(),
+        );
+        let (class, agent) =
+            classify::classify(request.method(), headers, client, pipeline.own_networks());
+        let hit = Hit {
+            pixel,
+            at,
+            class,
+            agent,
+            net: client.map(network::NetPrefix::of),
+        };
+        drop(request);
+        pipeline.record(hit).await;
+    }
     gif_response()
 }

@@ -26,8 +26,7 @@ impl PixelId {
 }
 
 fn tag(key: &[u8], id: &[u8; ID_LEN]) -> [u8; TAG_LEN] {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
-    mac.update(b"leakwatch-pixel-v1");
+    let mut mac = Verifier::new(key).0;
     mac.update(id);
     let full = mac.finalize().into_bytes();
     let mut out = [0u8; TAG_LEN];
@@ -46,19 +45,39 @@ pub fn issue(key: &[u8], id: PixelId) -> String {
 /// The pixel id of a genuine token; `None` for anything forged, truncated or malformed.
 /// A trailing `.gif` is allowed (some clients like image URLs to look like images).
 pub fn verify(key: &[u8], token: &str) -> Option<PixelId> {
-    let token = token.strip_suffix(".gif").unwrap_or(token);
-    if token.len() != 32 {
-        return None;
+    Verifier::new(key).verify(token)
+}
+
+/// [`verify`] for the hot path: the HMAC state after the key is computed once, and a token
+/// is checked without allocating.
+#[derive(Clone)]
+pub struct Verifier(Hmac<Sha256>);
+
+impl Verifier {
+    pub fn new(key: &[u8]) -> Verifier {
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+        mac.update(b"leakwatch-pixel-v1");
+        Verifier(mac)
     }
-    let bytes = URL_SAFE_NO_PAD.decode(token).ok()?;
-    let (id, given) = bytes.split_at(ID_LEN);
-    let id: [u8; ID_LEN] = id.try_into().ok()?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
-    mac.update(b"leakwatch-pixel-v1");
-    mac.update(&id);
-    // Constant-time comparison of the truncated tag.
-    mac.verify_truncated_left(given).ok()?;
-    Some(PixelId(id))
+
+    pub fn verify(&self, token: &str) -> Option<PixelId> {
+        let token = token.strip_suffix(".gif").unwrap_or(token);
+        if token.len() != 32 {
+            return None;
+        }
+        // 32 characters decode to 24 bytes; the decoder wants room for a padded estimate.
+        let mut bytes = [0u8; ID_LEN + TAG_LEN + 3];
+        if URL_SAFE_NO_PAD.decode_slice(token, &mut bytes).ok()? != ID_LEN + TAG_LEN {
+            return None;
+        }
+        let (id, rest) = bytes.split_at(ID_LEN);
+        let id: [u8; ID_LEN] = id.try_into().ok()?;
+        let mut mac = self.0.clone();
+        mac.update(&id);
+        // Constant-time comparison of the truncated tag.
+        mac.verify_truncated_left(&rest[..TAG_LEN]).ok()?;
+        Some(PixelId(id))
+    }
 }
 
 #[cfg(test)]
@@ -80,5 +99,10 @@ mod tests {
         assert_eq!(verify(&key, &token[..31]), None);
         assert_eq!(verify(&key, "not a token at all, really not!!"), None);
         assert_eq!(verify(&key, ""), None);
+        assert_eq!(verify(&key, &"A".repeat(32)), None);
+        assert_eq!(verify(&key, &format!("{}=", &token[..31])), None);
+        let verifier = Verifier::new(&key);
+        assert_eq!(verifier.verify(&token), Some(id));
+        assert_eq!(verifier.verify(&token[1..]), None);
     }
 }
