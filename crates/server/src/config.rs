@@ -67,9 +67,6 @@ pub struct AuthConfig {
     pub login_account_burst: u32,
     /// ...and one more per this many seconds after that.
     pub login_account_refill_seconds: u64,
-    /// Reverse proxies (CIDR blocks, e.g. `10.0.0.0/8`) whose `X-Forwarded-For` names the
-    /// client for the login rate limit. Empty: the peer address is the client.
-    pub trusted_proxies: Vec<String>,
     /// How long a tenant's fetched JWKS is used before it is fetched again.
     pub jwks_ttl_seconds: u64,
     /// The least time between two fetches of one JWKS, also when a token names an unknown
@@ -87,7 +84,6 @@ impl Default for AuthConfig {
             login_ip_refill_seconds: 10,
             login_account_burst: 5,
             login_account_refill_seconds: 60,
-            trusted_proxies: Vec::new(),
             jwks_ttl_seconds: 3600,
             jwks_min_refetch_seconds: 300,
             oidc_leeway_seconds: 60,

@@ -7,14 +7,12 @@
 //! and per account ([`crate::ratelimit`]); a limited client gets 429 with `Retry-After`,
 //! whether or not its password would have been right.
 
-use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, State};
-use axum::http::{header, HeaderMap};
+use axum::extract::State;
+use axum::http::header;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::ToSchema;
@@ -24,6 +22,7 @@ use crate::admin::{normalise_email, tenant_by_id};
 use crate::auth::{issue_token_until, AuthUser, Role};
 use crate::config::AuthConfig;
 use crate::error::{ApiError, ApiResult};
+use crate::pixel::network::ClientAddr;
 use crate::ratelimit::{ip_key, Limiter};
 use crate::state::AppState;
 
@@ -40,23 +39,10 @@ pub const LOGIN_FAILED: &str = "wrong tenant, e-mail address or password";
 pub struct LoginGuard {
     per_ip: Limiter,
     per_account: Limiter,
-    trusted_proxies: Vec<IpNet>,
 }
 
 impl LoginGuard {
     pub fn new(config: &AuthConfig) -> anyhow::Result<LoginGuard> {
-        let trusted_proxies = config
-            .trusted_proxies
-            .iter()
-            .map(|text| {
-                let text = text.trim();
-                text.parse::<IpNet>()
-                    .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
-                    .map_err(|_| {
-                        anyhow::anyhow!("auth.trusted_proxies: '{text}' is not a CIDR block")
-                    })
-            })
-            .collect::<anyhow::Result<_>>()?;
         Ok(LoginGuard {
             per_ip: Limiter::new(
                 config.login_ip_burst,
@@ -66,37 +52,7 @@ impl LoginGuard {
                 config.login_account_burst,
                 Duration::from_secs(config.login_account_refill_seconds),
             ),
-            trusted_proxies,
         })
-    }
-
-    fn trusted(&self, ip: IpAddr) -> bool {
-        self.trusted_proxies.iter().any(|net| net.contains(&ip))
-    }
-
-    /// The client's address: the peer's, or behind trusted proxies the last address in
-    /// `X-Forwarded-For` that is not one of them (addresses before it could be forged).
-    pub fn client_ip(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
-        if !self.trusted(peer) {
-            return peer;
-        }
-        let parts: Vec<&str> = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .collect();
-        let mut nearest = peer;
-        for part in parts.iter().rev() {
-            let Ok(ip) = part.trim().parse::<IpAddr>() else {
-                break;
-            };
-            if !self.trusted(ip) {
-                return ip;
-            }
-            nearest = ip;
-        }
-        nearest
     }
 
     /// Takes one attempt from both the address's and the account's budget, or refuses with
@@ -175,12 +131,12 @@ async fn candidate(state: &AppState, tenant: &str, email: &str) -> ApiResult<Opt
         (status = 429, description = "Too many failed logins from this address or for this account")))]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    ClientAddr(client): ClientAddr,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<([(header::HeaderName, &'static str); 1], Json<LoginResponse>)> {
     let guard = &state.auth().login;
-    let ip = ip_key(guard.client_ip(peer.ip(), &headers));
+    // Behind the configured trusted proxies, the client named by X-Forwarded-For.
+    let ip = client.map(ip_key).unwrap_or_else(|| "unknown".to_string());
     let account = format!(
         "{}\n{}",
         body.tenant.trim().to_lowercase(),
@@ -251,49 +207,4 @@ pub async fn me(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json
             domain: tenant.domain,
         },
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn guard(trusted: &[&str]) -> LoginGuard {
-        LoginGuard::new(&AuthConfig {
-            trusted_proxies: trusted.iter().map(|s| s.to_string()).collect(),
-            ..AuthConfig::default()
-        })
-        .unwrap()
-    }
-
-    fn forwarded(value: &str) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert("x-forwarded-for", value.parse().unwrap());
-        headers
-    }
-
-    #[test]
-    fn forwarded_for_counts_only_behind_trusted_proxies() {
-        let peer: IpAddr = "10.0.0.5".parse().unwrap();
-        let client: IpAddr = "198.51.100.7".parse().unwrap();
-        // Not trusted: the header is ignored.
-        assert_eq!(guard(&[]).client_ip(peer, &forwarded("198.51.100.7")), peer);
-        let behind = guard(&["10.0.0.0/8", "192.0.2.1"]);
-        assert_eq!(behind.client_ip(peer, &forwarded("198.51.100.7")), client);
-        // What the client wrote itself comes first and is skipped; proxies are skipped too.
-        assert_eq!(
-            behind.client_ip(peer, &forwarded("203.0.113.1, 198.51.100.7, 192.0.2.1")),
-            client
-        );
-        assert_eq!(behind.client_ip(peer, &HeaderMap::new()), peer);
-        assert_eq!(behind.client_ip(peer, &forwarded("garbage")), peer);
-        assert_eq!(
-            behind.client_ip(peer, &forwarded("garbage, 198.51.100.7")),
-            client
-        );
-        assert!(LoginGuard::new(&AuthConfig {
-            trusted_proxies: vec!["not a network".into()],
-            ..AuthConfig::default()
-        })
-        .is_err());
-    }
 }
