@@ -21,7 +21,9 @@
 //! A flood (every class of the batch known to be past its cap) is one upsert statement
 //! without BEGIN/COMMIT around it. With PostgreSQL the writer has up to two batches in
 //! flight, on two connections: the next is sent while the previous one's commit is being
-//! flushed. SQLite has one writer anyway, so one.
+//! flushed, unless it writes a row the previous one writes (it would only wait for the row
+//! lock): then it waits and takes in everything queued meanwhile, so a flood on one token
+//! makes few, big commits. SQLite has one writer anyway, so one batch at a time.
 //!
 //! Statements have power-of-two row counts (a batch is split into such chunks), so each
 //! connection prepares a handful of statements once and reuses them.
@@ -128,6 +130,7 @@ impl Pipeline {
             messages: HashMap::new(),
             metrics: WriterMetrics::new(),
             spare: Vec::new(),
+            busy: Vec::new(),
         };
         let guard = AliveGuard(alive.clone());
         let handle = tokio::spawn(async move {
@@ -307,8 +310,8 @@ const CHUNK_MAX: usize = 128;
 const CHUNK_SIZES: usize = CHUNK_MAX.trailing_zeros() as usize + 1;
 
 /// Batches committing at once: SQLite has one writer anyway; with PostgreSQL the next batch
-/// is sent while the previous one's commit is being flushed, so the database is never idle
-/// waiting for the writer (on one hot row the second simply waits for the row lock).
+/// (when it writes other rows) is sent while the previous one's commit is being flushed, so
+/// the database is not idle waiting for the writer.
 fn commits_in_flight(backend: Backend) -> usize {
     match backend {
         Backend::Sqlite => 1,
@@ -335,6 +338,8 @@ struct Writer {
     metrics: WriterMetrics,
     /// Emptied batch buffers, reused.
     spare: Vec<Vec<Queued>>,
+    /// The (message, class) rows each commit in flight writes.
+    busy: Vec<(tokio::task::Id, Vec<RowKey>)>,
 }
 
 /// A hit whose message exists, with its final class.
@@ -363,24 +368,58 @@ struct Prepared {
     started: Instant,
 }
 
+/// A batch waiting for a commit in flight that writes one of its rows.
+struct Pending {
+    batch: Vec<Queued>,
+    started: Instant,
+}
+
 type AnyQuery<'q> = sqlx::query::Query<'q, Any, AnyArguments<'q>>;
+/// A row of `pixel_counts`.
+type RowKey = (Arc<Message>, Class);
+/// A batch's hits (recorded, final class), entries, groups and day keys.
+type Plan = (
+    Vec<(bool, Class)>,
+    Vec<Entry>,
+    Vec<Group>,
+    Vec<(i64, DayKey)>,
+);
 type Done = (Prepared, Result<(), sqlx::Error>);
 
 impl Writer {
     async fn run(mut self) {
         let mut in_flight: JoinSet<Done> = JoinSet::new();
         let mut buffer: Vec<Queued> = Vec::with_capacity(64);
+        let mut pending: Option<Pending> = None;
         let mut stopping = false;
         let mut drained = false;
         loop {
-            let room = !drained && in_flight.len() < self.depth;
+            let room = !drained && pending.is_none() && in_flight.len() < self.depth;
             tokio::select! {
                 biased;
-                Some(done) = in_flight.join_next(), if !in_flight.is_empty() => match done {
-                    Ok((prepared, result)) => self.finish(prepared, result, &mut in_flight).await,
-                    // The batch's handlers see their reply dropped and answer anyway.
-                    Err(e) => tracing::error!(error = %e, "a pixel commit task failed"),
-                },
+                Some(done) = in_flight.join_next_with_id(), if !in_flight.is_empty() => {
+                    match done {
+                        Ok((task, (prepared, result))) => {
+                            self.busy.retain(|(t, _)| *t != task);
+                            self.finish(prepared, result, &mut in_flight).await;
+                        }
+                        Err(e) => {
+                            self.busy.retain(|(t, _)| *t != e.id());
+                            // The batch's handlers see their reply dropped and answer anyway.
+                            tracing::error!(error = %e, "a pixel commit task failed");
+                        }
+                    }
+                    if let Some(Pending { mut batch, started }) = pending.take() {
+                        // Whatever was queued meanwhile joins the waiting batch.
+                        while batch.len() < self.batch_max {
+                            match self.rx.try_recv() {
+                                Ok(queued) => batch.push(queued),
+                                Err(_) => break,
+                            }
+                        }
+                        pending = self.dispatch(batch, started, &mut in_flight).await;
+                    }
+                }
                 _ = self.stop.notified(), if !stopping && !drained => {
                     // No new hits; what is queued is still committed.
                     self.rx.close();
@@ -392,7 +431,7 @@ impl Writer {
                     } else {
                         self.metrics.queue_depth.set(self.rx.len() as f64);
                         let batch = std::mem::replace(&mut buffer, self.spare.pop().unwrap_or_default());
-                        self.submit(batch, false, Instant::now(), &mut in_flight).await;
+                        pending = self.dispatch(batch, Instant::now(), &mut in_flight).await;
                     }
                 }
                 else => break,
@@ -401,22 +440,52 @@ impl Writer {
         self.metrics.queue_depth.set(0.0);
     }
 
-    /// Prepares a batch and starts its commit (or answers it at once when there is nothing
-    /// to write, or it cannot be prepared).
-    async fn submit(
+    /// Prepares a batch and starts its commit, unless a commit in flight writes one of its
+    /// rows: then the batch is handed back to wait for that commit (and to take in what is
+    /// queued meanwhile), so a flood on one row makes fewer, bigger commits rather than
+    /// commits waiting for each other's row lock. Answers the batch at once when there is
+    /// nothing to write, or it cannot be prepared.
+    async fn dispatch(
         &mut self,
         batch: Vec<Queued>,
-        retried: bool,
         started: Instant,
         in_flight: &mut JoinSet<Done>,
-    ) {
-        match self.prepare(batch, retried, started).await {
+    ) -> Option<Pending> {
+        match self.prepare(batch, false, started).await {
             Ok(prepared) if prepared.entries.is_empty() => self.complete(prepared),
-            Ok(prepared) => {
-                in_flight.spawn(execute(self.ctx.clone(), prepared));
+            Ok(prepared) if self.overlaps(&prepared) => {
+                return Some(Pending {
+                    batch: prepared.batch,
+                    started,
+                })
             }
+            Ok(prepared) => self.spawn(prepared, in_flight),
             Err((batch, e)) => self.fail(batch, e),
         }
+        None
+    }
+
+    fn overlaps(&self, prepared: &Prepared) -> bool {
+        prepared.groups.iter().any(|g| {
+            let e = &prepared.entries[g.start];
+            self.busy.iter().any(|(_, keys)| {
+                keys.iter()
+                    .any(|(m, c)| *c == e.class && m.id == e.message.id)
+            })
+        })
+    }
+
+    fn spawn(&mut self, prepared: Prepared, in_flight: &mut JoinSet<Done>) {
+        let keys = prepared
+            .groups
+            .iter()
+            .map(|g| {
+                let e = &prepared.entries[g.start];
+                (e.message.clone(), e.class)
+            })
+            .collect();
+        let task = in_flight.spawn(execute(self.ctx.clone(), prepared)).id();
+        self.busy.push((task, keys));
     }
 
     /// A commit is done: answer its hits, or retry it once after a database error (a
@@ -434,8 +503,13 @@ impl Writer {
                 for queued in &prepared.batch {
                     self.messages.remove(&queued.hit.pixel);
                 }
-                self.submit(prepared.batch, true, prepared.started, in_flight)
-                    .await;
+                // Straight away, even beside a commit on the same rows: it only waits for
+                // their lock.
+                match self.prepare(prepared.batch, true, prepared.started).await {
+                    Ok(retry) if retry.entries.is_empty() => self.complete(retry),
+                    Ok(retry) => self.spawn(retry, in_flight),
+                    Err((batch, e)) => self.fail(batch, e),
+                }
             }
             Err(e) => self.fail(prepared.batch, e),
         }
@@ -515,19 +589,7 @@ impl Writer {
         }
     }
 
-    #[allow(clippy::type_complexity)]
-    async fn plan(
-        &mut self,
-        batch: &[Queued],
-    ) -> Result<
-        (
-            Vec<(bool, Class)>,
-            Vec<Entry>,
-            Vec<Group>,
-            Vec<(i64, DayKey)>,
-        ),
-        sqlx::Error,
-    > {
+    async fn plan(&mut self, batch: &[Queued]) -> Result<Plan, sqlx::Error> {
         self.resolve(batch).await?;
         let mut out: Vec<(bool, Class)> = batch.iter().map(|q| (false, q.hit.class)).collect();
         let mut entries = Vec::with_capacity(batch.len());
