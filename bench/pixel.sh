@@ -10,6 +10,7 @@
 #
 #   bench/pixel.sh                      # both backends, 3 rounds of 10 s each
 #   BACKENDS=sqlite ROUNDS=2 DURATION=5s bench/pixel.sh
+#   BACKENDS=postgres-async bench/pixel.sh   # PostgreSQL, pixel.synchronous_commit = false
 #
 # Needs: cargo, curl, wrk, nginx, and psql with PostgreSQL on 127.0.0.1:5432 for the
 # postgres backend (wrk, nginx and psql are installed with apt-get when missing).
@@ -73,7 +74,7 @@ need() {
 need wrk wrk
 need nginx nginx
 need curl curl
-[[ " $BACKENDS " == *" postgres "* ]] && need psql postgresql-client
+[[ "$BACKENDS" == *postgres* ]] && need psql postgresql-client
 
 log "building leakwatch (release)"
 (cd "$ROOT" && cargo build --release --quiet -p leakwatch-cli)
@@ -151,10 +152,11 @@ FAILED=0
 SUMMARY=""
 
 bench_backend() {
-    local backend="$1" url
+    local backend="$1" url sync=true
     case "$backend" in
         sqlite) url="sqlite://$WORK/sqlite/leakwatch.db" ;;
-        postgres)
+        postgres | postgres-async)
+            [[ "$backend" == postgres-async ]] && sync=false
             PG_DB="leakwatch_bench_$$"
             psql "$PG_ADMIN_URL" -qc "CREATE DATABASE $PG_DB" >/dev/null
             url="${PG_ADMIN_URL%/*}/$PG_DB"
@@ -163,7 +165,7 @@ bench_backend() {
     esac
     log ""
     log "== $backend =="
-    (cd "$WORK" && LEAKWATCH_LOG=warn exec "$BIN" serve --listen "127.0.0.1:$LW_PORT" --database-url "$url") \
+    (cd "$WORK" && LEAKWATCH_LOG=warn LEAKWATCH_PIXEL__SYNCHRONOUS_COMMIT="$sync" exec "$BIN" serve --listen "127.0.0.1:$LW_PORT" --database-url "$url") \
         2>>"$WORK/leakwatch-$backend.log" &
     LW_PID=$!
     local base="http://127.0.0.1:$LW_PORT"
@@ -227,7 +229,7 @@ bench_backend() {
 
     stop_pid "$LW_PID"
     LW_PID=""
-    if [[ "$backend" == postgres ]]; then
+    if [[ -n "$PG_DB" ]]; then
         psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null
         PG_DB=""
     fi

@@ -458,6 +458,40 @@ both_backends!(a_flood_is_counted_but_not_kept, |backend| async move {
     app.finish().await;
 });
 
+both_backends!(unflushed_commits_count_the_same, |backend| async move {
+    // PostgreSQL's synchronous_commit = off for the writer (SQLite ignores the setting).
+    let app = spawn_with(backend, |config| {
+        config.pixel.synchronous_commit = false;
+        config.pixel.detail_cap_per_class = 5;
+    })
+    .await;
+    let (bearer, message, url) = tracked_message(&app).await;
+    let mut fetches = tokio::task::JoinSet::new();
+    for _ in 0..150 {
+        let client = app.client.clone();
+        let url = url.clone();
+        fetches.spawn(async move {
+            fetch(
+                &client,
+                reqwest::Method::GET,
+                &url,
+                &[("user-agent", CHROME)],
+            )
+            .await
+        });
+    }
+    while let Some(done) = fetches.join_next().await {
+        done.unwrap();
+    }
+    assert_eq!(
+        counts(&app, &message).await,
+        vec![("self_view".to_string(), 150, 5)]
+    );
+    assert_eq!(details(&app, &message).await.len(), 5);
+    assert_eq!(evidence(&app, &bearer, &message).await["hits_total"], 150);
+    app.finish().await;
+});
+
 both_backends!(several_servers_share_one_database, |backend| async move {
     let app = spawn_with(backend, |config| config.pixel.detail_cap_per_class = 25).await;
     let (bearer, message, url) = tracked_message(&app).await;

@@ -119,6 +119,7 @@ impl Pipeline {
             depth: commits_in_flight(db.backend),
             ctx: Arc::new(Ctx {
                 sql: Statements::new(db.backend, pixel.detail_cap_per_class),
+                async_commit: db.backend == Backend::Postgres && !pixel.synchronous_commit,
                 db,
                 cap: pixel.detail_cap_per_class,
             }),
@@ -324,6 +325,9 @@ struct Ctx {
     db: Db,
     sql: Statements,
     cap: i64,
+    /// PostgreSQL with `pixel.synchronous_commit = false`: commits are not waited on to be
+    /// flushed (`SET LOCAL synchronous_commit = off`).
+    async_commit: bool,
 }
 
 struct Writer {
@@ -730,7 +734,8 @@ async fn execute(ctx: Arc<Ctx>, mut prepared: Prepared) -> Done {
 
 async fn write(ctx: &Ctx, p: &mut Prepared) -> Result<(), sqlx::Error> {
     let mut details: Vec<usize> = Vec::new(); // indexes into entries
-    let single = p.groups.len() <= CHUNK_MAX
+    let single = !ctx.async_commit
+        && p.groups.len() <= CHUNK_MAX
         && p.groups.len().is_power_of_two()
         && p.groups.iter().all(|g| {
             let e = &p.entries[g.start];
@@ -753,6 +758,11 @@ async fn write(ctx: &Ctx, p: &mut Prepared) -> Result<(), sqlx::Error> {
             }
         } else {
             let mut tx = ctx.db.pool.begin().await?;
+            if ctx.async_commit {
+                sqlx::query("SET LOCAL synchronous_commit = off")
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let mut offset = 0;
             for size in chunk_sizes(groups.len()) {
                 let chunk = &mut groups[offset..offset + size];
