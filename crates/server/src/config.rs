@@ -51,6 +51,13 @@ pub struct PixelConfig {
     /// How long a fetch waits for its hit to be committed before the GIF is answered anyway
     /// (the database is slow or down; counted in `leakwatch_pixel_unconfirmed_total`).
     pub commit_timeout_ms: u64,
+    /// PostgreSQL: answer a fetch only once its commit is flushed to disk (the default).
+    /// `false` answers once it is committed but perhaps not yet flushed
+    /// (`synchronous_commit = off` for the pixel writer only): a PostgreSQL crash can then
+    /// lose the last fraction of a second of answered fetches, as SQLite's default
+    /// `synchronous = NORMAL` can on an operating-system crash. It lifts the limit a slow
+    /// disk puts on fetches per second.
+    pub synchronous_commit: bool,
 }
 
 /// Password login and OpenID Connect (see `docs/authentication.md`).
@@ -121,6 +128,7 @@ impl Default for PixelConfig {
             self_view_seconds: 120,
             own_networks: Vec::new(),
             commit_timeout_ms: 2_000,
+            synchronous_commit: true,
         }
     }
 }

@@ -18,18 +18,26 @@
 //!    order, so two servers' batches lock shared rows in the same order;
 //! 3. detail rows, with a multi-row `INSERT`.
 //!
+//! A flood (every class of the batch known to be past its cap) is one upsert statement
+//! without BEGIN/COMMIT around it. With PostgreSQL the writer has up to two batches in
+//! flight, on two connections: the next is sent while the previous one's commit is being
+//! flushed, unless it writes a row the previous one writes (it would only wait for the row
+//! lock): then it waits and takes in everything queued meanwhile, so a flood on one token
+//! makes few, big commits. SQLite has one writer anyway, so one batch at a time.
+//!
 //! Statements have power-of-two row counts (a batch is split into such chunks), so each
 //! connection prepares a handful of statements once and reuses them.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use metrics::{Counter, Gauge, Histogram};
-use sqlx::Row;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::{Any, Row};
 use tokio::sync::{mpsc, oneshot, Notify};
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
 use super::classify::{Agent, Class};
 use super::network::{day_of, DayKey, NetPrefix, NetworkKeys};
@@ -108,16 +116,22 @@ impl Pipeline {
         let stop = Arc::new(Notify::new());
         let network_keys = Arc::new(NetworkKeys::default());
         let writer = Writer {
-            sql: Statements::new(db.backend, pixel.detail_cap_per_class),
-            db,
+            depth: commits_in_flight(db.backend),
+            ctx: Arc::new(Ctx {
+                sql: Statements::new(db.backend, pixel.detail_cap_per_class),
+                async_commit: db.backend == Backend::Postgres && !pixel.synchronous_commit,
+                db,
+                cap: pixel.detail_cap_per_class,
+            }),
             rx,
             stop: stop.clone(),
             batch_max: pixel.batch_max,
-            cap: pixel.detail_cap_per_class,
             self_view_ms: pixel.self_view_seconds.saturating_mul(1000),
             network_keys: network_keys.clone(),
             messages: HashMap::new(),
             metrics: WriterMetrics::new(),
+            spare: Vec::new(),
+            busy: Vec::new(),
         };
         let guard = AliveGuard(alive.clone());
         let handle = tokio::spawn(async move {
@@ -269,6 +283,24 @@ struct Message {
     id: String,
     sender_network: Option<String>,
     created_at: i64,
+    /// Classes known to be past the detail cap (bit per class): a flood on them needs no
+    /// transaction. Learnt from the upserts' running counts.
+    saturated: AtomicU8,
+}
+
+impl Message {
+    fn is_saturated(&self, class: Class) -> bool {
+        self.saturated.load(Ordering::Relaxed) & (1 << class as u8) != 0
+    }
+
+    fn set_saturated(&self, class: Class, saturated: bool) {
+        let bit = 1 << class as u8;
+        if saturated {
+            self.saturated.fetch_or(bit, Ordering::Relaxed);
+        } else {
+            self.saturated.fetch_and(!bit, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Pixel ids remembered by the writer (including those of no message) before it starts over.
@@ -278,17 +310,40 @@ const MESSAGE_CACHE_MAX: usize = 100_000;
 const CHUNK_MAX: usize = 128;
 const CHUNK_SIZES: usize = CHUNK_MAX.trailing_zeros() as usize + 1;
 
-struct Writer {
+/// Batches committing at once: SQLite has one writer anyway; with PostgreSQL the next batch
+/// (when it writes other rows) is sent while the previous one's commit is being flushed, so
+/// the database is not idle waiting for the writer.
+fn commits_in_flight(backend: Backend) -> usize {
+    match backend {
+        Backend::Sqlite => 1,
+        Backend::Postgres => 2,
+    }
+}
+
+/// What a commit needs, shared by the writer and its commits in flight.
+struct Ctx {
     db: Db,
+    sql: Statements,
+    cap: i64,
+    /// PostgreSQL with `pixel.synchronous_commit = false`: commits are not waited on to be
+    /// flushed (`SET LOCAL synchronous_commit = off`).
+    async_commit: bool,
+}
+
+struct Writer {
+    ctx: Arc<Ctx>,
     rx: mpsc::Receiver<Queued>,
     stop: Arc<Notify>,
     batch_max: usize,
-    cap: i64,
+    depth: usize,
     self_view_ms: i64,
     network_keys: Arc<NetworkKeys>,
     messages: HashMap<PixelId, Option<Arc<Message>>>,
-    sql: Statements,
     metrics: WriterMetrics,
+    /// Emptied batch buffers, reused.
+    spare: Vec<Vec<Queued>>,
+    /// The (message, class) rows each commit in flight writes.
+    busy: Vec<(tokio::task::Id, Vec<RowKey>)>,
 }
 
 /// A hit whose message exists, with its final class.
@@ -305,86 +360,240 @@ struct Group {
     recorded: bool,
 }
 
+/// A batch ready to commit: messages resolved, hits re-classed, grouped in key order.
+struct Prepared {
+    batch: Vec<Queued>,
+    /// Per hit: recorded, and its final class.
+    out: Vec<(bool, Class)>,
+    entries: Vec<Entry>,
+    groups: Vec<Group>,
+    day_keys: Vec<(i64, DayKey)>,
+    retried: bool,
+    started: Instant,
+}
+
+/// A batch waiting for a commit in flight that writes one of its rows.
+struct Pending {
+    batch: Vec<Queued>,
+    started: Instant,
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, Any, AnyArguments<'q>>;
+/// A row of `pixel_counts`.
+type RowKey = (Arc<Message>, Class);
+/// A batch's hits (recorded, final class), entries, groups and day keys.
+type Plan = (
+    Vec<(bool, Class)>,
+    Vec<Entry>,
+    Vec<Group>,
+    Vec<(i64, DayKey)>,
+);
+type Done = (Prepared, Result<(), sqlx::Error>);
+
 impl Writer {
     async fn run(mut self) {
-        let mut batch: Vec<Queued> = Vec::with_capacity(self.batch_max.min(4096));
+        let mut in_flight: JoinSet<Done> = JoinSet::new();
+        let mut buffer: Vec<Queued> = Vec::with_capacity(64);
+        let mut pending: Option<Pending> = None;
         let mut stopping = false;
+        let mut drained = false;
         loop {
-            let received = if stopping {
-                self.rx.recv_many(&mut batch, self.batch_max).await
-            } else {
-                tokio::select! {
-                    biased;
-                    n = self.rx.recv_many(&mut batch, self.batch_max) => n,
-                    _ = self.stop.notified() => {
-                        // No new hits; what is queued is still committed.
-                        self.rx.close();
-                        stopping = true;
-                        continue;
+            let room = !drained && pending.is_none() && in_flight.len() < self.depth;
+            tokio::select! {
+                biased;
+                Some(done) = in_flight.join_next_with_id(), if !in_flight.is_empty() => {
+                    match done {
+                        Ok((task, (prepared, result))) => {
+                            self.busy.retain(|(t, _)| *t != task);
+                            self.finish(prepared, result, &mut in_flight).await;
+                        }
+                        Err(e) => {
+                            self.busy.retain(|(t, _)| *t != e.id());
+                            // The batch's handlers see their reply dropped and answer anyway.
+                            tracing::error!(error = %e, "a pixel commit task failed");
+                        }
+                    }
+                    if let Some(Pending { mut batch, started }) = pending.take() {
+                        // Whatever was queued meanwhile joins the waiting batch.
+                        while batch.len() < self.batch_max {
+                            match self.rx.try_recv() {
+                                Ok(queued) => batch.push(queued),
+                                Err(_) => break,
+                            }
+                        }
+                        pending = self.dispatch(batch, started, &mut in_flight).await;
                     }
                 }
-            };
-            if received == 0 {
-                break;
+                _ = self.stop.notified(), if !stopping && !drained => {
+                    // No new hits; what is queued is still committed.
+                    self.rx.close();
+                    stopping = true;
+                }
+                received = self.rx.recv_many(&mut buffer, self.batch_max), if room => {
+                    if received == 0 {
+                        drained = true;
+                    } else {
+                        self.metrics.queue_depth.set(self.rx.len() as f64);
+                        let batch = std::mem::replace(&mut buffer, self.spare.pop().unwrap_or_default());
+                        pending = self.dispatch(batch, Instant::now(), &mut in_flight).await;
+                    }
+                }
+                else => break,
             }
-            self.metrics.queue_depth.set(self.rx.len() as f64);
-            self.commit(&mut batch).await;
         }
         self.metrics.queue_depth.set(0.0);
     }
 
-    /// Commits a batch (retrying once after a database error such as a deadlock) and
-    /// answers every hit in it.
-    async fn commit(&mut self, batch: &mut Vec<Queued>) {
-        let started = Instant::now();
-        let mut result = self.try_commit(batch).await;
-        if matches!(result, Err(sqlx::Error::Database(_))) {
-            // Perhaps a message went away under a cached lookup: look again.
-            for queued in batch.iter() {
-                self.messages.remove(&queued.hit.pixel);
+    /// Prepares a batch and starts its commit, unless a commit in flight writes one of its
+    /// rows: then the batch is handed back to wait for that commit (and to take in what is
+    /// queued meanwhile), so a flood on one row makes fewer, bigger commits rather than
+    /// commits waiting for each other's row lock. Answers the batch at once when there is
+    /// nothing to write, or it cannot be prepared.
+    async fn dispatch(
+        &mut self,
+        batch: Vec<Queued>,
+        started: Instant,
+        in_flight: &mut JoinSet<Done>,
+    ) -> Option<Pending> {
+        match self.prepare(batch, false, started).await {
+            Ok(prepared) if prepared.entries.is_empty() => self.complete(prepared),
+            Ok(prepared) if self.overlaps(&prepared) => {
+                return Some(Pending {
+                    batch: prepared.batch,
+                    started,
+                })
             }
-            result = self.try_commit(batch).await;
+            Ok(prepared) => self.spawn(prepared, in_flight),
+            Err((batch, e)) => self.fail(batch, e),
         }
-        self.metrics.batch_size.record(batch.len() as f64);
+        None
+    }
+
+    fn overlaps(&self, prepared: &Prepared) -> bool {
+        prepared.groups.iter().any(|g| {
+            let e = &prepared.entries[g.start];
+            self.busy.iter().any(|(_, keys)| {
+                keys.iter()
+                    .any(|(m, c)| *c == e.class && m.id == e.message.id)
+            })
+        })
+    }
+
+    fn spawn(&mut self, prepared: Prepared, in_flight: &mut JoinSet<Done>) {
+        let keys = prepared
+            .groups
+            .iter()
+            .map(|g| {
+                let e = &prepared.entries[g.start];
+                (e.message.clone(), e.class)
+            })
+            .collect();
+        let task = in_flight.spawn(execute(self.ctx.clone(), prepared)).id();
+        self.busy.push((task, keys));
+    }
+
+    /// A commit is done: answer its hits, or retry it once after a database error (a
+    /// deadlock, a message deleted under a cached lookup).
+    async fn finish(
+        &mut self,
+        prepared: Prepared,
+        result: Result<(), sqlx::Error>,
+        in_flight: &mut JoinSet<Done>,
+    ) {
         match result {
-            Ok(results) => {
-                self.metrics
-                    .commit_seconds
-                    .record(started.elapsed().as_secs_f64());
-                let mut by_class = [0u64; Class::ALL.len()];
-                let mut dropped = 0;
-                for (queued, (recorded, class)) in batch.drain(..).zip(results) {
-                    let outcome = if recorded {
-                        by_class[class as usize] += 1;
-                        Outcome::Committed
-                    } else {
-                        dropped += 1;
-                        Outcome::Dropped
-                    };
-                    let _ = queued.reply.send(outcome);
+            Ok(()) => self.complete(prepared),
+            Err(sqlx::Error::Database(e)) if !prepared.retried => {
+                tracing::debug!(error = %e, "retrying a batch of pixel hits");
+                for queued in &prepared.batch {
+                    self.messages.remove(&queued.hit.pixel);
                 }
-                for (counter, n) in self.metrics.hits.iter().zip(by_class) {
-                    if n > 0 {
-                        counter.increment(n);
-                    }
-                }
-                if dropped > 0 {
-                    self.metrics.dropped.increment(dropped);
+                // Straight away, even beside a commit on the same rows: it only waits for
+                // their lock.
+                match self.prepare(prepared.batch, true, prepared.started).await {
+                    Ok(retry) if retry.entries.is_empty() => self.complete(retry),
+                    Ok(retry) => self.spawn(retry, in_flight),
+                    Err((batch, e)) => self.fail(batch, e),
                 }
             }
-            Err(e) => {
-                tracing::warn!(error = %e, hits = batch.len(), "committing pixel hits failed");
-                self.metrics.failed_commits.increment(1);
-                self.metrics.failed_hits.increment(batch.len() as u64);
-                for queued in batch.drain(..) {
-                    let _ = queued.reply.send(Outcome::Failed);
-                }
-            }
+            Err(e) => self.fail(prepared.batch, e),
         }
     }
 
-    /// One attempt: for each hit, whether it was recorded and its final class.
-    async fn try_commit(&mut self, batch: &[Queued]) -> Result<Vec<(bool, Class)>, sqlx::Error> {
+    fn complete(&mut self, prepared: Prepared) {
+        let Prepared {
+            mut batch,
+            out,
+            started,
+            ..
+        } = prepared;
+        self.metrics.batch_size.record(batch.len() as f64);
+        self.metrics
+            .commit_seconds
+            .record(started.elapsed().as_secs_f64());
+        let mut by_class = [0u64; Class::ALL.len()];
+        let mut dropped = 0;
+        for (queued, (recorded, class)) in batch.drain(..).zip(out) {
+            let outcome = if recorded {
+                by_class[class as usize] += 1;
+                Outcome::Committed
+            } else {
+                dropped += 1;
+                Outcome::Dropped
+            };
+            let _ = queued.reply.send(outcome);
+        }
+        for (counter, n) in self.metrics.hits.iter().zip(by_class) {
+            if n > 0 {
+                counter.increment(n);
+            }
+        }
+        if dropped > 0 {
+            self.metrics.dropped.increment(dropped);
+        }
+        self.recycle(batch);
+    }
+
+    fn fail(&mut self, mut batch: Vec<Queued>, e: sqlx::Error) {
+        tracing::warn!(error = %e, hits = batch.len(), "committing pixel hits failed");
+        self.metrics.batch_size.record(batch.len() as f64);
+        self.metrics.failed_commits.increment(1);
+        self.metrics.failed_hits.increment(batch.len() as u64);
+        for queued in batch.drain(..) {
+            let _ = queued.reply.send(Outcome::Failed);
+        }
+        self.recycle(batch);
+    }
+
+    fn recycle(&mut self, batch: Vec<Queued>) {
+        if self.spare.len() <= self.depth && batch.capacity() <= 4 * 1024 {
+            self.spare.push(batch);
+        }
+    }
+
+    /// Resolves messages, re-classes self-views, groups the hits in key order (contiguous
+    /// groups; every server locks shared rows in the same order) and fetches the day keys
+    /// the detail rows need (before any transaction: creating one writes).
+    async fn prepare(
+        &mut self,
+        batch: Vec<Queued>,
+        retried: bool,
+        started: Instant,
+    ) -> Result<Prepared, (Vec<Queued>, sqlx::Error)> {
+        match self.plan(&batch).await {
+            Ok((out, entries, groups, day_keys)) => Ok(Prepared {
+                batch,
+                out,
+                entries,
+                groups,
+                day_keys,
+                retried,
+                started,
+            }),
+            Err(e) => Err((batch, e)),
+        }
+    }
+
+    async fn plan(&mut self, batch: &[Queued]) -> Result<Plan, sqlx::Error> {
         self.resolve(batch).await?;
         let mut out: Vec<(bool, Class)> = batch.iter().map(|q| (false, q.hit.class)).collect();
         let mut entries = Vec::with_capacity(batch.len());
@@ -406,10 +615,6 @@ impl Writer {
                 index,
             });
         }
-        if entries.is_empty() {
-            return Ok(out);
-        }
-        // Key order: contiguous groups, locks taken in the same order by every server.
         entries.sort_unstable_by(|a, b| {
             (a.message.id.as_str(), a.class, a.index).cmp(&(
                 b.message.id.as_str(),
@@ -435,88 +640,14 @@ impl Writer {
                 }),
             }
         }
-        // Day keys for the detail rows, before the transaction (creating one writes).
         let mut day_keys: Vec<(i64, DayKey)> = Vec::new();
         for entry in &entries {
             let day = day_of(batch[entry.index].hit.at);
             if !day_keys.iter().any(|(d, _)| *d == day) {
-                day_keys.push((day, self.network_keys.key(&self.db, day).await?));
+                day_keys.push((day, self.network_keys.key(&self.ctx.db, day).await?));
             }
         }
-
-        let mut tx = self.db.pool.begin().await?;
-        let mut details: Vec<usize> = Vec::new(); // indexes into entries
-        let mut offset = 0;
-        for size in chunk_sizes(groups.len()) {
-            let chunk = &mut groups[offset..offset + size];
-            offset += size;
-            let mut query = sqlx::query(&self.sql.upsert[size.trailing_zeros() as usize]);
-            for g in chunk.iter() {
-                let first = &entries[g.start];
-                let n = (g.end - g.start) as i64;
-                let at = |e: &Entry| batch[e.index].hit.at;
-                let first_at = entries[g.start..g.end].iter().map(at).min().unwrap_or(0);
-                let last_at = entries[g.start..g.end].iter().map(at).max().unwrap_or(0);
-                query = query
-                    .bind(first.message.id.as_str())
-                    .bind(first.class.as_str())
-                    .bind(n)
-                    .bind(n.min(self.cap))
-                    .bind(first_at)
-                    .bind(last_at);
-            }
-            for row in query.fetch_all(&mut *tx).await? {
-                let message_id: String = row.try_get(0)?;
-                let class: String = row.try_get(1)?;
-                let hits: i64 = row.try_get(2)?;
-                let Some(class) = Class::parse(&class) else {
-                    continue;
-                };
-                let found = chunk.binary_search_by(|g| {
-                    let e = &entries[g.start];
-                    (e.message.id.as_str(), e.class).cmp(&(message_id.as_str(), class))
-                });
-                let Ok(position) = found else { continue };
-                let g = &mut chunk[position];
-                g.recorded = true;
-                // This batch's hits are numbers hits-n+1 ..= hits of their class; those
-                // up to the cap get a detail row.
-                let n = (g.end - g.start) as i64;
-                let kept = (hits.min(self.cap) - (hits - n)).clamp(0, n) as usize;
-                details.extend(g.start..g.start + kept);
-            }
-        }
-        let mut offset = 0;
-        for size in chunk_sizes(details.len()) {
-            let mut query = sqlx::query(&self.sql.detail[size.trailing_zeros() as usize]);
-            for &i in &details[offset..offset + size] {
-                let entry = &entries[i];
-                let hit = &batch[entry.index].hit;
-                let network = match hit.net {
-                    Some(net) => {
-                        let day = day_of(hit.at);
-                        let key = &day_keys.iter().find(|(d, _)| *d == day).expect("keyed").1;
-                        key.hash(net).to_text()
-                    }
-                    None => String::from("-"),
-                };
-                query = query
-                    .bind(entry.message.id.as_str())
-                    .bind(hit.at)
-                    .bind(entry.class.as_str())
-                    .bind(hit.agent.as_str())
-                    .bind(network);
-            }
-            offset += size;
-            query.execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        for g in groups.iter().filter(|g| g.recorded) {
-            for entry in &entries[g.start..g.end] {
-                out[entry.index].0 = true;
-            }
-        }
-        Ok(out)
+        Ok((out, entries, groups, day_keys))
     }
 
     /// A fetch from the network that registered the message, soon after: the sender.
@@ -533,7 +664,7 @@ impl Writer {
         // The registration was hashed with the key of its own day.
         let key = self
             .network_keys
-            .key(&self.db, day_of(message.created_at))
+            .key(&self.ctx.db, day_of(message.created_at))
             .await?;
         Ok(key.hash(net).matches_text(sender))
     }
@@ -557,17 +688,18 @@ impl Writer {
         for chunk in missing.chunks(CHUNK_MAX) {
             // Padded to a power of two with the last id, to reuse the prepared statement.
             let size = chunk.len().next_power_of_two();
-            let mut query = sqlx::query(&self.sql.lookup[size.trailing_zeros() as usize]);
+            let mut query = sqlx::query(&self.ctx.sql.lookup[size.trailing_zeros() as usize]);
             for i in 0..size {
                 query = query.bind(chunk[i.min(chunk.len() - 1)].0.as_str());
             }
-            for row in query.fetch_all(&self.db.pool).await? {
+            for row in query.fetch_all(&self.ctx.db.pool).await? {
                 let pixel_id: String = row.try_get("pixel_id")?;
                 if let Some(position) = missing.iter().position(|(text, _)| *text == pixel_id) {
                     found[position] = Some(Arc::new(Message {
                         id: row.try_get("id")?,
                         sender_network: row.try_get("sender_network")?,
                         created_at: row.try_get("created_at")?,
+                        saturated: AtomicU8::new(0),
                     }));
                 }
             }
@@ -578,6 +710,168 @@ impl Writer {
         }
         Ok(())
     }
+}
+
+/// Writes a prepared batch: the counts (multi-row upserts) and the detail rows under the
+/// cap, in one transaction; a flood on classes already past their cap in one statement.
+async fn execute(ctx: Arc<Ctx>, mut prepared: Prepared) -> Done {
+    let result = write(&ctx, &mut prepared).await;
+    if result.is_ok() {
+        let Prepared {
+            out,
+            entries,
+            groups,
+            ..
+        } = &mut prepared;
+        for g in groups.iter().filter(|g| g.recorded) {
+            for entry in &entries[g.start..g.end] {
+                out[entry.index].0 = true;
+            }
+        }
+    }
+    (prepared, result)
+}
+
+async fn write(ctx: &Ctx, p: &mut Prepared) -> Result<(), sqlx::Error> {
+    let mut details: Vec<usize> = Vec::new(); // indexes into entries
+    let single = !ctx.async_commit
+        && p.groups.len() <= CHUNK_MAX
+        && p.groups.len().is_power_of_two()
+        && p.groups.iter().all(|g| {
+            let e = &p.entries[g.start];
+            e.message.is_saturated(e.class)
+        });
+    let mut groups = std::mem::take(&mut p.groups);
+    let outcome = async {
+        if single {
+            // Every class here is past its cap already (a flood): the counts are all there
+            // is to write, so one statement, committed on its own, without BEGIN/COMMIT.
+            let returned = ctx.upsert_query(p, &groups).fetch_all(&ctx.db.pool).await?;
+            ctx.returned(returned, p, &mut groups, &mut details)?;
+            // A class whose counts were deleted meanwhile is below its cap again; its detail
+            // rows follow on their own. The counts are committed: a failure here must not
+            // make the batch count twice.
+            for chunk in chunks(&details) {
+                if let Err(e) = ctx.detail_query(p, chunk).execute(&ctx.db.pool).await {
+                    tracing::warn!(error = %e, "storing pixel detail rows failed");
+                }
+            }
+        } else {
+            let mut tx = ctx.db.pool.begin().await?;
+            if ctx.async_commit {
+                sqlx::query("SET LOCAL synchronous_commit = off")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let mut offset = 0;
+            for size in chunk_sizes(groups.len()) {
+                let chunk = &mut groups[offset..offset + size];
+                offset += size;
+                let returned = ctx.upsert_query(p, chunk).fetch_all(&mut *tx).await?;
+                ctx.returned(returned, p, chunk, &mut details)?;
+            }
+            for chunk in chunks(&details) {
+                ctx.detail_query(p, chunk).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+    .await;
+    p.groups = groups;
+    outcome
+}
+
+impl Ctx {
+    /// The multi-row upsert of some groups (a power-of-two number of them).
+    fn upsert_query<'q>(&'q self, p: &'q Prepared, groups: &[Group]) -> AnyQuery<'q> {
+        let mut query = sqlx::query(&self.sql.upsert[groups.len().trailing_zeros() as usize]);
+        for g in groups {
+            let group = &p.entries[g.start..g.end];
+            let n = group.len() as i64;
+            let at = |e: &Entry| p.batch[e.index].hit.at;
+            query = query
+                .bind(group[0].message.id.as_str())
+                .bind(group[0].class.as_str())
+                .bind(n)
+                .bind(n.min(self.cap))
+                .bind(group.iter().map(at).min().unwrap_or(0))
+                .bind(group.iter().map(at).max().unwrap_or(0));
+        }
+        query
+    }
+
+    /// Reads the upsert's running counts: marks the groups recorded (a group of a deleted
+    /// message returns nothing) and picks the hits that get a detail row.
+    fn returned(
+        &self,
+        returned: Vec<AnyRow>,
+        p: &Prepared,
+        groups: &mut [Group],
+        details: &mut Vec<usize>,
+    ) -> Result<(), sqlx::Error> {
+        for row in returned {
+            let message_id: String = row.try_get(0)?;
+            let class: String = row.try_get(1)?;
+            let hits: i64 = row.try_get(2)?;
+            let Some(class) = Class::parse(&class) else {
+                continue;
+            };
+            let found = groups.binary_search_by(|g| {
+                let e = &p.entries[g.start];
+                (e.message.id.as_str(), e.class).cmp(&(message_id.as_str(), class))
+            });
+            let Ok(position) = found else { continue };
+            let g = &mut groups[position];
+            g.recorded = true;
+            // This batch's hits are numbers hits-n+1 ..= hits of their class; those up to
+            // the cap get a detail row.
+            let n = (g.end - g.start) as i64;
+            let kept = (hits.min(self.cap) - (hits - n)).clamp(0, n) as usize;
+            details.extend(g.start..g.start + kept);
+            p.entries[g.start]
+                .message
+                .set_saturated(class, hits >= self.cap);
+        }
+        Ok(())
+    }
+
+    /// The multi-row insert of detail rows (a power-of-two number of them).
+    fn detail_query<'q>(&'q self, p: &'q Prepared, details: &[usize]) -> AnyQuery<'q> {
+        let mut query = sqlx::query(&self.sql.detail[details.len().trailing_zeros() as usize]);
+        for &i in details {
+            let entry = &p.entries[i];
+            let hit = &p.batch[entry.index].hit;
+            let network = match hit.net {
+                Some(net) => {
+                    let day = day_of(hit.at);
+                    let (_, key) = p
+                        .day_keys
+                        .iter()
+                        .find(|(d, _)| *d == day)
+                        .expect("every hit's day has its key");
+                    key.hash(net).to_text()
+                }
+                None => String::from("-"),
+            };
+            query = query
+                .bind(entry.message.id.as_str())
+                .bind(hit.at)
+                .bind(entry.class.as_str())
+                .bind(hit.agent.as_str())
+                .bind(network);
+        }
+        query
+    }
+}
+
+/// `items` in consecutive chunks of [`chunk_sizes`].
+fn chunks<T>(items: &[T]) -> impl Iterator<Item = &[T]> {
+    let mut offset = 0;
+    chunk_sizes(items.len()).map(move |size| {
+        offset += size;
+        &items[offset - size..offset]
+    })
 }
 
 /// Splits `n` rows into statements of power-of-two sizes, largest first.

@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# Pixel load: leakwatch's GET /p/{token} (verify, classify, queue, group commit, answer after
+# the commit) against nginx's empty_gif (a static GIF from memory), with wrk on loopback.
+#
+# For each backend (SQLite, then PostgreSQL in a fresh database) it builds the release
+# binary, starts `leakwatch serve`, registers a tracked message through the CLI and the API
+# to get a real pixel URL, then runs `wrk -t1 -c64 --latency` alternately against leakwatch
+# and nginx for a fixed number of rounds, prints each round's throughput and p99, the ratio,
+# and checks that every fetch wrk saw answered was counted (hits_total of the incident API).
+#
+#   bench/pixel.sh                      # both backends, 3 rounds of 10 s each
+#   BACKENDS=sqlite ROUNDS=2 DURATION=5s bench/pixel.sh
+#   BACKENDS=postgres-async bench/pixel.sh   # PostgreSQL, pixel.synchronous_commit = false
+#
+# Needs: cargo, curl, wrk, nginx, and psql with PostgreSQL on 127.0.0.1:5432 for the
+# postgres backend (wrk, nginx and psql are installed with apt-get when missing).
+# Bounded: fixed rounds and durations; everything it starts is stopped on exit.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BACKENDS="${BACKENDS:-sqlite postgres}"
+ROUNDS="${ROUNDS:-3}"
+DURATION="${DURATION:-10s}"
+WARMUP="${WARMUP:-2s}"
+CONNECTIONS=64
+LW_PORT="${LW_PORT:-18180}"
+NGINX_PORT="${NGINX_PORT:-18181}"
+PG_ADMIN_URL="${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+# A real mail client's user agent, so the full classification runs on every request.
+UA="Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Thunderbird/128.5.0"
+
+WORK="$(mktemp -d /tmp/leakwatch-bench.XXXXXX)"
+LW_PID=""
+NGINX_PID=""
+PG_DB=""
+
+log() { printf '%s\n' "$*" >&2; }
+
+stop_pid() {
+    local pid="$1"
+    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+}
+
+cleanup() {
+    stop_pid "$LW_PID"
+    stop_pid "$NGINX_PID"
+    if [[ -n "$PG_DB" ]]; then
+        psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+need() {
+    # need COMMAND PACKAGE: installs PACKAGE with apt-get when COMMAND is missing.
+    if ! command -v "$1" >/dev/null 2>&1; then
+        log "installing $2"
+        local sudo=""
+        [[ "$(id -u)" -eq 0 ]] || sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$2" >/dev/null
+    fi
+}
+
+need wrk wrk
+need nginx nginx
+need curl curl
+[[ "$BACKENDS" == *postgres* ]] && need psql postgresql-client
+
+log "building leakwatch (release)"
+(cd "$ROOT" && cargo build --release --quiet -p leakwatch-cli)
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/leakwatch"
+
+wait_http() {
+    # wait_http URL: up to 20 s for a 200.
+    for _ in $(seq 1 200); do
+        curl -sf -o /dev/null "$1" && return 0
+        sleep 0.1
+    done
+    log "no answer from $1"
+    return 1
+}
+
+# nginx: empty_gif on loopback, no access log (leakwatch does not log requests either),
+# long keep-alive like hyper's.
+mkdir -p "$WORK/nginx"
+cat >"$WORK/nginx/nginx.conf" <<EOF
+worker_processes auto;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_temp_path $WORK/nginx/body;
+    proxy_temp_path $WORK/nginx/proxy;
+    fastcgi_temp_path $WORK/nginx/fastcgi;
+    uwsgi_temp_path $WORK/nginx/uwsgi;
+    scgi_temp_path $WORK/nginx/scgi;
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        location / {
+            empty_gif;
+            add_header Cache-Control "no-store" always;
+        }
+    }
+}
+EOF
+nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
+NGINX_PID=$!
+NGINX_URL="http://127.0.0.1:$NGINX_PORT/p/empty.gif"
+wait_http "$NGINX_URL"
+
+to_ms() {
+    # wrk's latency ("812.00us", "1.20ms", "1.01s") in milliseconds.
+    awk -v v="$1" 'BEGIN {
+        n = v + 0
+        if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n *= 1000
+        printf "%.2f", n }'
+}
+
+# run_wrk URL DURATION -> "requests rps p99_ms non2xx socket_errors"
+run_wrk() {
+    local out
+    out="$(wrk -t1 -c"$CONNECTIONS" -d"$2" --latency -H "User-Agent: $UA" "$1")"
+    printf '%s\n' "$out" >>"$WORK/wrk.log"
+    local requests rps p99 non2xx errors
+    requests="$(awk '/requests in/ {print $1}' <<<"$out")"
+    rps="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
+    p99="$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")"
+    non2xx="$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$out")"
+    errors="$(awk '/Socket errors:/ {gsub(",", ""); print $4 + $6 + $8 + $10}' <<<"$out")"
+    echo "$requests $rps $p99 ${non2xx:-0} ${errors:-0}"
+}
+
+json_field() {
+    # json_field NAME < JSON: the first string or number value of NAME.
+    sed -n "s/.*\"$1\":\"\\{0,1\\}\\([^\",}]*\\).*/\\1/p" | head -n1
+}
+
+FAILED=0
+SUMMARY=""
+
+bench_backend() {
+    local backend="$1" url sync=true
+    case "$backend" in
+        sqlite) url="sqlite://$WORK/sqlite/leakwatch.db" ;;
+        postgres | postgres-async)
+            [[ "$backend" == postgres-async ]] && sync=false
+            PG_DB="leakwatch_bench_$$"
+            psql "$PG_ADMIN_URL" -qc "CREATE DATABASE $PG_DB" >/dev/null
+            url="${PG_ADMIN_URL%/*}/$PG_DB"
+            ;;
+        *) log "unknown backend $backend"; return 1 ;;
+    esac
+    log ""
+    log "== $backend =="
+    (cd "$WORK" && LEAKWATCH_LOG=warn LEAKWATCH_PIXEL__SYNCHRONOUS_COMMIT="$sync" exec "$BIN" serve --listen "127.0.0.1:$LW_PORT" --database-url "$url") \
+        2>>"$WORK/leakwatch-$backend.log" &
+    LW_PID=$!
+    local base="http://127.0.0.1:$LW_PORT"
+    wait_http "$base/readyz"
+
+    "$BIN" tenant create --name bench --domain bench.example --database-url "$url" >/dev/null
+    "$BIN" user add --tenant bench --email sender@bench.example --database-url "$url" >/dev/null
+    local bearer registered pixel message
+    bearer="$("$BIN" token issue --tenant bench --email sender@bench.example --ttl 1h --database-url "$url")"
+    registered="$(curl -sf -X POST "$base/api/v1/messages" -H "Authorization: Bearer $bearer" \
+        -H 'Content-Type: application/json' \
+        -d '{"to": ["someone@elsewhere.example"], "subject": "bench", "track": true}')"
+    pixel="$(json_field pixel_url <<<"$registered")"
+    message="$(json_field id <<<"$registered")"
+    [[ -n "$pixel" && -n "$message" ]] || { log "registration failed: $registered"; return 1; }
+    log "pixel URL: $pixel"
+
+    local total=0 non2xx=0 errors=0 lw_sum=0 ng_sum=0 worst_lw=0 worst_ng=0 runs=0
+    local requests rps p99 bad err
+    printf '%-8s %-6s %12s %10s %14s %10s\n' round target "requests/s" "p99 ms" "requests" errors >&2
+    for round in warmup $(seq 1 "$ROUNDS"); do
+        local duration="$DURATION"
+        [[ "$round" == warmup ]] && duration="$WARMUP"
+        read -r requests rps p99 bad err <<<"$(run_wrk "$pixel" "$duration")"
+        printf '%-8s %-6s %12s %10s %14s %10s\n' "$round" leakwatch "$rps" "$p99" "$requests" "$((bad + err))" >&2
+        total=$((total + requests))
+        non2xx=$((non2xx + bad))
+        errors=$((errors + err))
+        runs=$((runs + 1))
+        if [[ "$round" != warmup ]]; then
+            lw_sum="$(awk -v a="$lw_sum" -v b="$rps" 'BEGIN {print a + b}')"
+            worst_lw="$(awk -v a="$worst_lw" -v b="$p99" 'BEGIN {print (b > a) ? b : a}')"
+        fi
+        read -r requests rps p99 bad err <<<"$(run_wrk "$NGINX_URL" "$duration")"
+        printf '%-8s %-6s %12s %10s %14s %10s\n' "$round" nginx "$rps" "$p99" "$requests" "$((bad + err))" >&2
+        if [[ "$round" != warmup ]]; then
+            ng_sum="$(awk -v a="$ng_sum" -v b="$rps" 'BEGIN {print a + b}')"
+            worst_ng="$(awk -v a="$worst_ng" -v b="$p99" 'BEGIN {print (b > a) ? b : a}')"
+        fi
+    done
+
+    # Every fetch wrk saw answered must be counted. wrk stops each run with up to 64
+    # requests in flight that the server still answers (and counts) after wrk stopped
+    # reading, so hits_total may exceed wrk's count by at most that.
+    local incident hits
+    incident="$(curl -sf -X POST "$base/api/v1/incidents" -H "Authorization: Bearer $bearer" \
+        -H 'Content-Type: application/json' \
+        -d "{\"message_id\": \"$message\", \"wrong_recipients\": [\"someone@elsewhere.example\"]}" | json_field id)"
+    hits="$(curl -sf "$base/api/v1/incidents/$incident" -H "Authorization: Bearer $bearer" | json_field hits_total)"
+    local answered=$((total - non2xx)) slack=$((CONNECTIONS * runs + errors))
+    local verdict="ok"
+    if ((hits < answered || hits > total + slack)); then
+        verdict="MISMATCH"
+        FAILED=1
+    fi
+    local ratio
+    ratio="$(awk -v a="$lw_sum" -v b="$ng_sum" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}')"
+    log "leakwatch $(awk -v s="$lw_sum" -v n="$ROUNDS" 'BEGIN {printf "%.0f", s / n}') req/s, nginx $(awk -v s="$ng_sum" -v n="$ROUNDS" 'BEGIN {printf "%.0f", s / n}') req/s (means of $ROUNDS rounds): ratio $ratio; worst p99 leakwatch ${worst_lw} ms, nginx ${worst_ng} ms"
+    log "counted: wrk answered $answered (completed $total, non-2xx $non2xx, socket errors $errors), hits_total $hits: $verdict"
+    SUMMARY+="$backend: ratio $ratio, leakwatch p99 ${worst_lw} ms, answered $answered, counted $hits ($verdict)"$'\n'
+
+    stop_pid "$LW_PID"
+    LW_PID=""
+    if [[ -n "$PG_DB" ]]; then
+        psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null
+        PG_DB=""
+    fi
+}
+
+log "wrk -t1 -c$CONNECTIONS -d$DURATION --latency, $ROUNDS rounds alternated (after a $WARMUP warm-up); $(nproc) CPUs shared by wrk, nginx and leakwatch"
+for backend in $BACKENDS; do
+    bench_backend "$backend"
+done
+log ""
+printf '%s' "$SUMMARY"
+exit "$FAILED"
