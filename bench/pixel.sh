@@ -143,6 +143,18 @@ run_wrk() {
     echo "$requests $rps $p99 ${non2xx:-0} ${errors:-0}"
 }
 
+disk_sync_ms() {
+    # The disk's latency for one synchronous 8 kB write (what a PostgreSQL commit waits
+    # for), from 200 O_DSYNC writes next to the bench's files.
+    local out
+    out="$(LC_ALL=C dd if=/dev/zero of="$WORK/sync.tmp" bs=8k count=200 oflag=dsync 2>&1 | tail -n1)"
+    rm -f "$WORK/sync.tmp"
+    awk -v line="$out" 'BEGIN {
+        n = split(line, f, " ")
+        for (i = 1; i <= n; i++) if (f[i] ~ /^s,?$/) { printf "%.3f", f[i - 1] * 1000 / 200; exit }
+        print "?" }'
+}
+
 json_field() {
     # json_field NAME < JSON: the first string or number value of NAME.
     sed -n "s/.*\"$1\":\"\\{0,1\\}\\([^\",}]*\\).*/\\1/p" | head -n1
@@ -165,6 +177,7 @@ bench_backend() {
     esac
     log ""
     log "== $backend =="
+    log "disk: $(disk_sync_ms) ms per synchronous 8 kB write"
     (cd "$WORK" && LEAKWATCH_LOG=warn LEAKWATCH_PIXEL__SYNCHRONOUS_COMMIT="$sync" exec "$BIN" serve --listen "127.0.0.1:$LW_PORT" --database-url "$url") \
         2>>"$WORK/leakwatch-$backend.log" &
     LW_PID=$!
@@ -224,6 +237,7 @@ bench_backend() {
     local ratio
     ratio="$(awk -v a="$lw_sum" -v b="$ng_sum" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}')"
     log "leakwatch $(awk -v s="$lw_sum" -v n="$ROUNDS" 'BEGIN {printf "%.0f", s / n}') req/s, nginx $(awk -v s="$ng_sum" -v n="$ROUNDS" 'BEGIN {printf "%.0f", s / n}') req/s (means of $ROUNDS rounds): ratio $ratio; worst p99 leakwatch ${worst_lw} ms, nginx ${worst_ng} ms"
+    log "disk: $(disk_sync_ms) ms per synchronous 8 kB write"
     log "counted: wrk answered $answered (completed $total, non-2xx $non2xx, socket errors $errors), hits_total $hits: $verdict"
     SUMMARY+="$backend: ratio $ratio, leakwatch p99 ${worst_lw} ms, answered $answered, counted $hits ($verdict)"$'\n'
 

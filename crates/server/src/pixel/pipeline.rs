@@ -757,12 +757,15 @@ async fn write(ctx: &Ctx, p: &mut Prepared) -> Result<(), sqlx::Error> {
                 }
             }
         } else {
-            let mut tx = ctx.db.pool.begin().await?;
-            if ctx.async_commit {
-                sqlx::query("SET LOCAL synchronous_commit = off")
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            let mut tx = if ctx.async_commit {
+                // One round trip: a simple query with both statements.
+                ctx.db
+                    .pool
+                    .begin_with("BEGIN; SET LOCAL synchronous_commit = off")
+                    .await?
+            } else {
+                ctx.db.pool.begin().await?
+            };
             let mut offset = 0;
             for size in chunk_sizes(groups.len()) {
                 let chunk = &mut groups[offset..offset + size];
