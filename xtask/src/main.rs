@@ -181,6 +181,32 @@ fn ensure_npm_packages(dir: &str) -> Result<()> {
 
 const WASM_JS: &str = "crates/wasm/js";
 
+/// aiosmtpd, pinned in a virtual environment under `target/` (PyPI is reachable;
+/// the system Python is left alone). Returns the environment's interpreter.
+pub fn ensure_test_python() -> Result<PathBuf> {
+    let venv = workspace_root().join("target/test-python");
+    let python = venv.join("bin/python");
+    let ready = || {
+        Command::new(&python)
+            .args(["-c", "import aiosmtpd"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if ready() {
+        return Ok(python);
+    }
+    step(
+        "create the test Python environment",
+        Command::new("python3").arg("-m").arg("venv").arg(&venv),
+    )?;
+    step(
+        "install aiosmtpd (the tests' SMTP server)",
+        Command::new(&python).args(["-m", "pip", "install", "--quiet", "aiosmtpd==1.4.6"]),
+    )?;
+    anyhow::ensure!(ready(), "aiosmtpd did not install into {}", venv.display());
+    Ok(python)
+}
+
 /// The server tests need the machine's PostgreSQL on 127.0.0.1:5432; start it if it is down.
 fn ensure_postgres() -> Result<()> {
     let reachable = || {
@@ -283,6 +309,9 @@ fn test(_args: &[String]) -> Result<()> {
         cargo().args(["build", "-p", "leakwatch-cli"]),
     )?;
     ensure_postgres()?;
+    let python = ensure_test_python()?;
+    // Tests that need a real SMTP server run `tests/support/smtp_sink.py` with this Python.
+    std::env::set_var("LEAKWATCH_TEST_PYTHON", &python);
     let nextest = cargo()
         .args(["nextest", "--version"])
         .output()
