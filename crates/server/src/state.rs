@@ -22,6 +22,7 @@ pub struct Inner {
     pub metrics: Option<PrometheusHandle>,
     pub http: reqwest::Client,
     pub auth: crate::auth::AuthRuntime,
+    pub clock: crate::clock::Clock,
 }
 
 impl AppState {
@@ -59,5 +60,10 @@ impl AppState {
 
     pub fn auth(&self) -> &crate::auth::AuthRuntime {
         &self.0.auth
+    }
+
+    /// "Now" for rules and jobs that act on time passing (manual in tests).
+    pub fn clock(&self) -> &crate::clock::Clock {
+        &self.0.clock
     }
 }
