@@ -60,6 +60,8 @@ impl Application {
                 .build()?,
             auth: crate::auth::AuthRuntime::new(&config.auth)?,
             clock,
+            mailer: crate::mail::Mailer::from_config(&config.mail)
+                .map_err(|e| anyhow::anyhow!("mail settings: {e}"))?,
             config,
         });
         let router = router(state.clone());

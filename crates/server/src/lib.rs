@@ -13,6 +13,7 @@ pub mod db;
 pub mod error;
 pub mod info;
 pub mod keys;
+pub mod mail;
 pub mod oidc;
 pub mod openapi;
 pub mod password;

@@ -23,6 +23,8 @@ pub struct Inner {
     pub http: reqwest::Client,
     pub auth: crate::auth::AuthRuntime,
     pub clock: crate::clock::Clock,
+    /// The server's default relay (`[mail]`).
+    pub mailer: crate::mail::Mailer,
 }
 
 impl AppState {
@@ -60,6 +62,10 @@ impl AppState {
 
     pub fn auth(&self) -> &crate::auth::AuthRuntime {
         &self.0.auth
+    }
+
+    pub fn mailer(&self) -> &crate::mail::Mailer {
+        &self.0.mailer
     }
 
     /// "Now" for rules and jobs that act on time passing (manual in tests).
