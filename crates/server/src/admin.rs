@@ -100,6 +100,59 @@ pub async fn tenant_by_id(db: &Db, id: &str) -> Result<Option<Tenant>, AdminErro
     row.map(|row| tenant_from_row(&row)).transpose()
 }
 
+/// Replaces a tenant's check policy and records who did it, in one transaction.
+pub async fn set_tenant_policy(
+    db: &Db,
+    tenant_id: &str,
+    policy: &leakwatch_core::Policy,
+    actor: &crate::audit::Actor,
+) -> Result<(), AdminError> {
+    policy
+        .disclosure
+        .validate()
+        .map_err(|e| AdminError::Invalid {
+            field: "disclosure",
+            reason: e.to_string(),
+        })?;
+    for (field, domains) in [
+        ("internal_domains", &policy.internal_domains),
+        ("trusted_domains", &policy.trusted_domains),
+        ("blocked_domains", &policy.blocked_domains),
+    ] {
+        if let Some(bad) = domains
+            .iter()
+            .find(|d| leakwatch_core::address::domain_to_ascii(d).is_none())
+        {
+            return Err(AdminError::Invalid {
+                field,
+                reason: format!("'{bad}' is not a domain name"),
+            });
+        }
+    }
+    let mut tx = db.pool.begin().await?;
+    let now = now_ms();
+    let updated = sqlx::query("UPDATE tenants SET policy = $1 WHERE id = $2")
+        .bind(serde_json::to_string(policy).expect("a policy serialises"))
+        .bind(tenant_id)
+        .execute(&mut *tx)
+        .await?;
+    if updated.rows_affected() == 0 {
+        return Err(AdminError::NoTenant(tenant_id.into()));
+    }
+    crate::audit::record(
+        &mut *tx,
+        tenant_id,
+        actor,
+        crate::audit::Action::PolicyChanged,
+        ("tenant", tenant_id),
+        serde_json::to_value(policy).unwrap_or_default(),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 fn tenant_from_row(row: &sqlx::any::AnyRow) -> Result<Tenant, AdminError> {
     let policy: String = row.try_get("policy")?;
     Ok(Tenant {

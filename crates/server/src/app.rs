@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::keys::Keys;
@@ -33,6 +34,11 @@ impl Application {
     }
 
     pub async fn build_with_db(config: Config, db: Db) -> anyhow::Result<Application> {
+        Self::build_with(config, db, Clock::system()).await
+    }
+
+    /// With a given clock for time-based rules and jobs (tests pass a manual one).
+    pub async fn build_with(config: Config, db: Db, clock: Clock) -> anyhow::Result<Application> {
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
@@ -53,6 +59,9 @@ impl Application {
                 .timeout(std::time::Duration::from_secs(10))
                 .build()?,
             auth: crate::auth::AuthRuntime::new(&config.auth)?,
+            clock,
+            mailer: crate::mail::Mailer::from_config(&config.mail)
+                .map_err(|e| anyhow::anyhow!("mail settings: {e}"))?,
             config,
         });
         let router = router(state.clone());

@@ -33,6 +33,63 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     pub pixel: PixelConfig,
     pub auth: AuthConfig,
+    pub mail: MailConfig,
+    pub alerts: AlertsConfig,
+}
+
+/// Outgoing mail (alerts to senders, objection confirmations), through a smarthost.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MailConfig {
+    /// `smtp://host:port` (plain, for a relay on loopback), `smtp://host:587?tls=required`
+    /// (STARTTLS) or `smtps://host:465`, with `user:password@` when the relay wants it.
+    /// Empty: no mail is sent (a tenant may still set its own smarthost).
+    pub smarthost: String,
+    /// The envelope and `From:` address of leakwatch's mail.
+    pub from: String,
+    /// How long one SMTP delivery may take.
+    pub timeout_seconds: u64,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            smarthost: String::new(),
+            from: "leakwatch@localhost".into(),
+            timeout_seconds: 30,
+        }
+    }
+}
+
+/// Alert rules and delivery (see `docs/alerts.md`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AlertsConfig {
+    /// How often the time-based rules (not opened, undecided reminder) are evaluated.
+    pub tick_seconds: u64,
+    /// How often the outbox is polled for due deliveries when nothing woke it.
+    pub outbox_poll_ms: u64,
+    /// Delivery attempts per alert and channel before it is given up (and logged).
+    pub max_attempts: i64,
+    /// The first retry waits this long; each further one twice as long...
+    pub retry_base_seconds: i64,
+    /// ...up to this.
+    pub retry_max_seconds: i64,
+    /// How long a webhook receiver may take to answer.
+    pub webhook_timeout_seconds: u64,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        Self {
+            tick_seconds: 30,
+            outbox_poll_ms: 1_000,
+            max_attempts: 12,
+            retry_base_seconds: 5,
+            retry_max_seconds: 3_600,
+            webhook_timeout_seconds: 10,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -115,6 +172,8 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             pixel: PixelConfig::default(),
             auth: AuthConfig::default(),
+            mail: MailConfig::default(),
+            alerts: AlertsConfig::default(),
         }
     }
 }

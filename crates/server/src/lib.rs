@@ -5,12 +5,15 @@
 pub mod admin;
 pub mod api;
 pub mod app;
+pub mod audit;
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod info;
 pub mod keys;
+pub mod mail;
 pub mod oidc;
 pub mod openapi;
 pub mod password;

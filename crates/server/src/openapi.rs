@@ -18,6 +18,7 @@ use crate::state::AppState;
         api::incidents::create, api::incidents::show,
         api::auth::login, api::auth::me,
         api::tenant::show_oidc, api::tenant::set_oidc, api::tenant::clear_oidc,
+        api::tenant::show_policy, api::tenant::set_policy,
         api::health::healthz, api::health::readyz, api::health::metrics,
         crate::pixel::pixel,
     ),

@@ -22,6 +22,9 @@ pub struct Inner {
     pub metrics: Option<PrometheusHandle>,
     pub http: reqwest::Client,
     pub auth: crate::auth::AuthRuntime,
+    pub clock: crate::clock::Clock,
+    /// The server's default relay (`[mail]`).
+    pub mailer: crate::mail::Mailer,
 }
 
 impl AppState {
@@ -59,5 +62,14 @@ impl AppState {
 
     pub fn auth(&self) -> &crate::auth::AuthRuntime {
         &self.0.auth
+    }
+
+    pub fn mailer(&self) -> &crate::mail::Mailer {
+        &self.0.mailer
+    }
+
+    /// "Now" for rules and jobs that act on time passing (manual in tests).
+    pub fn clock(&self) -> &crate::clock::Clock {
+        &self.0.clock
     }
 }

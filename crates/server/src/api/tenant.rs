@@ -8,16 +8,48 @@ use axum::{Json, Router};
 
 use super::ApiJson;
 use crate::admin;
+use crate::audit::Actor;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::oidc::OidcSettings;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/api/v1/tenant/oidc",
-        get(show_oidc).put(set_oidc).delete(clear_oidc),
-    )
+    Router::new()
+        .route(
+            "/api/v1/tenant/oidc",
+            get(show_oidc).put(set_oidc).delete(clear_oidc),
+        )
+        .route("/api/v1/tenant/policy", get(show_policy).put(set_policy))
+}
+
+/// The tenant's check policy, which the add-ins fetch, cache and check with at send time.
+#[utoipa::path(get, path = "/api/v1/tenant/policy", tag = "tenant", security(("bearer" = [])),
+    responses((status = 200, description = "The policy (see the README's policy table)", body = Object),
+        (status = 401, description = "Not signed in")))]
+pub async fn show_policy(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> ApiResult<Json<leakwatch_core::Policy>> {
+    let tenant = admin::tenant_by_id(state.db(), &user.tenant_id)
+        .await?
+        .ok_or(ApiError::NotFound("tenant"))?;
+    Ok(Json(tenant.policy))
+}
+
+/// Replaces the tenant's check policy (admins). Audit-logged with the new policy.
+#[utoipa::path(put, path = "/api/v1/tenant/policy", tag = "tenant", security(("bearer" = [])),
+    request_body = Object,
+    responses((status = 200, description = "The policy as saved", body = Object),
+        (status = 400, description = "Invalid policy"), (status = 403, description = "Not an admin")))]
+pub async fn set_policy(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(policy): ApiJson<leakwatch_core::Policy>,
+) -> ApiResult<Json<leakwatch_core::Policy>> {
+    user.require_admin()?;
+    admin::set_tenant_policy(state.db(), &user.tenant_id, &policy, &Actor::user(&user)).await?;
+    Ok(Json(policy))
 }
 
 /// The tenant's identity-provider settings.

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 
 use leakwatch_server::admin;
 use leakwatch_server::auth::{issue_token, AuthUser};
+use leakwatch_server::clock::Clock;
 use leakwatch_server::config::Config;
 use leakwatch_server::db::{random_id, Backend, Db};
 use leakwatch_server::state::AppState;
@@ -41,6 +42,15 @@ pub async fn spawn(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_with_clock(backend, Clock::system(), configure).await
+}
+
+/// With a manual clock for tests of time-based rules and jobs (`app.clock().advance(..)`).
+pub async fn spawn_with_clock(
+    backend: Backend,
+    clock: Clock,
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
     let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         ..Config::default()
@@ -73,7 +83,10 @@ pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -
         }
     };
     configure(&mut config);
-    let app = Application::build(config)
+    let db = Db::connect(&config.effective_database_url())
+        .await
+        .expect("the database connects");
+    let app = Application::build_with(config, db, clock)
         .await
         .expect("the application builds");
     let address = app.local_addr();
@@ -95,6 +108,10 @@ pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -
 }
 
 impl TestApp {
+    pub fn clock(&self) -> &Clock {
+        self.state.clock()
+    }
+
     pub fn db(&self) -> &Db {
         self.state.db()
     }
