@@ -126,9 +126,8 @@ async function sentFolders() {
   return browser.folders.query({ specialUse: ["sent"] });
 }
 
-/** Reads the Sent folders again and replaces the stored history. */
-async function rebuildHistory() {
-  const result = await bootstrapHistory(
+async function readSentFolders() {
+  return bootstrapHistory(
     {
       sentFolders,
       list: (folderId) => browser.messages.list(folderId),
@@ -136,18 +135,27 @@ async function rebuildHistory() {
     },
     { cap: HISTORY_CAP },
   );
+}
+
+async function storeHistory(result) {
   const record = { messages: result.history, builtAt: Date.now(), folders: result.folders, headers: result.headers };
   await browser.storage.local.set({ history: record });
   return { count: result.history.length, folders: result.folders, headers: result.headers };
 }
 
+/** Reads the Sent folders again and replaces the stored history (options page). */
+async function rebuildHistory() {
+  return storeHistory(await readSentFolders());
+}
+
+/** The first history, once Thunderbird shows its Sent folders (a moment after start-up). */
 async function ensureHistory() {
-  if (!(await load("history", null))) {
-    try {
-      await rebuildHistory();
-    } catch (err) {
-      console.warn("leakwatch: cannot read the Sent folders", err);
-    }
+  if (await load("history", null)) return;
+  try {
+    const result = await readSentFolders();
+    if (result.folders > 0) await storeHistory(result);
+  } catch (err) {
+    console.warn("leakwatch: cannot read the Sent folders", err);
   }
 }
 
@@ -446,4 +454,5 @@ browser.runtime.onInstalled.addListener(() => ensureHistory());
 browser.runtime.onStartup.addListener(() => ensureHistory());
 
 ensureAlarms();
+ensureHistory();
 startAlerts().catch((err) => console.warn("leakwatch: alerts unavailable", err));

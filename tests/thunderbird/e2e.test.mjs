@@ -47,6 +47,12 @@ const PIET = { name: "Piet Bakker", email: "piet.bakker@klantbedrijf.nl" };
 const ELS = { name: "Els Visser", email: "els.visser@bouwbedrijf-noord.nl" };
 /** A transposition of Jan's domain: the slip the add-on must catch. */
 const WRONG = "jan.jansen@klantbedrjif.nl";
+/** The tenant's policy, set by its admin before the add-on signs in. */
+const POLICY = {
+  internal_domains: [USER.domain],
+  blocked_domains: ["concurrent-accountants.nl"],
+  disclosure: { organization: "Boekhoudpartners B.V." },
+};
 /** Longer than the add-on waits between keep-alive pings and the page's idle timeout. */
 const ANSWER_DELAY_MS = 6_000;
 const IDLE_TIMEOUT_MS = 3_000;
@@ -243,6 +249,10 @@ test("the add-on signs in, reads the Sent folder and the address book", async ()
   );
   listIds = seed.lists;
   assert.equal(seed.listed, 8, "Thunderbird lists the 8 seeded Sent messages");
+  const admin = await api("POST", "/api/v1/auth/login", { body: { tenant: USER.tenant, email: USER.email, password: USER.password } });
+  assert.equal(admin.status, 200);
+  const put = await api("PUT", "/api/v1/tenant/policy", { token: admin.json.token, body: POLICY });
+  assert.equal(put.status, 200, JSON.stringify(put.json));
   const product = (message) => testServer.command("product", { message });
   assert.deepEqual(await product({ type: "setTestHooks", hooks: { reportUrl } }), { ok: true });
   const signIn = await timed("sign in", () =>
@@ -250,7 +260,7 @@ test("the add-on signs in, reads the Sent folder and the address book", async ()
   );
   assert.equal(signIn.error, undefined, JSON.stringify(signIn.error));
   assert.equal(signIn.ok, true);
-  log(`policy: ${signIn.policy}`);
+  assert.equal(signIn.policy, "fetched", "the tenant policy was fetched and cached");
   const wrong = await product({ type: "signIn", serverUrl: server.url, tenant: USER.tenant, email: USER.email, password: "wrong password!" });
   assert.equal(wrong.error?.code, "unauthorized", `a wrong password is refused: ${JSON.stringify(wrong)}`);
   const rebuilt = await timed("history from the Sent folder", () => product({ type: "rebuildHistory" }));
@@ -258,6 +268,7 @@ test("the add-on signs in, reads the Sent folder and the address book", async ()
   const status = await product({ type: "status" });
   assert.equal(status.signedIn, true);
   assert.equal(status.historySize, 8);
+  assert.ok(status.policyFetchedAt > 0);
 });
 
 test("a normal mail to a mailing list goes without a warning and arrives with the disclosure", async () => {
@@ -289,6 +300,7 @@ test("a normal mail to a mailing list goes without a warning and arrives with th
   assert.match(parts.html, /data-leakwatch="disclosure"/);
   assert.ok(parts.html.includes(`href="${registered.registration.info_url}"`), "the notice links the info page");
   assert.ok(parts.html.includes("Zullen we volgende week"), "the body is kept");
+  assert.match(parts.html, /Boekhoudpartners B\.V\./, "the notice names the organisation from the tenant policy");
   assert.ok(!parts.html.includes(`${server.url}/p/`), "no pixel in an untracked message");
   assert.ok(parts.text?.includes(registered.registration.info_url), "the text part carries the notice too");
   sent.normal = registered.registration;
@@ -419,6 +431,45 @@ test("the recipient opens it, the sender reports it misdirected, and the alert a
   );
   const notification = testServer.events.slice(from).find((e) => e.event === "notification" && e.title === notified.alert.title);
   assert.ok(notification, "shown as a Thunderbird notification");
+});
+
+test("with the server down: the cached policy still blocks, and mail goes without notice or tracking", async () => {
+  stop(server.child);
+  await until(() => server.child.exitCode !== null || server.child.signalCode !== null, 10_000, "the server to stop");
+  await testServer.command("product", { message: { type: "setTestHooks", hooks: { reportUrl, autoAnswer: "send" } } });
+  let from = testServer.events.length;
+  const before = smtp.count();
+  const blocked = await timed("offline: send to a blocked domain", () =>
+    testServer.command("send", {
+      details: { to: ["info@concurrent-accountants.nl"], subject: "Overname", body: "<html><body><p>Hallo</p></body></html>", isPlainText: false },
+    }),
+  );
+  assert.equal(blocked.sent, false, "a blocked message cannot be sent, even when 'send' is pressed");
+  let events = testServer.events.slice(from);
+  const checked = events.find((e) => e.event === "checked");
+  assert.equal(checked?.verdict, "block", JSON.stringify(checked));
+  assert.ok(checked.rules.includes("blocked-domain"), "the cached tenant policy applies offline");
+  assert.equal(events.find((e) => e.event === "warning-shown")?.sendAnywayShown, false);
+  assert.equal(smtp.count(), before);
+
+  from = testServer.events.length;
+  const result = await timed("offline: send a normal mail", () =>
+    testServer.command("send", {
+      details: { to: [`${JAN.name} <${JAN.email}>`], subject: "Even bellen?", body: "<html><body><p>Bel je me?</p></body></html>", isPlainText: false },
+    }),
+  );
+  assert.equal(result.sent, true, JSON.stringify(result));
+  events = testServer.events.slice(from);
+  assert.equal(events.find((e) => e.event === "checked")?.verdict, "send");
+  assert.ok(!events.some((e) => e.event === "registered"));
+  const notice = events.find((e) => e.event === "notification");
+  assert.equal(notice?.kind, "unreachable", JSON.stringify(notice));
+  assert.match(notice.message, /without the privacy notice and without leak detection/);
+  const parts = mimeParts(smtp.python, (await smtp.message(before + 1)).eml);
+  // Without our block the body has no formatting, so Thunderbird may send it as text only.
+  const body = parts.html ?? parts.text;
+  assert.ok(body.includes("Bel je me?"));
+  assert.ok(!body.includes("data-leakwatch") && !body.includes("Privacy notice"), "no notice, no pixel");
 });
 
 test("Thunderbird quits cleanly", async () => {

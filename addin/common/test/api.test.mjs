@@ -27,7 +27,7 @@ function cli(args, input) {
 before(async () => {
   if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: cargo build -p leakwatch-cli`);
   cli(["tenant", "create", "--name", USER.tenant, "--domain", "acme.nl"]);
-  cli(["user", "add", "--tenant", USER.tenant, "--email", USER.email]);
+  cli(["user", "add", "--tenant", USER.tenant, "--email", USER.email, "--admin"]);
   cli(["user", "password", "--tenant", USER.tenant, "--email", USER.email], `${USER.password}\n`);
   server = spawn(bin, ["serve", "--listen", "127.0.0.1:0", "--data-dir", tmp], {
     stdio: ["ignore", "ignore", "pipe"],
@@ -68,6 +68,17 @@ test("sign in, register, look up, report an incident: the real server's answers"
   assert.equal(client.token, token);
   const me = await client.me();
   assert.equal(me.email, USER.email);
+  // The policy the add-ins cache: what the admin saved, as the core's Policy.
+  const policy = { internal_domains: ["acme.nl"], blocked_domains: ["concurrent.nl"], disclosure: { organization: "Acme B.V." } };
+  const put = await fetch(`${baseUrl}/api/v1/tenant/policy`, {
+    method: "PUT",
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    body: JSON.stringify(policy),
+  });
+  assert.equal(put.status, 200);
+  const fetched = await client.policy();
+  assert.deepEqual(fetched.blocked_domains, ["concurrent.nl"]);
+  assert.equal(fetched.disclosure.organization, "Acme B.V.");
 
   const message = {
     to: [{ address: "jan@klant.nl", name: "Jan" }],

@@ -229,7 +229,7 @@ function cli(args, { input, env } = {}) {
 export async function startLeakwatch(dir, { tenant, domain, email, password }) {
   const data = ["--data-dir", dir];
   cli(["tenant", "create", "--name", tenant, "--domain", domain, ...data]);
-  cli(["user", "add", "--tenant", tenant, "--email", email, ...data]);
+  cli(["user", "add", "--tenant", tenant, "--email", email, "--admin", ...data]);
   cli(["user", "password", "--tenant", tenant, "--email", email, ...data], { input: `${password}\n` });
   const env = {
     RUST_LOG: "warn",
