@@ -48,7 +48,8 @@ impl Application {
         tokio::task::spawn_blocking(crate::password::warm_up);
         // The recorder first: the pipeline takes its metric handles when it starts.
         let metrics = metrics_recorder();
-        let pixel = Pipeline::start(db.clone(), &config, &keys).await?;
+        let alerts = crate::alerts::Alerts::new();
+        let pixel = Pipeline::start(db.clone(), &config, &keys, Some(alerts.feed())).await?;
         let state = AppState::new(Inner {
             public_url: config.effective_public_url(bound),
             db,
@@ -62,8 +63,10 @@ impl Application {
             clock,
             mailer: crate::mail::Mailer::from_config(&config.mail)
                 .map_err(|e| anyhow::anyhow!("mail settings: {e}"))?,
+            alerts,
             config,
         });
+        state.alerts().start(&state);
         let router = router(state.clone());
         Ok(Application {
             listener,
@@ -99,6 +102,7 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await?;
         state.pixel().shutdown().await;
+        state.alerts().shutdown().await;
         Ok(())
     }
 }
@@ -152,6 +156,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(api::messages::router())
         .merge(api::incidents::router())
+        .merge(api::alerts::router())
         .merge(api::auth::router())
         .merge(api::tenant::router())
         .layer(cors)

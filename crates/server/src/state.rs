@@ -25,6 +25,7 @@ pub struct Inner {
     pub clock: crate::clock::Clock,
     /// The server's default relay (`[mail]`).
     pub mailer: crate::mail::Mailer,
+    pub alerts: crate::alerts::Alerts,
 }
 
 impl AppState {
@@ -62,6 +63,10 @@ impl AppState {
 
     pub fn auth(&self) -> &crate::auth::AuthRuntime {
         &self.0.auth
+    }
+
+    pub fn alerts(&self) -> &crate::alerts::Alerts {
+        &self.0.alerts
     }
 
     pub fn mailer(&self) -> &crate::mail::Mailer {
