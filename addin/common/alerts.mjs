@@ -11,7 +11,7 @@ export class AlertFeed {
    * @param {import("./api.mjs").ApiClient} options.client
    * @param {number|null} options.lastSeq  the last alert delivered; null: none yet, so the
    *   first sync only learns where the feed is and delivers nothing older
-   * @param {(alert: object) => void} options.onAlert
+   * @param {(alert: object, via: "stream" | "poll") => void} options.onAlert
    * @param {(seq: number) => void} [options.onSeq]  persist the position
    * @param {typeof EventSource} [options.EventSource]  absent: polling only
    * @param {number} [options.pollMs]  polling interval while the stream is down
@@ -60,7 +60,7 @@ export class AlertFeed {
     this.stream = source;
     source.addEventListener("alert", (event) => {
       try {
-        this.deliver(JSON.parse(event.data));
+        this.deliver(JSON.parse(event.data), "stream");
       } catch (err) {
         console.warn("leakwatch: unreadable alert on the stream", err);
       }
@@ -104,16 +104,16 @@ export class AlertFeed {
       this.onSeq(seq);
       return [];
     }
-    return sorted.filter((alert) => this.deliver(alert));
+    return sorted.filter((alert) => this.deliver(alert, "poll"));
   }
 
-  /** Delivers an alert once; false when it was already delivered. */
-  deliver(alert) {
+  /** Delivers an alert once; false when it was already delivered. `via`: "stream" or "poll". */
+  deliver(alert, via = "stream") {
     if (typeof alert?.seq !== "number") return false;
     if (this.lastSeq !== null && alert.seq <= this.lastSeq) return false;
     this.lastSeq = alert.seq;
     this.onSeq(alert.seq);
-    this.onAlert(alert);
+    this.onAlert(alert, via);
     return true;
   }
 }

@@ -199,17 +199,17 @@ async function startAlerts() {
     client,
     lastSeq: position?.token === signature(client.token) ? position.lastSeq : null,
     onSeq: (lastSeq) => browser.storage.local.set({ alertsPosition: { lastSeq, token: signature(client.token) } }),
-    onAlert: (alert) => showAlert(alert),
+    onAlert: (alert, via) => showAlert(alert, via),
   });
   state.feed = feed;
   await feed.start();
 }
 
-async function showAlert(alert) {
+async function showAlert(alert, via) {
   const recent = await load("recentAlerts", []);
   await browser.storage.local.set({ recentAlerts: [alert, ...recent].slice(0, 50) });
   await notify(`alert-${alert.kind}`, alert.title || "leakwatch", alert.body || "");
-  await report("alert", { alert });
+  await report("alert", { alert, via });
 }
 
 // ---------------------------------------------------------------- the warning window

@@ -76,7 +76,7 @@ async function load(client) {
         ? el("table", {}, ...list.map((i) =>
             el("tr", {}, el("td", { textContent: i.subject ?? i.message_id }), el("td", { textContent: i.status }),
               el("td", { textContent: `${t(lang, "deadline")} ${formatTime(i.deadline_at, lang)}` }),
-              el("td", { className: "muted", textContent: i.evidence_status ?? "" }))))
+              el("td", { className: "muted", textContent: i.evidence?.status ?? i.evidence_status ?? "" }))))
         : el("p", { className: "muted", textContent: t(lang, "none") }),
     );
   } else {
