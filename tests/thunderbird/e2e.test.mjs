@@ -386,6 +386,7 @@ test("a plain-text mail gets the notice as text", async () => {
   assert.ok(parts.text.includes("Tot morgen om tien uur."));
   assert.match(parts.text, /Privacy notice: .*this e-mail may contain/s);
   assert.ok(parts.text.includes(registered.registration.info_url));
+  sent.plain = registered.registration;
   const status = await testServer.command("product", { message: { type: "status" } });
   assert.equal(status.historySize, 8 + 3, "each message sent went into the history");
 });
@@ -403,11 +404,32 @@ test("the recipient opens it, the sender reports it misdirected, and the alert a
   const alertsApi = await api("GET", "/api/v1/alerts", { token });
   assert.equal(alertsApi.status, 200, "the alerts API");
   const stream = alertStream(token);
-  const incident = await api("POST", "/api/v1/incidents", {
-    token,
-    body: { message_id: sent.misdirected.id, wrong_recipients: [WRONG] },
+  // "I sent this to the wrong person", in the add-on's own view page.
+  await testServer.command("product", {
+    message: { type: "setTestHooks", hooks: { reportUrl, reportWrong: { messageId: sent.misdirected.id, recipients: [WRONG] } } },
   });
-  assert.equal(incident.status, 201, JSON.stringify(incident.json));
+  const viewFrom = testServer.events.length;
+  assert.equal((await testServer.command("product", { message: { type: "openView" } })).ok, true);
+  const shownView = await testServer.waitForEvent((e) => e.event === "view-shown", 15_000, "the view page", viewFrom);
+  const listed = Object.fromEntries(shownView.messages.map((m) => [m.id, m]));
+  for (const registration of [sent.normal, sent.misdirected, sent.plain]) {
+    assert.ok(listed[registration.id]?.canReport, `the view lists ${registration.id} with the report button`);
+  }
+  assert.match(listed[sent.misdirected.id].text, /Jaarrekening 2025.*tracked.*sent despite a warning/s);
+  assert.match(listed[sent.normal.id].text, /not tracked/);
+  const reported = await timed("report in the view", () =>
+    testServer.waitForEvent((e) => e.event === "view-reported", 15_000, "the view's report", viewFrom),
+  );
+  assert.deepEqual(reported.offered, [WRONG], "the form offers the message's recipients");
+  assert.equal(reported.error, false, reported.status);
+  assert.equal(reported.status, "Incident reported.");
+  assert.equal(reported.messages.find((m) => m.id === sent.misdirected.id)?.canReport, false, "reported once");
+  assert.ok(reported.incidents.some((row) => row.includes("Jaarrekening 2025")), "the incident is listed");
+  const incidents = await api("GET", "/api/v1/incidents", { token });
+  const mine = incidents.json.incidents.filter((i) => i.message_id === sent.misdirected.id);
+  assert.equal(mine.length, 1);
+  assert.deepEqual(mine[0].wrong_recipients, [WRONG]);
+  const incident = { json: { id: mine[0].id } };
   const from = testServer.events.length;
   // A second open, now that the message is known to be misdirected.
   await renderInChromium(sent.misdirected.html, sent.misdirected.pixel_url);

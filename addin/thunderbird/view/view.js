@@ -50,6 +50,7 @@ function reportForm(client, message, row) {
   const cancel = el("button", { type: "button", textContent: t(lang, "cancel") });
   cancel.addEventListener("click", () => form.remove());
   form.append(el("div", { className: "buttons" }, submit, cancel));
+  form.dataset.message = message.id;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const wrong = [...form.querySelectorAll("input[name=wrong]:checked")].map((b) => b.value);
@@ -89,8 +90,9 @@ async function load(client) {
       const badges = el("td", {}, el("span", { className: `badge${message.track ? " tracked" : ""}`, textContent: t(lang, message.track ? "tracked" : "notTracked") }));
       if (message.overridden) badges.append(" ", el("span", { className: "badge high", textContent: t(lang, "overridden") }));
       const action = el("td");
-      const row = el("tr", {}, el("td", {}, el("strong", { textContent: message.subject || "—" }), el("div", { className: "muted", textContent: recipientsOf(message).map((r) => r.address).join(", ") })),
+      const row = el("tr", { className: "message" }, el("td", {}, el("strong", { textContent: message.subject || "—" }), el("div", { className: "muted", textContent: recipientsOf(message).map((r) => r.address).join(", ") })),
         el("td", { className: "muted", textContent: formatTime(message.created_at, lang) }), badges, action);
+      row.dataset.id = message.id;
       if (!message.incident_id) {
         const button = el("button", { textContent: t(lang, "wrongPerson") });
         button.addEventListener("click", () => reportForm(client, message, row));
@@ -104,6 +106,49 @@ async function load(client) {
   }
 }
 
+/**
+ * Test profile only (the hooks are set by the end-to-end test's driver add-on): report what
+ * the page shows and, with `reportWrong`, use "I sent this to the wrong person" as a sender
+ * would: open the form of that message, tick the wrong recipients, submit.
+ */
+async function runTestHooks() {
+  const { testHooks: hooks } = await browser.storage.local.get("testHooks");
+  if (!hooks?.reportUrl) return;
+  const report = (data) =>
+    fetch(hooks.reportUrl, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) }).catch(() => {});
+  const rows = () =>
+    [...document.querySelectorAll("#messages tr.message")].map((tr) => ({
+      id: tr.dataset.id,
+      text: tr.textContent,
+      canReport: Boolean(tr.querySelector("button")),
+    }));
+  await report({ event: "view-shown", messages: rows(), incidents: [...document.querySelectorAll("#incidents tr")].map((tr) => tr.textContent) });
+  const wrong = hooks.reportWrong;
+  if (!wrong) return;
+  const row = [...document.querySelectorAll("#messages tr.message")].find((tr) => tr.dataset.id === wrong.messageId);
+  row?.querySelector("button")?.click();
+  const form = document.querySelector(`form.report[data-message="${CSS.escape(wrong.messageId)}"]`);
+  const boxes = [...(form?.querySelectorAll("input[name=wrong]") ?? [])];
+  for (const box of boxes) if (wrong.recipients.includes(box.value)) box.click();
+  form?.querySelector("button[type=submit]")?.click();
+  const started = Date.now();
+  while ($("#message").textContent !== t(lang, "reported") && !$("#message").className && Date.now() - started < 10_000) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  // The list is loaded again after a report: wait until the message shows its incident.
+  while (rows().find((r) => r.id === wrong.messageId)?.canReport && Date.now() - started < 10_000) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await report({
+    event: "view-reported",
+    offered: boxes.map((b) => b.value),
+    status: $("#message").textContent,
+    error: $("#message").className === "error",
+    messages: rows(),
+    incidents: [...document.querySelectorAll("#incidents tr")].map((tr) => tr.textContent),
+  });
+}
+
 await renderAlerts();
 browser.storage.onChanged.addListener((changes) => {
   if (changes.recentAlerts) renderAlerts();
@@ -113,3 +158,4 @@ if (!settings.serverUrl || !auth?.token) {
 } else {
   await load(new ApiClient({ baseUrl: settings.serverUrl, token: auth.token }));
 }
+await runTestHooks();
