@@ -424,6 +424,9 @@ browser.runtime.onMessageExternal.addListener((message, sender) => {
   if (message?.type === "setTestHooks") {
     return respond(browser.storage.local.set({ testHooks: message.hooks ?? {} }).then(() => ({ ok: true })));
   }
+  if (message?.type === "openOptions") {
+    return respond(browser.runtime.openOptionsPage().then(() => ({ ok: true })));
+  }
   if (message?.type === "openView") {
     return respond(browser.tabs.create({ url: browser.runtime.getURL("view/view.html") }).then((tab) => ({ ok: true, tabId: tab.id })));
   }

@@ -272,6 +272,16 @@ test("the add-on signs in, reads the Sent folder and the address book", async ()
   assert.equal(status.signedIn, true);
   assert.equal(status.historySize, 8);
   assert.ok(status.policyFetchedAt > 0);
+  // The options page, as the user opens it, shows the same.
+  const from = testServer.events.length;
+  assert.equal((await product({ type: "openOptions" })).ok, true);
+  const options = await testServer.waitForEvent((e) => e.event === "options-shown", 15_000, "the options page", from);
+  assert.deepEqual(
+    { server: options.server, tenant: options.tenant, email: options.email, lang: options.lang },
+    { server: server.url, tenant: USER.tenant, email: USER.email, lang: "en" },
+  );
+  assert.match(options.status, new RegExp(`Signed in as ${USER.email}`));
+  assert.match(options.status, /Contact history: 8 sent messages/);
 });
 
 test("a normal mail to a mailing list goes without a warning and arrives with the disclosure", async () => {

@@ -82,3 +82,20 @@ $("#lang").addEventListener("change", async () => {
 });
 
 await refresh();
+
+// Test profile only (hooks set by the end-to-end test's driver add-on): report what is shown.
+const { testHooks: hooks } = await browser.storage.local.get("testHooks");
+if (hooks?.reportUrl) {
+  await fetch(hooks.reportUrl, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({
+      event: "options-shown",
+      server: $("#server").value,
+      tenant: $("#tenant").value,
+      email: $("#email").value,
+      lang: $("#lang").value,
+      status: $("#status").textContent,
+    }),
+  }).catch(() => {});
+}
