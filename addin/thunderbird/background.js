@@ -28,6 +28,9 @@ const state = {
   /** Messages checked in onBeforeSend, recorded in the history once sent: tabId -> sent. */
   sending: new Map(),
   feed: null,
+  /** Sends between onBeforeSend and its answer, and checkers replaced meanwhile. */
+  inFlight: 0,
+  retired: [],
 };
 
 // ---------------------------------------------------------------- storage
@@ -101,7 +104,8 @@ async function checkerFor(contacts) {
   const key = [policy?.fetchedAt ?? 0, history?.builtAt ?? 0, signature(contacts)].join("|");
   if (state.checker && state.checkerKey === key) return state.checker;
   const core = await loadCore(browser.runtime.getURL("wasm/"));
-  state.checker?.free();
+  // A send still in flight may hold the old checker: free it once none is.
+  if (state.checker) state.retired.push(state.checker);
   state.checker = new core.Checker({
     policy: policy?.value ?? {},
     history: history?.messages ?? [],
@@ -275,6 +279,8 @@ async function registerAndDisclose(details, message, verdict, checker, { overrid
   } catch (err) {
     if (err instanceof ApiError && err.unauthorized) {
       await notify("expired", t(lang, "signInAgainTitle"), t(lang, "signInAgain"));
+    } else if (err instanceof ApiError && !err.unreachable) {
+      await notify("refused", t(lang, "refusedTitle"), t(lang, "refused", { why: err.message }));
     } else {
       await notify("unreachable", t(lang, "unreachableTitle"), t(lang, "unreachable", { why: err.message }));
     }
@@ -327,12 +333,22 @@ async function onBeforeSend(tab, details) {
   return edit ? { details: edit } : {};
 }
 
-browser.compose.onBeforeSend.addListener(onBeforeSend);
+browser.compose.onBeforeSend.addListener(async (tab, details) => {
+  state.inFlight++;
+  try {
+    return await onBeforeSend(tab, details);
+  } finally {
+    state.inFlight--;
+    if (state.inFlight === 0) {
+      for (const checker of state.retired.splice(0)) checker.free();
+    }
+  }
+});
 
 browser.compose.onAfterSend.addListener(async (tab, sendInfo) => {
   const sent = state.sending.get(tab.id);
   state.sending.delete(tab.id);
-  if (!sent || sendInfo.error || sendInfo.mode !== "sendNow") return;
+  if (!sent || sendInfo.error) return;
   await recordSent({ ...sent, sent_at: new Date().toISOString() });
 });
 

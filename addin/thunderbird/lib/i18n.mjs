@@ -1,7 +1,7 @@
 // The add-on's own words, in the two languages the core speaks (nl, en). The findings'
 // messages come from the core in the same language.
 
-const STRINGS = {
+export const STRINGS = {
   en: {
     warningTitle: "Check this message before it goes",
     warningIntro: "leakwatch found something that may be a mistake:",
@@ -14,6 +14,8 @@ const STRINGS = {
     notSignedIn: "The message was checked and sent without the privacy notice and without leak detection. Sign in in the leakwatch settings.",
     unreachableTitle: "leakwatch: server unreachable",
     unreachable: "The message was checked and sent without the privacy notice and without leak detection: {why}",
+    refusedTitle: "leakwatch: message not registered",
+    refused: "The server did not register the message ({why}); it was sent without the privacy notice and without leak detection.",
     signInAgainTitle: "leakwatch: sign in again",
     signInAgain: "Your leakwatch sign-in has expired. The message was sent without the privacy notice and without leak detection.",
     checkFailedTitle: "leakwatch could not check this message",
@@ -54,6 +56,8 @@ const STRINGS = {
     notSignedIn: "Het bericht is gecontroleerd en verzonden zonder privacymelding en zonder lekdetectie. Meld u aan in de instellingen van leakwatch.",
     unreachableTitle: "leakwatch: server niet bereikbaar",
     unreachable: "Het bericht is gecontroleerd en verzonden zonder privacymelding en zonder lekdetectie: {why}",
+    refusedTitle: "leakwatch: bericht niet geregistreerd",
+    refused: "De server heeft het bericht niet geregistreerd ({why}); het is verzonden zonder privacymelding en zonder lekdetectie.",
     signInAgainTitle: "leakwatch: meld u opnieuw aan",
     signInAgain: "Uw aanmelding bij leakwatch is verlopen. Het bericht is verzonden zonder privacymelding en zonder lekdetectie.",
     checkFailedTitle: "leakwatch kon dit bericht niet controleren",

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { langFor, t } from "../lib/i18n.mjs";
+import { LANGS, STRINGS, langFor, t } from "../lib/i18n.mjs";
 import { formatTime, recipientsOf } from "../lib/view-model.mjs";
 
 test("Dutch for Dutch locales, English otherwise; placeholders filled", () => {
@@ -30,4 +30,14 @@ test("the view lists every recipient of a registered message once, with its fiel
   assert.equal(formatTime("nonsense", "en"), "nonsense");
   assert.equal(formatTime(null, "en"), "");
   assert.match(formatTime(Date.UTC(2026, 0, 2, 12, 0), "nl"), /2026/);
+});
+
+test("every text exists in both languages, with the same placeholders", () => {
+  assert.deepEqual(Object.keys(STRINGS).sort(), [...LANGS].sort());
+  const placeholders = (text) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+  for (const key of Object.keys(STRINGS.en)) {
+    assert.ok(STRINGS.nl[key], `nl lacks ${key}`);
+    assert.deepEqual(placeholders(STRINGS.nl[key]), placeholders(STRINGS.en[key]), key);
+  }
+  assert.deepEqual(Object.keys(STRINGS.nl).sort(), Object.keys(STRINGS.en).sort());
 });
