@@ -99,7 +99,13 @@ impl Application {
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown({
+            let state = state.clone();
+            async move {
+                shutdown.await;
+                state.alerts().close_streams();
+            }
+        })
         .await?;
         state.pixel().shutdown().await;
         state.alerts().shutdown().await;

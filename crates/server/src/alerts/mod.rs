@@ -177,6 +177,9 @@ pub struct Alerts {
     feed: CommitFeed,
     outbox_wake: Arc<Notify>,
     stop: watch::Sender<bool>,
+    /// Set when the server begins to shut down: live streams end, so the graceful
+    /// shutdown does not wait for them forever (clients reconnect elsewhere and resume).
+    closing: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -198,6 +201,7 @@ impl Alerts {
             feed: CommitFeed::default(),
             outbox_wake: Arc::new(Notify::new()),
             stop: watch::channel(false).0,
+            closing: watch::channel(false).0,
             tasks: Mutex::new(Vec::new()),
         }
     }
@@ -242,6 +246,16 @@ impl Alerts {
         }
     }
 
+    /// Ends every live stream (the server is shutting down).
+    pub fn close_streams(&self) {
+        let _ = self.closing.send(true);
+    }
+
+    /// Resolves (changes) when the streams are to end.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+
     /// Wakes the outbox worker (new deliveries are due).
     pub fn wake_outbox(&self) {
         self.outbox_wake.notify_one();
@@ -262,7 +276,7 @@ pub async fn raise(
     settings: &AlertSettings,
 ) -> Result<Option<Published>, sqlx::Error> {
     let id = random_id();
-    let created_at = crate::db::now_ms();
+    let created_at = state.clock().now_ms();
     let mut alert = Alert {
         seq: 0,
         id: id.clone(),
@@ -312,7 +326,8 @@ pub async fn raise(
         .bind(alert.seq)
         .bind(channel)
         .bind(target)
-        .bind(created_at)
+        // The outbox schedules by the system clock (see `outbox`).
+        .bind(crate::db::now_ms())
         .execute(&mut **tx)
         .await?;
     }

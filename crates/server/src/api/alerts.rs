@@ -6,7 +6,7 @@
 //! cannot set headers), an `access_token` query parameter. It first replays what is stored
 //! after `Last-Event-ID` (or `?after=`), then sends each new alert as `event: alert` with
 //! `id: SEQ`. Besides the live feed it re-reads the table every `REREAD` (also the
-//! keep-alive), so an alert whose announcement was missed (a lost PostgreSQL listener
+//! keep-alive; `alerts.stream_reread_seconds`), so an alert whose announcement was missed (a lost PostgreSQL listener
 //! connection) still arrives, at least once.
 
 use std::collections::BTreeSet;
@@ -34,8 +34,6 @@ use crate::auth::{authenticate, AuthUser, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-/// How often a stream re-reads the table (and sends a keep-alive).
-const REREAD: Duration = Duration::from_secs(15);
 /// Alerts committed out of sequence order by this many are still caught by the re-read.
 const REORDER_WINDOW: i64 = 64;
 
@@ -193,11 +191,12 @@ pub async fn stream(
             sqlx::Row::try_get::<i64, _>(&row, "seq")?
         }
     };
+    let reread = Duration::from_secs(state.config().alerts.stream_reread_seconds.max(1));
     let (tx, rx) = mpsc::channel(64);
-    tokio::spawn(feed(state, audience, after, live, tx));
-    metrics::gauge!("leakwatch_alert_streams").increment(1.0);
+    let closing = state.alerts().closing();
+    tokio::spawn(feed(state, audience, after, live, tx, closing, reread));
     Ok(Sse::new(ReceiverStream::new(rx))
-        .keep_alive(KeepAlive::new().interval(REREAD))
+        .keep_alive(KeepAlive::new().interval(reread))
         .into_response())
 }
 
@@ -208,7 +207,13 @@ async fn feed(
     after: i64,
     mut live: broadcast::Receiver<Arc<Published>>,
     tx: mpsc::Sender<Result<Event, Infallible>>,
+    mut closing: tokio::sync::watch::Receiver<bool>,
+    reread_every: Duration,
 ) {
+    if *closing.borrow() {
+        return;
+    }
+    metrics::gauge!("leakwatch_alert_streams").increment(1.0);
     let mut sent: BTreeSet<i64> = BTreeSet::new();
     let mut floor = after;
     let send = |p: &Published| {
@@ -234,7 +239,7 @@ async fn feed(
             floor = floor.max(max - REORDER_WINDOW);
             sent = sent.split_off(&(floor + 1));
         }
-        let reread = tokio::time::sleep(REREAD);
+        let reread = tokio::time::sleep(reread_every);
         tokio::pin!(reread);
         loop {
             tokio::select! {
@@ -251,6 +256,7 @@ async fn feed(
                 },
                 _ = &mut reread => continue 'stream,
                 _ = tx.closed() => break 'stream,
+                _ = closing.changed() => break 'stream,
             }
         }
     }

@@ -20,7 +20,7 @@ use leakwatch_core::{Finding, Lang, Recipient, Severity};
 use super::ApiJson;
 use crate::admin::tenant_by_id;
 use crate::auth::AuthUser;
-use crate::db::{now_ms, random_id};
+use crate::db::random_id;
 use crate::error::{ApiError, ApiResult};
 use crate::pixel::network::ClientAddr;
 use crate::pixel::token::{self, PixelId};
@@ -157,7 +157,7 @@ pub async fn register(
 
     let id = random_id();
     let pixel_id = track.then(PixelId::random);
-    let created_at = now_ms();
+    let created_at = state.clock().now_ms();
     // The registering client's network, so that the sender's own view of the pixel right
     // after sending is recognised (a keyed daily hash, as for fetches; tracked mail only).
     let sender_network = match client {
