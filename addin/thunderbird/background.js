@@ -320,6 +320,7 @@ async function onBeforeSend(tab, details) {
     rules: verdict.findings.map((f) => f.rule),
     track: verdict.track,
     recipients: [...message.to, ...message.cc, ...message.bcc].map((r) => r.address),
+    attachments: message.attachments,
   });
   let overridden = false;
   if (verdict.verdict !== "send") {

@@ -294,11 +294,13 @@ test("a normal mail to a mailing list goes without a warning and arrives with th
         body: "<!DOCTYPE html><html><head></head><body><p>Beste Jan en Piet,</p><p>Zullen we volgende week de jaarafsluiting plannen?</p><p>Groet, Anna</p></body></html>",
         isPlainText: false,
       },
+      attachments: [{ name: "Planning_jaarafsluiting.pdf", text: "%PDF-1.4 planning" }],
     }),
   );
   assert.equal(result.sent, true, JSON.stringify(result));
   const events = testServer.events.slice(from);
   const checked = events.find((e) => e.event === "checked");
+  assert.deepEqual(checked?.attachments, [{ name: "Planning_jaarafsluiting.pdf", size: 17 }], "attachments from compose.listAttachments");
   assert.equal(checked?.verdict, "send", JSON.stringify(checked));
   assert.deepEqual(checked.recipients.sort(), [JAN.email, PIET.email], "the list was expanded for the check");
   assert.ok(!events.some((e) => e.event === "warning-shown"), "no warning window");
@@ -316,6 +318,7 @@ test("a normal mail to a mailing list goes without a warning and arrives with th
   assert.match(parts.html, /Boekhoudpartners B\.V\./, "the notice names the organisation from the tenant policy");
   assert.ok(!parts.html.includes(`${server.url}/p/`), "no pixel in an untracked message");
   assert.ok(parts.text?.includes(registered.registration.info_url), "the text part carries the notice too");
+  assert.match(eml.toString("latin1"), /filename="?Planning_jaarafsluiting\.pdf/, "the attachment went along");
   sent.normal = registered.registration;
 });
 

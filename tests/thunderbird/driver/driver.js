@@ -77,8 +77,11 @@ const ops = {
     return browser.runtime.sendMessage(PRODUCT_ID, message);
   },
 
-  async send({ details }) {
+  async send({ details, attachments = [] }) {
     const tab = await browser.compose.beginNew(details);
+    for (const { name, text } of attachments) {
+      await browser.compose.addAttachment(tab.id, { file: new File([text], name, { type: "application/pdf" }) });
+    }
     const started = Date.now();
     try {
       const result = await browser.compose.sendMessage(tab.id, { mode: "sendNow" });
