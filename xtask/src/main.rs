@@ -7,6 +7,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+mod thunderbird;
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -379,6 +380,7 @@ fn test(_args: &[String]) -> Result<()> {
             )
             .current_dir(WASM_JS),
     )?;
+    thunderbird::thunderbird_e2e()?;
     println!(
         "all test steps passed in {:.0}s",
         started.elapsed().as_secs_f64()
