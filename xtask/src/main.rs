@@ -341,6 +341,12 @@ fn test(_args: &[String]) -> Result<()> {
         "benchmarks run once",
         cargo().args(["test", "--release", "-p", "leakwatch-core", "--benches"]),
     )?;
+    // The alert-latency benchmark, in its quick mode and the debug build the tests already
+    // made (a release build of the server would add minutes).
+    step(
+        "alert latency benchmark runs once",
+        cargo().args(["test", "-p", "leakwatch-server", "--bench", "alert_latency"]),
+    )?;
     step(
         "wasm shell tests in Node (wasm-bindgen-test)",
         cargo().args([
