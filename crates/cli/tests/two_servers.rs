@@ -59,6 +59,8 @@ impl Server {
             .args(["serve", "--listen", &listen, "--database-url", url])
             // The recipient's fetches come from another network than the sender's.
             .env("LEAKWATCH_TRUSTED_PROXIES", "[\"127.0.0.1/32\"]")
+            // Only NOTIFY can deliver within the test's wait: the streams' re-read is slower.
+            .env("LEAKWATCH_ALERTS__STREAM_REREAD_SECONDS", "60")
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();

@@ -66,7 +66,7 @@ impl Application {
             alerts,
             config,
         });
-        state.alerts().start(&state);
+        state.alerts().start(&state).await?;
         let router = router(state.clone());
         Ok(Application {
             listener,
@@ -95,7 +95,7 @@ impl Application {
             state,
             router,
         } = self;
-        axum::serve(
+        let served = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
@@ -106,10 +106,11 @@ impl Application {
                 state.alerts().close_streams();
             }
         })
-        .await?;
+        .await;
+        // Also after a serving error: answered fetches are committed, then evaluated.
         state.pixel().shutdown().await;
         state.alerts().shutdown().await;
-        Ok(())
+        Ok(served?)
     }
 }
 
@@ -174,6 +175,9 @@ pub fn router(state: AppState) -> Router {
         .merge(info::router())
         .merge(openapi::router())
         .fallback(|| async { crate::error::ApiError::NotFound("route") })
-        .layer(TraceLayer::new_for_http())
+        // Spans name the path, never the query (the alert stream's `access_token`).
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+        }))
         .with_state(state)
 }

@@ -2,7 +2,9 @@
 //! the first and last time, the distinct clients (from the keyed network hash and the
 //! user-agent family of the kept detail rows), and a plain status. Computed from
 //! `pixel_counts` (exact) and `pixel_hits` (the first `detail_cap_per_class` fetches of each
-//! class), so distinct clients are counted among those first fetches only.
+//! class), so distinct clients are counted among those first fetches only. The network hash
+//! is keyed per day (ADR 0004), so clients are counted per day and the busiest day counts:
+//! one recipient opening on Monday and on Tuesday is one client, not two.
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -19,7 +21,8 @@ pub struct ClassEvidence {
     pub hits: i64,
     pub first_at: i64,
     pub last_at: i64,
-    /// Different (network, program) pairs among the kept detail rows of this class.
+    /// Different (network, program) pairs among the kept detail rows of this class, on the
+    /// day with the most.
     pub distinct_clients: i64,
 }
 
@@ -82,7 +85,7 @@ impl Evidence {
     }
 }
 
-/// The evidence for a message, read in one snapshot of the database.
+/// The evidence for a message.
 pub async fn for_message(
     db: &Db,
     message_id: &str,
@@ -97,7 +100,10 @@ pub async fn for_message(
     .fetch_all(&mut *tx)
     .await?;
     let distinct = sqlx::query(
-        "SELECT class, COUNT(*) AS clients FROM (SELECT DISTINCT class, network, agent FROM pixel_hits WHERE message_id = $1) d GROUP BY class",
+        "SELECT class, MAX(clients) AS clients FROM ( \
+           SELECT class, day, COUNT(*) AS clients FROM ( \
+             SELECT DISTINCT class, at / 86400000 AS day, network, agent FROM pixel_hits WHERE message_id = $1) d \
+           GROUP BY class, day) per_day GROUP BY class",
     )
     .bind(message_id)
     .fetch_all(&mut *tx)

@@ -29,14 +29,20 @@ pub enum MailError {
     BadAddress(String, String),
     #[error("cannot build the message: {0}")]
     Build(String),
-    #[error("the smarthost did not accept the message: {0}")]
-    Smtp(String),
+    #[error("the smarthost did not accept the message: {message}")]
+    Smtp { message: String, permanent: bool },
 }
 
 impl MailError {
     /// Worth trying again later (the relay may come back); the others will fail again.
     pub fn is_transient(&self) -> bool {
-        matches!(self, MailError::Smtp(_))
+        matches!(
+            self,
+            MailError::Smtp {
+                permanent: false,
+                ..
+            }
+        )
     }
 }
 
@@ -105,10 +111,10 @@ impl Mailer {
                 .body(mail.text.clone()),
         }
         .map_err(|e| MailError::Build(e.to_string()))?;
-        transport
-            .send(message)
-            .await
-            .map_err(|e| MailError::Smtp(e.to_string()))?;
+        transport.send(message).await.map_err(|e| MailError::Smtp {
+            permanent: e.is_permanent(),
+            message: e.to_string(),
+        })?;
         Ok(())
     }
 }

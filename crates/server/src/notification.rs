@@ -403,12 +403,13 @@ pub async fn edit(
     Query(q): Query<LangQuery>,
     ApiJson(edits): ApiJson<NotificationEdits>,
 ) -> ApiResult<Json<NotificationDraft>> {
-    edits.check().map_err(ApiError::BadRequest)?;
     // Checks access (and records the view) before anything is written.
     load_viewed(&state, &user, &id, "notification_edit").await?;
     let (current, ..) = stored(&state, &id).await?;
     let changed = edits.names();
     let merged = current.merge(edits);
+    // Checked merged, so a new maximum below an earlier minimum is caught too.
+    merged.check().map_err(ApiError::BadRequest)?;
     let now = state.clock().now_ms();
     let mut tx = state.db().pool.begin().await?;
     sqlx::query("UPDATE incidents SET notification = $1, updated_at = $2 WHERE id = $3")
@@ -528,11 +529,13 @@ pub fn render_html(d: &NotificationDraft) -> String {
         ));
     }
     let kinds = if d.personal_data.kinds.is_empty() {
-        t(
-            "None found by the send-time check.",
-            "Geen gevonden door de controle bij verzenden.",
+        format!(
+            "<li>{}</li>",
+            t(
+                "None found by the send-time check.",
+                "Geen gevonden door de controle bij verzenden.",
+            )
         )
-        .to_string()
     } else {
         d.personal_data
             .kinds

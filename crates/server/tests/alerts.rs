@@ -24,6 +24,8 @@ fn fast(config: &mut leakwatch_server::Config) {
     config.alerts.outbox_poll_ms = 50;
     config.alerts.retry_base_seconds = 1;
     config.alerts.stream_reread_seconds = 1;
+    // The tests' webhook receivers listen on loopback.
+    config.alerts.webhook_allow_private = true;
 }
 
 async fn tracked(app: &TestApp, token: &str, to: &str, subject: &str) -> (String, String) {
@@ -450,7 +452,9 @@ both_backends!(the_outbox_survives_a_restart, |backend| async move {
         .await
         .unwrap();
     assert!(sqlx::Row::get::<Option<i64>, _>(&r, "delivered_at").is_some());
-    assert_eq!(sqlx::Row::get::<i64, _>(&r, "attempts"), 2);
+    // The failed attempt, then (after the restart, once the backoff passed) the delivery;
+    // a slow restart may add one more failed attempt before the receiver listens.
+    assert!(sqlx::Row::get::<i64, _>(&r, "attempts") >= 2);
     assert!(rx.try_recv().is_err(), "delivered once");
     receiver.abort();
     app.finish().await;

@@ -474,3 +474,35 @@ both_backends!(
         app.finish().await;
     }
 );
+
+both_backends!(concurrent_reports_open_one_incident, |backend| async move {
+    let app = spawn_with(backend, behind_proxy).await;
+    let anna = app.user("acme", "acme.nl", "anna@acme.nl", false).await;
+    let (message, _) = tracked(&app, &anna, &["jan@klantbedrijf.nI"], "Twice").await;
+    let mut reports = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let client = app.client.clone();
+        let url = app.url("/api/v1/incidents");
+        let token = anna.clone();
+        let body = json!({"message_id": message, "wrong_recipients": ["jan@klantbedrijf.nI"]});
+        reports.spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+    }
+    let mut statuses = reports.join_all().await;
+    statuses.sort();
+    assert_eq!(statuses, [201, 409, 409, 409, 409, 409, 409, 409]);
+    let (_, list) = app.get("/api/v1/incidents", &anna).await;
+    assert_eq!(list["incidents"].as_array().unwrap().len(), 1);
+    let (_, alerts) = app.get("/api/v1/alerts", &anna).await;
+    assert_eq!(alerts["alerts"].as_array().unwrap().len(), 1, "one summary");
+    app.finish().await;
+});

@@ -8,7 +8,7 @@ ALTER TABLE incidents ADD COLUMN notified_at BIGINT;        -- when it was filed
 ALTER TABLE incidents ADD COLUMN authority_reference TEXT;
 ALTER TABLE incidents ADD COLUMN notification TEXT;          -- edits of the notification draft, JSON
 ALTER TABLE incidents ADD COLUMN updated_at BIGINT NOT NULL DEFAULT 0;
-CREATE INDEX incidents_message ON incidents (message_id);
+CREATE UNIQUE INDEX incidents_message ON incidents (message_id); -- one incident per message
 CREATE INDEX incidents_open ON incidents (status, aware_at);
 
 ALTER TABLE messages ADD COLUMN sensitive TEXT NOT NULL DEFAULT '[]'; -- check's counts per kind

@@ -215,8 +215,14 @@ impl Alerts {
         self.live.subscribe()
     }
 
-    /// Starts the evaluator, the scheduler, the outbox worker and (PostgreSQL) the listener.
-    pub fn start(&self, state: &AppState) {
+    /// Starts the evaluator, the scheduler, the outbox worker and (PostgreSQL) the listener,
+    /// which is listening when this returns, so nothing announced after is missed.
+    pub async fn start(&self, state: &AppState) -> anyhow::Result<()> {
+        let listening = if state.db().backend == Backend::Postgres {
+            Some(listen(state).await?)
+        } else {
+            None
+        };
         let mut tasks = self.tasks.lock().expect("the task lock is never poisoned");
         tasks.push(tokio::spawn(evaluator(
             state.clone(),
@@ -231,9 +237,14 @@ impl Alerts {
             self.outbox_wake.clone(),
             self.stop.subscribe(),
         )));
-        if state.db().backend == Backend::Postgres {
-            tasks.push(tokio::spawn(listener(state.clone(), self.stop.subscribe())));
+        if let Some(first) = listening {
+            tasks.push(tokio::spawn(listener(
+                state.clone(),
+                first,
+                self.stop.subscribe(),
+            )));
         }
+        Ok(())
     }
 
     /// Stops the tasks; a delivery in progress is finished (or its lease runs out and
@@ -380,16 +391,24 @@ pub fn published_from_row(row: &sqlx::any::AnyRow) -> Result<Published, sqlx::Er
 async fn evaluator(state: AppState, mut stop: watch::Receiver<bool>) {
     let feed = state.alerts().feed.clone();
     loop {
-        tokio::select! {
-            _ = feed.0.wake.notified() => {}
-            _ = stop.changed() => break,
-        }
+        let stopping = tokio::select! {
+            _ = feed.0.wake.notified() => false,
+            _ = stop.changed() => true,
+        };
+        // On stop, what the pixel writer committed last is still evaluated.
         let messages = feed.take();
-        if messages.is_empty() {
-            continue;
+        if !messages.is_empty() {
+            if let Err(e) = rules::on_fetches(&state, messages.clone()).await {
+                // Kept for the next round (and the scheduler's catch-up covers a restart).
+                tracing::warn!(error = %e, "evaluating incidents after pixel fetches failed");
+                feed.push(messages.iter().map(String::as_str));
+                if !stopping {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
         }
-        if let Err(e) = rules::on_fetches(&state, messages).await {
-            tracing::warn!(error = %e, "evaluating incidents after pixel fetches failed");
+        if stopping {
+            break;
         }
     }
 }
@@ -409,24 +428,34 @@ async fn scheduler(state: AppState, mut stop: watch::Receiver<bool>) {
     }
 }
 
+async fn listen(state: &AppState) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
+    let mut listener =
+        sqlx::postgres::PgListener::connect(&state.config().effective_database_url()).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
+
 /// PostgreSQL: publishes every alert announced on [`CHANNEL`], by any server.
-async fn listener(state: AppState, mut stop: watch::Receiver<bool>) {
-    let url = state.config().effective_database_url();
+async fn listener(
+    state: AppState,
+    first: sqlx::postgres::PgListener,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut connected = Some(first);
     loop {
-        let mut listener = match sqlx::postgres::PgListener::connect(&url).await {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot connect the alert listener; retrying");
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(2)) => continue,
-                    _ = stop.changed() => return,
+        let mut listener = match connected.take() {
+            Some(l) => l,
+            None => match listen(&state).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for alerts; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(2)) => continue,
+                        _ = stop.changed() => return,
+                    }
                 }
-            }
+            },
         };
-        if let Err(e) = listener.listen(CHANNEL).await {
-            tracing::warn!(error = %e, "LISTEN failed; retrying");
-            continue;
-        }
         loop {
             tokio::select! {
                 received = listener.try_recv() => match received {

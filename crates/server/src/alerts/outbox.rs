@@ -22,8 +22,17 @@ use crate::db::now_ms;
 use crate::mail::{MailError, Mailer, OutgoingMail};
 use crate::state::AppState;
 
-/// How long a claimed row is left to its server before another may take it.
-const LEASE_MS: i64 = 120_000;
+/// How long a claimed row is left to its server before another may take it: well beyond
+/// the longest a delivery can take (an SMTP session is several timed operations), so a
+/// slow but live delivery is not claimed again.
+fn lease_ms(state: &AppState) -> i64 {
+    let longest = state
+        .config()
+        .mail
+        .timeout_seconds
+        .max(state.config().alerts.webhook_timeout_seconds);
+    (longest as i64).saturating_mul(10_000).max(120_000)
+}
 /// Rows claimed at once.
 const CLAIM_MAX: i64 = 16;
 
@@ -32,7 +41,7 @@ pub(super) async fn worker(state: AppState, wake: Arc<Notify>, mut stop: watch::
     loop {
         match deliver_due(&state).await {
             // A full claim: there may be more due right away.
-            Ok(n) if n as i64 == CLAIM_MAX => continue,
+            Ok(n) if n as i64 == CLAIM_MAX && !*stop.borrow() => continue,
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "reading the alert outbox failed"),
         }
@@ -62,7 +71,7 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, sqlx::Error> {
            AND delivered_at IS NULL AND failed_at IS NULL AND lease_until <= $2 \
          RETURNING id, alert_seq, channel, target, attempts",
     )
-    .bind(now + LEASE_MS)
+    .bind(now + lease_ms(state))
     .bind(now)
     .bind(CLAIM_MAX)
     .fetch_all(&state.db().pool)
@@ -241,7 +250,7 @@ async fn send_mail(
         })
         .await
         .map_err(|e| match e {
-            MailError::Smtp(message) => Failure::transient(message),
+            MailError::Smtp { message, permanent } => Failure { message, permanent },
             other => Failure::permanent(other.to_string()),
         })
 }
@@ -307,8 +316,7 @@ async fn send_webhook(
     let body = serde_json::to_vec(&webhook_body(hook.format, alert, &dedupe_key))
         .expect("a webhook body serialises");
     let timestamp = now_ms() / 1000;
-    let response = state
-        .http()
+    let response = webhook_client()
         .post(&hook.url)
         .timeout(Duration::from_secs(
             state.config().alerts.webhook_timeout_seconds.max(1),
@@ -330,14 +338,30 @@ async fn send_webhook(
         .send()
         .await
         .map_err(|e| Failure::transient(format!("webhook: {e}")))?;
-    if response.status().is_success() {
+    let status = response.status();
+    if status.is_success() {
         Ok(())
+    } else if status.is_client_error()
+        && status != reqwest::StatusCode::REQUEST_TIMEOUT
+        && status != reqwest::StatusCode::TOO_MANY_REQUESTS
+    {
+        // The receiver refuses this request (wrong URL, revoked hook): trying again will not help.
+        Err(Failure::permanent(format!("webhook answered {status}")))
     } else {
-        Err(Failure::transient(format!(
-            "webhook answered {}",
-            response.status()
-        )))
+        Err(Failure::transient(format!("webhook answered {status}")))
     }
+}
+
+/// Webhooks get their own client that never follows redirects: a receiver cannot bounce
+/// the signed alert on to another host.
+fn webhook_client() -> &'static reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(|| {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a plain HTTP client builds")
+    })
 }
 
 #[cfg(test)]

@@ -4,12 +4,14 @@
 //!   (opens before that are in the summary);
 //! - `possible_forwarding` (high): more distinct opening clients than wrong recipients;
 //! - `not_opened`: the tenant's `not_opened_hours` after sending pass while the incident
-//!   is open and no client has opened the message (when they passed before the incident,
-//!   the summary already says so);
+//!   is open and no mail program has opened the message (no direct fetch and none by
+//!   Gmail's proxy; when the hours passed before the incident, the summary says so);
 //! - `undecided_reminder` (high): no decision `undecided_reminder_hours` after awareness.
 //!
 //! The first two run when the pixel writer commits fetches of a message with an incident;
-//! the time-based ones on the scheduler's tick, against the state's clock.
+//! the time-based ones on the scheduler's tick, against the state's clock. The tick also
+//! re-runs the fetch rules for recent incidents, so an evaluation lost to a restart or an
+//! error is made up within `alerts.tick_seconds`.
 
 use std::collections::{HashMap, HashSet};
 
@@ -204,13 +206,13 @@ pub fn summary(ctx: &Context, evidence: &Evidence) -> NewAlert {
     )
 }
 
-/// The time-based rules, for every recent incident. Returns how many alerts were raised.
+/// The time-based rules, for every recent incident, and a catch-up of the fetch rules (an
+/// evaluation lost to a restart or a database error is made up here). Returns how many
+/// alerts were raised.
 pub async fn tick(state: &AppState) -> Result<usize, sqlx::Error> {
     let now = state.clock().now_ms();
     let rows = sqlx::query(&format!(
-        "{CONTEXT_SQL} WHERE i.created_at >= $1 AND ( \
-           (i.decision IS NULL AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.dedupe_key = 'undecided_reminder:' || i.id)) \
-           OR (m.tracked = 1 AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.dedupe_key = 'not_opened:' || i.id)))"
+        "{CONTEXT_SQL} WHERE i.created_at >= $1 AND (i.decision IS NULL OR m.tracked = 1)"
     ))
     .bind(now - TICK_HORIZON_MS)
     .fetch_all(&state.db().pool)
@@ -224,36 +226,32 @@ pub async fn tick(state: &AppState) -> Result<usize, sqlx::Error> {
             settings.insert(ctx.tenant_id.clone(), loaded);
         }
         let tenant = &settings[&ctx.tenant_id];
-        let mut due = Vec::new();
+        let evidence = evidence::for_message(
+            state.db(),
+            &ctx.message_id,
+            ctx.tracked,
+            ctx.wrong_recipients,
+        )
+        .await?;
+        let mut due = if ctx.tracked {
+            fetch_rules(&ctx, &evidence)
+        } else {
+            Vec::new()
+        };
         let reminder_hours = i64::from(tenant.undecided_reminder_hours);
         if reminder_hours > 0 && !ctx.decided && now >= ctx.aware_at + reminder_hours * 3_600_000 {
-            due.push(reminder(&ctx, reminder_hours));
+            due.push(reminder(&ctx, reminder_hours, evidence.status));
         }
         let quiet_hours = i64::from(tenant.not_opened_hours);
         let mark = ctx.sent_at + quiet_hours * 3_600_000;
-        if quiet_hours > 0 && ctx.tracked && now >= mark && mark > ctx.created_at {
-            let evidence = evidence::for_message(
-                state.db(),
-                &ctx.message_id,
-                ctx.tracked,
-                ctx.wrong_recipients,
-            )
-            .await?;
-            if evidence.status == Status::NotOpened {
-                due.push(not_opened(&ctx, quiet_hours));
-            }
+        // No mail program opened it: neither a direct fetch nor Gmail's proxy (which fetches
+        // on opening); a scanner or Apple's prefetch does not count as opening.
+        let unopened =
+            evidence.class("direct").is_none() && evidence.class("google_proxy").is_none();
+        if quiet_hours > 0 && ctx.tracked && now >= mark && mark > ctx.created_at && unopened {
+            due.push(not_opened(&ctx, quiet_hours, evidence.status));
         }
-        for mut new in due {
-            if new.kind == Kind::UndecidedReminder {
-                new.evidence_status = evidence::for_message(
-                    state.db(),
-                    &ctx.message_id,
-                    ctx.tracked,
-                    ctx.wrong_recipients,
-                )
-                .await?
-                .status;
-            }
+        for new in due {
             if fire(state, &new, tenant).await? {
                 raised += 1;
             }
@@ -262,11 +260,11 @@ pub async fn tick(state: &AppState) -> Result<usize, sqlx::Error> {
     Ok(raised)
 }
 
-fn reminder(ctx: &Context, hours: i64) -> NewAlert {
+fn reminder(ctx: &Context, hours: i64, status: Status) -> NewAlert {
     let lang = ctx.lang;
     alert(
         ctx,
-        Status::NotOpened,
+        status,
         Kind::UndecidedReminder,
         Severity::High,
         match lang {
@@ -286,11 +284,11 @@ fn reminder(ctx: &Context, hours: i64) -> NewAlert {
     )
 }
 
-fn not_opened(ctx: &Context, hours: i64) -> NewAlert {
+fn not_opened(ctx: &Context, hours: i64, status: Status) -> NewAlert {
     let lang = ctx.lang;
     alert(
         ctx,
-        Status::NotOpened,
+        status,
         Kind::NotOpened,
         Severity::Normal,
         match lang {
@@ -347,7 +345,9 @@ async fn fire(
 
 /// A time for people: `2026-12-01 14:05 UTC`.
 pub fn time(ms: i64) -> String {
-    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    // humantime formats years up to 9999 only.
+    const LAST: i64 = 253_402_300_799_000;
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.clamp(0, LAST) as u64);
     let text = humantime::format_rfc3339_seconds(at).to_string();
     // 2026-12-01T14:05:09Z -> 2026-12-01 14:05 UTC
     format!("{} {} UTC", &text[..10], &text[11..16])
@@ -361,5 +361,6 @@ mod tests {
     fn times_read_as_utc_minutes() {
         assert_eq!(time(0), "1970-01-01 00:00 UTC");
         assert_eq!(time(1_796_125_509_000), "2026-12-01 11:45 UTC");
+        assert_eq!(time(i64::MAX), "9999-12-31 23:59 UTC");
     }
 }

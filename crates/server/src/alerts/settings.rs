@@ -65,8 +65,14 @@ impl Default for AlertSettings {
 pub const MASK: &str = "********";
 
 impl AlertSettings {
-    /// A readable reason when the settings cannot be used.
-    pub fn validate(&self) -> Result<(), String> {
+    /// A readable reason when the settings cannot be used. Webhooks to loopback, private
+    /// or link-local addresses are refused unless the server allows them
+    /// (`alerts.webhook_allow_private`), so a tenant admin cannot aim the server at its own
+    /// network. (A public name that resolves to a private address is not caught here.)
+    pub fn validate(&self, allow_private: bool) -> Result<(), String> {
+        if self.not_opened_hours > 720 {
+            return Err("not_opened_hours: at most 720 (30 days)".into());
+        }
         if self.undecided_reminder_hours >= 72 {
             return Err("undecided_reminder_hours: must be under 72 (the deadline)".into());
         }
@@ -93,6 +99,14 @@ impl AlertSettings {
                 reqwest::Url::parse(&hook.url).map_err(|e| format!("webhooks[{i}].url: {e}"))?;
             if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
                 return Err(format!("webhooks[{i}].url: must be an http(s) URL"));
+            }
+            if !allow_private && is_private_host(&url) {
+                return Err(format!(
+                    "webhooks[{i}].url: a loopback, private or link-local address is not allowed"
+                ));
+            }
+            if self.webhooks[..i].iter().any(|h| h.url == hook.url) {
+                return Err(format!("webhooks[{i}].url: listed twice"));
             }
             if hook.secret.chars().count() < 16 {
                 return Err(format!("webhooks[{i}].secret: at least 16 characters"));
@@ -127,6 +141,39 @@ impl AlertSettings {
     }
 }
 
+/// A host that names this machine or a private network.
+fn is_private_host(url: &reqwest::Url) -> bool {
+    use std::net::IpAddr;
+    use url::Host;
+    let ip = match url.host() {
+        Some(Host::Ipv4(v4)) => IpAddr::V4(v4),
+        Some(Host::Ipv6(v6)) => IpAddr::V6(v6),
+        Some(Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            return name == "localhost" || name.ends_with(".localhost");
+        }
+        None => return true,
+    };
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1]) // CGNAT
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (first & 0xfe00) == 0xfc00 // unique local
+                || (first & 0xffc0) == 0xfe80 // link-local
+                || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback() || v4.is_private())
+        }
+    }
+}
+
 pub async fn load(db: &Db, tenant_id: &str) -> Result<AlertSettings, sqlx::Error> {
     let row = sqlx::query("SELECT alerting FROM tenants WHERE id = $1")
         .bind(tenant_id)
@@ -157,17 +204,56 @@ mod tests {
     #[test]
     fn invalid_settings_are_named() {
         let mut s = AlertSettings::default();
-        assert!(s.validate().is_ok());
+        assert!(s.validate(false).is_ok());
         s.webhooks = vec![hook("ftp://x", "0123456789abcdef")];
-        assert!(s.validate().unwrap_err().contains("webhooks[0].url"));
+        assert!(s.validate(false).unwrap_err().contains("webhooks[0].url"));
         s.webhooks = vec![hook("https://hooks.example.org/x", "short")];
-        assert!(s.validate().unwrap_err().contains("webhooks[0].secret"));
+        assert!(s
+            .validate(false)
+            .unwrap_err()
+            .contains("webhooks[0].secret"));
+        let good = hook("https://hooks.example.org/x", "0123456789abcdef");
+        s.webhooks = vec![good.clone(), good];
+        assert!(s.validate(false).unwrap_err().contains("listed twice"));
         s.webhooks.clear();
         s.smarthost = "nonsense://".into();
-        assert!(s.validate().unwrap_err().starts_with("smarthost"));
+        assert!(s.validate(false).unwrap_err().starts_with("smarthost"));
         s.smarthost.clear();
         s.undecided_reminder_hours = 80;
-        assert!(s.validate().is_err());
+        assert!(s.validate(false).is_err());
+        s.undecided_reminder_hours = 48;
+        s.not_opened_hours = 721;
+        assert!(s.validate(false).unwrap_err().contains("720"));
+    }
+
+    #[test]
+    fn webhooks_to_private_networks_need_the_server_s_permission() {
+        for url in [
+            "http://127.0.0.1:9000/h",
+            "http://localhost/h",
+            "http://10.1.2.3/h",
+            "http://192.168.0.10/h",
+            "http://169.254.169.254/latest/meta-data",
+            "http://[::1]/h",
+            "http://[fd00::1]/h",
+            "http://[fe80::1]/h",
+            "http://100.64.0.1/h",
+        ] {
+            let s = AlertSettings {
+                webhooks: vec![hook(url, "0123456789abcdef")],
+                ..AlertSettings::default()
+            };
+            assert!(
+                s.validate(false).unwrap_err().contains("not allowed"),
+                "{url}"
+            );
+            assert!(s.validate(true).is_ok(), "{url}");
+        }
+        let public = AlertSettings {
+            webhooks: vec![hook("https://8.8.8.8/h", "0123456789abcdef")],
+            ..AlertSettings::default()
+        };
+        assert!(public.validate(false).is_ok());
     }
 
     #[test]

@@ -34,8 +34,12 @@ use crate::auth::{authenticate, AuthUser, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-/// Alerts committed out of sequence order by this many are still caught by the re-read.
-const REORDER_WINDOW: i64 = 64;
+/// Alerts committed out of sequence order by this many (sequence numbers are shared by all
+/// tenants) are still caught by the re-read. Only this audience's alerts in the window are
+/// read again, so a wide window costs little.
+const REORDER_WINDOW: i64 = 10_000;
+/// Rows per table read.
+const PAGE: i64 = 1000;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -194,13 +198,30 @@ pub async fn stream(
     let reread = Duration::from_secs(state.config().alerts.stream_reread_seconds.max(1));
     let (tx, rx) = mpsc::channel(64);
     let closing = state.alerts().closing();
-    tokio::spawn(feed(state, audience, after, live, tx, closing, reread));
+    tokio::spawn(feed(
+        state,
+        audience,
+        after,
+        live,
+        tx,
+        closing,
+        reread,
+        token.trim().to_string(),
+    ));
     Ok(Sse::new(ReceiverStream::new(rx))
         .keep_alive(KeepAlive::new().interval(reread))
         .into_response())
 }
 
 /// Sends one stream's alerts: the stored ones after `after`, then live ones, each once.
+///
+/// Table reads page through everything stored (1000 at a time) and set the floor of the
+/// next read to `REORDER_WINDOW` below the highest sequence seen in the table; live sends
+/// only mark a sequence as sent. So an alert that commits after a higher one, or whose
+/// announcement was missed, is still sent by a later read, and nothing is sent twice while
+/// it is within the window. Each re-read also checks the token again: a stream ends when
+/// its token expires or its user is removed.
+#[allow(clippy::too_many_arguments)]
 async fn feed(
     state: AppState,
     audience: Audience,
@@ -209,6 +230,7 @@ async fn feed(
     tx: mpsc::Sender<Result<Event, Infallible>>,
     mut closing: tokio::sync::watch::Receiver<bool>,
     reread_every: Duration,
+    token: String,
 ) {
     if *closing.borrow() {
         return;
@@ -216,39 +238,56 @@ async fn feed(
     metrics::gauge!("leakwatch_alert_streams").increment(1.0);
     let mut sent: BTreeSet<i64> = BTreeSet::new();
     let mut floor = after;
-    let send = |p: &Published| {
+    let event = |p: &Published| {
         Event::default()
             .event("alert")
             .id(p.alert.seq.to_string())
             .json_data(&p.alert)
             .unwrap_or_else(|_| Event::default().comment("unserialisable alert"))
     };
+    let mut first = true;
     'stream: loop {
-        // (Re-)read the table from the floor; skip what this stream already sent.
-        match stored_after(&state, &audience, floor, 1000).await {
-            Ok(stored) => {
-                for p in stored {
-                    if sent.insert(p.alert.seq) && tx.send(Ok(send(&p))).await.is_err() {
-                        break 'stream;
+        if !first && authenticate(&state, &token).await.is_err() {
+            break 'stream;
+        }
+        first = false;
+        let mut from = floor;
+        let mut highest = floor;
+        loop {
+            let page = match stored_after(&state, &audience, from, PAGE).await {
+                Ok(page) => page,
+                Err(e) => {
+                    tracing::warn!(error = %e, "an alert stream cannot read the table");
+                    break;
+                }
+            };
+            for p in &page {
+                highest = highest.max(p.alert.seq);
+                if sent.insert(p.alert.seq) {
+                    tokio::select! {
+                        r = tx.send(Ok(event(p))) => if r.is_err() { break 'stream },
+                        _ = closing.changed() => break 'stream,
                     }
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "an alert stream cannot read the table"),
+            match page.last() {
+                Some(last) if page.len() as i64 == PAGE => from = last.alert.seq,
+                _ => break,
+            }
         }
-        if let Some(&max) = sent.last() {
-            floor = floor.max(max - REORDER_WINDOW);
-            sent = sent.split_off(&(floor + 1));
-        }
+        floor = floor.max(highest - REORDER_WINDOW);
+        sent = sent.split_off(&(floor + 1));
         let reread = tokio::time::sleep(reread_every);
         tokio::pin!(reread);
         loop {
             tokio::select! {
                 received = live.recv() => match received {
                     Ok(p) => {
-                        if audience.sees(&p) && p.alert.seq > floor && sent.insert(p.alert.seq)
-                            && tx.send(Ok(send(&p))).await.is_err()
-                        {
-                            break 'stream;
+                        if audience.sees(&p) && p.alert.seq > floor && sent.insert(p.alert.seq) {
+                            tokio::select! {
+                                r = tx.send(Ok(event(&p))) => if r.is_err() { break 'stream },
+                                _ = closing.changed() => break 'stream,
+                            }
                         }
                     }
                     Err(broadcast::error::RecvError::Lagged(_)) => continue 'stream,
@@ -292,7 +331,9 @@ pub async fn set_settings(
     user.require_admin()?;
     let stored = crate::alerts::settings::load(state.db(), &user.tenant_id).await?;
     let settings = body.unmask(&stored);
-    settings.validate().map_err(ApiError::BadRequest)?;
+    settings
+        .validate(state.config().alerts.webhook_allow_private)
+        .map_err(ApiError::BadRequest)?;
     let now = state.clock().now_ms();
     let mut tx = state.db().pool.begin().await?;
     sqlx::query("UPDATE tenants SET alerting = $1 WHERE id = $2")

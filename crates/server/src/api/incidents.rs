@@ -165,7 +165,7 @@ pub async fn create(
     let mut tx = state.db().pool.begin().await?;
     let inserted = sqlx::query(
         "INSERT INTO incidents (id, tenant_id, message_id, reporter_id, wrong_recipients, aware_at, deadline_at, status, created_at, description, updated_at) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $8 WHERE NOT EXISTS (SELECT 1 FROM incidents WHERE message_id = $3)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $8) ON CONFLICT (message_id) DO NOTHING",
     )
     .bind(&ctx.incident_id)
     .bind(&user.tenant_id)
@@ -481,23 +481,49 @@ pub async fn update(
             "text fields: at most 10000 bytes".into(),
         ));
     }
+    if body
+        .authority_reference
+        .as_ref()
+        .is_some_and(|r| r.len() > 200)
+    {
+        return Err(ApiError::BadRequest(
+            "authority_reference: longer than 200 bytes".into(),
+        ));
+    }
     let now = state.clock().now_ms();
-    let decided_now = body.decision.is_some() && body.decision != current.decision;
     let mut tx = state.db().pool.begin().await?;
+    // Only the fields given are written, so a concurrent change of another field (the DPO's
+    // decision, the sender's description) is not undone; the status follows from the row.
     sqlx::query(
-        "UPDATE incidents SET decision = $1, decision_reason = $2, decided_at = $3, decided_by = $4, notified_at = $5, \
-         authority_reference = $6, wrong_recipients = $7, description = $8, status = $9, updated_at = $10 WHERE id = $11",
+        "UPDATE incidents SET \
+           decided_at = CASE WHEN $1 IS NOT NULL AND $1 <> COALESCE(decision, '') THEN $8 ELSE decided_at END, \
+           decided_by = CASE WHEN $1 IS NOT NULL AND $1 <> COALESCE(decision, '') THEN $9 ELSE decided_by END, \
+           decision = COALESCE($1, decision), decision_reason = COALESCE($2, decision_reason), \
+           notified_at = COALESCE($3, notified_at), authority_reference = COALESCE($4, authority_reference), \
+           wrong_recipients = COALESCE($5, wrong_recipients), description = COALESCE($6, description), \
+           updated_at = $8 WHERE id = $7",
     )
-    .bind(decision.map(Decision::as_str))
-    .bind(&reason)
-    .bind(if decided_now { Some(now) } else { current.decided_at })
-    .bind(if decided_now { Some(user.email.clone()) } else { current.decided_by.clone() })
-    .bind(notified_at)
-    .bind(body.authority_reference.clone().or(current.authority_reference.clone()))
-    .bind(serde_json::to_string(&wrong).map_err(anyhow::Error::from)?)
-    .bind(&description)
-    .bind(status_of(decision, notified_at))
+    .bind(body.decision.map(Decision::as_str))
+    .bind(body.decision_reason.as_ref().map(|r| r.trim().to_string()))
+    .bind(body.notified_at)
+    .bind(body.authority_reference.clone())
+    .bind(
+        body.wrong_recipients
+            .as_ref()
+            .map(|_| serde_json::to_string(&wrong))
+            .transpose()
+            .map_err(anyhow::Error::from)?,
+    )
+    .bind(body.description.clone())
+    .bind(&id)
     .bind(now)
+    .bind(&user.email)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE incidents SET status = CASE WHEN decision IS NULL THEN 'open' WHEN decision = 'no_notify' THEN 'not_notified' \
+           WHEN notified_at IS NULL THEN 'to_notify' ELSE 'notified' END WHERE id = $1",
+    )
     .bind(&id)
     .execute(&mut *tx)
     .await?;
