@@ -49,6 +49,7 @@ impl Application {
         // The recorder first: the pipeline takes its metric handles when it starts.
         let metrics = metrics_recorder();
         let pixel = Pipeline::start(db.clone(), &config, &keys).await?;
+        let privacy = crate::privacy::Privacy::load(&db, &config.privacy).await?;
         let state = AppState::new(Inner {
             public_url: config.effective_public_url(bound),
             db,
@@ -62,6 +63,7 @@ impl Application {
             clock,
             mailer: crate::mail::Mailer::from_config(&config.mail)
                 .map_err(|e| anyhow::anyhow!("mail settings: {e}"))?,
+            privacy,
             config,
         });
         let router = router(state.clone());
@@ -92,6 +94,8 @@ impl Application {
             state,
             router,
         } = self;
+        // Retention runs while the server does (stopped when dropped).
+        let _retention = crate::privacy::retention::start(&state);
         axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -154,6 +158,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::incidents::router())
         .merge(api::auth::router())
         .merge(api::tenant::router())
+        .merge(crate::privacy::api_router())
         .layer(cors)
         .layer(DefaultBodyLimit::max(config.max_body_bytes));
     Router::new()

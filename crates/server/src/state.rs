@@ -25,6 +25,8 @@ pub struct Inner {
     pub clock: crate::clock::Clock,
     /// The server's default relay (`[mail]`).
     pub mailer: crate::mail::Mailer,
+    /// The objection key and rate limits of the recipients' pages.
+    pub privacy: crate::privacy::Privacy,
 }
 
 impl AppState {
@@ -66,6 +68,10 @@ impl AppState {
 
     pub fn mailer(&self) -> &crate::mail::Mailer {
         &self.0.mailer
+    }
+
+    pub fn privacy(&self) -> &crate::privacy::Privacy {
+        &self.0.privacy
     }
 
     /// "Now" for rules and jobs that act on time passing (manual in tests).
