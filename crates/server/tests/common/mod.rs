@@ -2,6 +2,8 @@
 //! PostgreSQL database on 127.0.0.1:5432 (one database per test, dropped by `finish`).
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::net::SocketAddr;
 
 use leakwatch_server::admin;
