@@ -568,7 +568,7 @@ both_backends!(
     }
 );
 
-/// Tracking decisions over the registration endpoint, mode by mode.
+// Tracking decisions over the registration endpoint, mode by mode.
 both_backends!(
     each_tracking_mode_decides_at_registration,
     |backend| async move {

@@ -56,9 +56,26 @@ pub fn negotiate(query: Option<&str>, headers: &HeaderMap) -> Lang {
     best.map(|(_, lang)| lang).unwrap_or(Lang::En)
 }
 
-/// A whole page: `title` (plain text), a header band with `heading` and `lead` (HTML),
-/// the language switch when `switch` gives the URL of the other language's page, and `main`
-/// (HTML).
+/// The frame of a page: the band at the top and how wide the content may be.
+pub struct Shell<'a> {
+    pub lang: Lang,
+    /// The small caps line above the heading.
+    pub brand: &'a str,
+    /// Plain text.
+    pub title: &'a str,
+    /// HTML.
+    pub heading: &'a str,
+    /// HTML.
+    pub lead: &'a str,
+    /// The URL of the other language's page, for the language switch.
+    pub switch: Option<&'a str>,
+    /// Wider content (tables).
+    pub wide: bool,
+}
+
+/// A recipients' page: `title` (plain text), a header band with `heading` and `lead`
+/// (HTML), the language switch when `switch` gives the URL of the other language's page,
+/// and `main` (HTML).
 pub fn page(
     lang: Lang,
     title: &str,
@@ -67,8 +84,24 @@ pub fn page(
     switch: Option<&str>,
     main: &str,
 ) -> String {
-    let brand = lang.pick("Privacy notice", "Privacyverklaring");
-    let langs = match switch {
+    document(
+        &Shell {
+            lang,
+            brand: lang.pick("Privacy notice", "Privacyverklaring"),
+            title,
+            heading,
+            lead,
+            switch,
+            wide: false,
+        },
+        main,
+    )
+}
+
+/// A whole HTML document in the shared style.
+pub fn document(shell: &Shell<'_>, main: &str) -> String {
+    let lang = shell.lang;
+    let langs = match shell.switch {
         Some(other) => {
             let (nl, en) = match lang {
                 Lang::Nl => (
@@ -92,12 +125,16 @@ pub fn page(
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"robots\" content=\"noindex, nofollow\">\
          <meta name=\"referrer\" content=\"no-referrer\">\
-         <title>{title}</title><style>{STYLE}</style></head><body>\
+         <title>{title}</title><style>{STYLE}</style></head><body{class}>\
          <header class=\"top\"><div class=\"in\"><div class=\"bar\"><span class=\"brand\">{brand}</span>{langs}</div>\
          <h1>{heading}</h1><p class=\"lead\">{lead}</p></div></header>\
          <main>{main}</main></body></html>\n",
         code = lang.code(),
-        title = esc(title),
+        title = esc(shell.title),
+        class = if shell.wide { " class=\"wide\"" } else { "" },
+        brand = esc(shell.brand),
+        heading = shell.heading,
+        lead = shell.lead,
     )
 }
 
@@ -131,13 +168,15 @@ a{color:#0a58a8}\
 .top{background:#12385a;background:linear-gradient(135deg,#12385a 0%,#1d5585 100%);color:#fff;padding:1.1rem 1.25rem 4.75rem}\
 .top a{color:#fff}\
 .in{max-width:46rem;margin:0 auto}\
+.wide .in{max-width:62rem}\
 .bar{display:flex;justify-content:space-between;align-items:center;gap:1rem;font-size:.875rem}\
 .brand{letter-spacing:.08em;text-transform:uppercase;font-weight:600;opacity:.9}\
 .langs a{display:inline-block;text-decoration:none;border:1px solid rgba(255,255,255,.55);border-radius:999px;padding:.1rem .75rem;margin-left:.4rem}\
 .langs a[aria-current]{background:#fff;color:#12385a;font-weight:600}\
 h1{font-size:1.9rem;line-height:1.25;margin:1.6rem 0 .6rem;font-weight:700}\
 .lead{font-size:1.06rem;margin:0;color:#e3ecf5}\
-main{max-width:46rem;margin:-3.5rem auto 1.5rem;padding:0 1rem}\
+main{max-width:48rem;margin:-3.5rem auto 1.5rem;padding:0 1rem}\
+.wide main{max-width:64rem}\
 .card{background:#fff;border-radius:12px;box-shadow:0 1px 2px rgba(16,24,40,.06),0 2px 6px rgba(16,24,40,.08);padding:1.4rem 1.75rem;margin:0 0 1rem}\
 h2{font-size:1.15rem;line-height:1.3;margin:0 0 .6rem;color:#12385a}\
 h3{font-size:1rem;margin:1rem 0 .3rem}\
@@ -156,6 +195,7 @@ label{display:block;font-weight:600;margin:.75rem 0 .35rem}\
 input[type=email]{flex:1 1 16rem;font:inherit;padding:.6rem .8rem;border:1px solid #9fb1c3;border-radius:8px;background:#fff;color:#1c2733}\
 button{font:inherit;font-weight:600;background:#12385a;color:#fff;border:0;border-radius:8px;padding:.6rem 1.3rem;cursor:pointer}\
 .error{color:#a11d1d;font-weight:600}\
+code{font-family:inherit;font-weight:600;background:#e8eef5;border-radius:4px;padding:0 .35rem;white-space:nowrap}\
 table{border-collapse:collapse;width:100%}\
 th,td{text-align:left;vertical-align:top;padding:.55rem .6rem;border-bottom:1px solid #dfe6ee}\
 th{width:14rem;color:#3d5166}\

@@ -489,8 +489,8 @@ pub async fn confirm(
                 &format!(
                     "<p class=\"note ok\">{}</p><p>{}</p>",
                     t(
-                        "New e-mail to you contains the privacy notice, but not the image. Opening e-mails already sent, to nobody outside the organisation but you, is no longer recorded.",
-                        "Nieuwe e-mail aan u bevat wel de privacymelding, maar niet het plaatje. Het openen van al verstuurde e-mails die buiten de organisatie alleen aan u gericht zijn, wordt niet meer vastgelegd.",
+                        "New e-mail to you contains the privacy notice, but not the image. Opening e-mails already sent to you is no longer recorded, unless they also went to others outside the organisation who did not object.",
+                        "Nieuwe e-mail aan u bevat wel de privacymelding, maar niet het plaatje. Het openen van e-mails die al aan u zijn verstuurd wordt niet meer vastgelegd, tenzij ze ook naar anderen buiten de organisatie gingen die geen bezwaar maakten.",
                     ),
                     t(
                         "Records made before, if any, are deleted after the retention period as usual. You can close this page.",

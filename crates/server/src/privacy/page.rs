@@ -218,8 +218,8 @@ pub fn render(
             t("Your choice", "Uw keuze"),
             match c {
                 Some(_) => sub(t(
-                    "Object below, and e-mail from {org} to you is no longer tracked. Or block remote images in your mail program.",
-                    "Maak hieronder bezwaar, dan wordt e-mail van {org} aan u niet meer gevolgd. Of blokkeer externe afbeeldingen in uw mailprogramma.",
+                    "<a href=\"#object\">Object below</a>, and e-mail from {org} to you is no longer tracked. Or block remote images in your mail program.",
+                    "<a href=\"#object\">Maak hieronder bezwaar</a>, dan wordt e-mail van {org} aan u niet meer gevolgd. Of blokkeer externe afbeeldingen in uw mailprogramma.",
                 )),
                 None => t(
                     "Object with the organisation, and e-mail from it to you is no longer tracked. Or block remote images in your mail program.",
@@ -460,13 +460,13 @@ fn objection_card(
         )
         .replace("{org}", org),
         t(
-            "opening e-mails already sent, to nobody outside {org} but you, is no longer recorded.",
-            "wordt het openen van al verstuurde e-mails die buiten {org} alleen aan u gericht zijn, niet meer vastgelegd.",
+            "opening e-mails already sent to you is no longer recorded, unless they also went to others outside {org} who did not object (a request cannot tell who opened).",
+            "wordt het openen van e-mails die al aan u zijn verstuurd niet meer vastgelegd, tenzij ze ook naar anderen buiten {org} gingen die geen bezwaar maakten (aan een opvraging is niet te zien wie opende).",
         )
         .replace("{org}", org),
         t(
-            "Your address is kept only as a keyed hash: a code from which the address cannot be read back, that only lets the server recognise it. The objection applies to e-mail from {org}.",
-            "Uw adres wordt alleen bewaard als versleutelde code (een keyed hash) waaruit het adres niet terug te halen is; de server kan het er alleen mee herkennen. Het bezwaar geldt voor e-mail van {org}.",
+            "Your address itself is not stored, only a keyed hash of it: a code from which the address cannot be read back, by which the server recognises it. The objection applies to e-mail from {org}.",
+            "Uw adres zelf wordt niet bewaard, alleen een keyed hash ervan: een code waaruit het adres niet terug te halen is en waaraan de server het herkent. Het bezwaar geldt voor e-mail van {org}.",
         )
         .replace("{org}", org),
     );
@@ -501,12 +501,13 @@ fn objection_card(
         "<section class=\"card object\" id=\"object\"><h2>{title}</h2>{explain}\
          <form method=\"post\" action=\"{action}\">{error}\
          <label for=\"address\">{label}</label><div class=\"row\">\
-         <input type=\"email\" id=\"address\" name=\"address\" required maxlength=\"320\" autocomplete=\"email\" value=\"{value}\">\
+         <input type=\"email\" id=\"address\" name=\"address\" required maxlength=\"320\" autocomplete=\"email\" placeholder=\"{placeholder}\" value=\"{value}\">\
          <button type=\"submit\">{button}</button></div></form></section>",
         // Relative to /i/{id}, so that it works under any path prefix of the public URL.
         action = esc(&format!("{message_id}/objection?lang={}", lang.code())),
         label = t("Your e-mail address", "Uw e-mailadres"),
         button = t("Send confirmation link", "Stuur bevestigingslink"),
+        placeholder = t("name@example.org", "naam@voorbeeld.nl"),
     )
 }
 

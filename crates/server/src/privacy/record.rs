@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use leakwatch_core::policy::TrackingScope;
 use leakwatch_core::Lang;
 
-use super::html::{esc, negotiate, page, respond};
+use super::html::{document, esc, negotiate, respond, Shell};
 use super::page::{contact_html, lang_param, scope_html, Controller};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
@@ -378,16 +378,23 @@ pub fn html(r: &RecordOfProcessing, c: &Controller, lang: Lang) -> String {
         "Record of processing: leak detection",
         "Verwerkingsregister: lekdetectie",
     );
-    page(
-        lang,
-        &format!("{heading} · {}", c.name),
-        heading,
-        &format!(
-            "{} {}",
-            t("GDPR Article 30 entry of", "AVG-artikel-30-vermelding van"),
-            esc(&c.name)
-        ),
-        None,
+    document(
+        &Shell {
+            lang,
+            brand: t(
+                "Record of processing activities",
+                "Register van verwerkingsactiviteiten",
+            ),
+            title: &format!("{heading} · {}", c.name),
+            heading,
+            lead: &format!(
+                "{} {}",
+                t("GDPR Article 30 entry of", "AVG-artikel-30-vermelding van"),
+                esc(&c.name)
+            ),
+            switch: None,
+            wide: true,
+        },
         &main,
     )
 }
