@@ -48,7 +48,8 @@ impl Application {
         tokio::task::spawn_blocking(crate::password::warm_up);
         // The recorder first: the pipeline takes its metric handles when it starts.
         let metrics = metrics_recorder();
-        let pixel = Pipeline::start(db.clone(), &config, &keys).await?;
+        let alerts = crate::alerts::Alerts::new();
+        let pixel = Pipeline::start(db.clone(), &config, &keys, Some(alerts.feed())).await?;
         let privacy = crate::privacy::Privacy::load(&db, &config.privacy).await?;
         let state = AppState::new(Inner {
             public_url: config.effective_public_url(bound),
@@ -63,9 +64,11 @@ impl Application {
             clock,
             mailer: crate::mail::Mailer::from_config(&config.mail)
                 .map_err(|e| anyhow::anyhow!("mail settings: {e}"))?,
+            alerts,
             privacy,
             config,
         });
+        state.alerts().start(&state);
         let router = router(state.clone());
         Ok(Application {
             listener,
@@ -100,9 +103,16 @@ impl Application {
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown({
+            let state = state.clone();
+            async move {
+                shutdown.await;
+                state.alerts().close_streams();
+            }
+        })
         .await?;
         state.pixel().shutdown().await;
+        state.alerts().shutdown().await;
         Ok(())
     }
 }
@@ -156,6 +166,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(api::messages::router())
         .merge(api::incidents::router())
+        .merge(api::alerts::router())
         .merge(api::auth::router())
         .merge(api::tenant::router())
         .merge(crate::privacy::api_router())

@@ -1,7 +1,9 @@
 //! The server's idea of "now" for everything that acts on time passing: alert rules that
 //! fire after N hours, reminders, retention. Production uses the system clock; tests use a
 //! manual clock and move it forward, so that "48 hours later" takes no time at all.
-//! (Timestamps of individual requests, such as a pixel fetch, use the system clock.)
+//! What records when something happened (registration, pixel fetches, incidents, alerts)
+//! uses it too, so a test sees one consistent time line; only the outbox's delivery
+//! schedule and token expiry use the system clock.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;

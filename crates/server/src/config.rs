@@ -110,6 +110,10 @@ pub struct AlertsConfig {
     pub retry_max_seconds: i64,
     /// How long a webhook receiver may take to answer.
     pub webhook_timeout_seconds: u64,
+    /// How often a live stream re-reads the alerts table (and sends a keep-alive): the
+    /// bound on how late an alert raised on another server reaches it without PostgreSQL's
+    /// notifications (several servers on one SQLite file), or when one was missed.
+    pub stream_reread_seconds: u64,
 }
 
 impl Default for AlertsConfig {
@@ -121,6 +125,7 @@ impl Default for AlertsConfig {
             retry_base_seconds: 5,
             retry_max_seconds: 3_600,
             webhook_timeout_seconds: 10,
+            stream_reread_seconds: 15,
         }
     }
 }

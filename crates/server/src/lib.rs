@@ -3,6 +3,7 @@
 //! scale out. See `docs/configuration.md` for settings and `/docs` on a running server.
 
 pub mod admin;
+pub mod alerts;
 pub mod api;
 pub mod app;
 pub mod audit;
@@ -11,9 +12,11 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod evidence;
 pub mod info;
 pub mod keys;
 pub mod mail;
+pub mod notification;
 pub mod oidc;
 pub mod openapi;
 pub mod password;

@@ -12,10 +12,12 @@ use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "leakwatch", description = "Send-time data-leak prevention for e-mail: authentication, message registration, the leak-detection pixel, incidents, privacy (transparency page, objection, retention, audit log, record of processing)."),
+    info(title = "leakwatch", description = "Send-time data-leak prevention for e-mail: authentication, message registration, the leak-detection pixel, incidents and the breach register, alerts, privacy (transparency page, objection, retention, audit log, record of processing)."),
     paths(
-        api::messages::register, api::messages::show,
-        api::incidents::create, api::incidents::show,
+        api::messages::register, api::messages::list, api::messages::show,
+        api::incidents::create, api::incidents::list, api::incidents::show, api::incidents::update,
+        crate::notification::show, crate::notification::edit, crate::notification::printable,
+        api::alerts::list, api::alerts::stream, api::alerts::show_settings, api::alerts::set_settings,
         api::auth::login, api::auth::me,
         api::tenant::show_oidc, api::tenant::set_oidc, api::tenant::clear_oidc,
         api::tenant::show_policy, api::tenant::set_policy,
@@ -29,8 +31,15 @@ use crate::state::AppState;
     ),
     components(schemas(
         api::messages::RegisterMessage, api::messages::Registered, api::messages::MessageView,
+        api::messages::MessageList,
         api::incidents::CreateIncident, api::incidents::Created, api::incidents::IncidentView,
-        api::incidents::Evidence, api::incidents::ClassEvidence,
+        api::incidents::IncidentList, api::incidents::UpdateIncident, api::incidents::Decision,
+        crate::evidence::Evidence, crate::evidence::ClassEvidence, crate::evidence::Status,
+        crate::notification::NotificationDraft, crate::notification::NotificationEdits,
+        crate::notification::Contact, crate::notification::Timeline, crate::notification::FirstFetch,
+        crate::notification::PersonalData, crate::notification::DataKind, crate::notification::People,
+        api::alerts::AlertList, crate::alerts::Alert, crate::alerts::Kind, crate::alerts::Severity,
+        crate::alerts::settings::AlertSettings, crate::alerts::settings::Webhook, crate::alerts::settings::WebhookFormat,
         api::auth::LoginRequest, api::auth::LoginResponse, api::auth::Me, api::auth::TenantRef,
         crate::oidc::OidcSettings,
         crate::audit::Entry, crate::privacy::audit_api::AuditPage,

@@ -25,6 +25,7 @@ pub struct Inner {
     pub clock: crate::clock::Clock,
     /// The server's default relay (`[mail]`).
     pub mailer: crate::mail::Mailer,
+    pub alerts: crate::alerts::Alerts,
     /// The objection key and rate limits of the recipients' pages.
     pub privacy: crate::privacy::Privacy,
 }
@@ -64,6 +65,10 @@ impl AppState {
 
     pub fn auth(&self) -> &crate::auth::AuthRuntime {
         &self.0.auth
+    }
+
+    pub fn alerts(&self) -> &crate::alerts::Alerts {
+        &self.0.alerts
     }
 
     pub fn mailer(&self) -> &crate::mail::Mailer {

@@ -126,7 +126,7 @@ fn visible_text(url: &str) -> String {
 async fn the_transparency_page_in_a_browser() {
     let sink = SmtpSink::start();
     let app = spawn_with(Backend::Sqlite, |c| {
-        c.mail.smarthost = sink.smarthost();
+        c.mail.smarthost = sink.url();
         c.privacy.retention_interval_seconds = 0;
     })
     .await;

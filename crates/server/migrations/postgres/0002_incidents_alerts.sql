@@ -13,6 +13,7 @@ CREATE INDEX incidents_open ON incidents (status, aware_at);
 
 ALTER TABLE messages ADD COLUMN sensitive TEXT NOT NULL DEFAULT '[]'; -- check's counts per kind
 ALTER TABLE messages ADD COLUMN has_attachments BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN lang TEXT NOT NULL DEFAULT 'en';          -- the sender's language, for alerts
 ALTER TABLE tenants ADD COLUMN alerting TEXT;                -- AlertSettings JSON; NULL: defaults
 
 CREATE TABLE alerts (

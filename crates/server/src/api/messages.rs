@@ -3,7 +3,7 @@
 //! re-evaluates tracking against the tenant policy with the core's own decision, so a client
 //! can never track more than the policy allows, and answers with the pixel and info URLs.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -20,7 +20,7 @@ use leakwatch_core::{Finding, Lang, Recipient, Severity};
 use super::ApiJson;
 use crate::admin::tenant_by_id;
 use crate::auth::AuthUser;
-use crate::db::{now_ms, random_id};
+use crate::db::random_id;
 use crate::error::{ApiError, ApiResult};
 use crate::pixel::network::ClientAddr;
 use crate::pixel::token::{self, PixelId};
@@ -28,7 +28,7 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/messages", post(register))
+        .route("/api/v1/messages", post(register).get(list))
         .route("/api/v1/messages/{id}", get(show))
 }
 
@@ -166,7 +166,7 @@ pub async fn register(
 
     let id = random_id();
     let pixel_id = track.then(PixelId::random);
-    let created_at = now_ms();
+    let created_at = state.clock().now_ms();
     // The registering client's network, so that the sender's own view of the pixel right
     // after sending is recognised (a keyed daily hash, as for fetches; tracked mail only).
     let sender_network = match client {
@@ -181,8 +181,8 @@ pub async fn register(
     };
     let recipients_json = serde_json::json!({"to": body.to, "cc": body.cc, "bcc": body.bcc});
     sqlx::query(
-        "INSERT INTO messages (id, tenant_id, sender_id, pixel_id, tracked, track_reason, subject, recipients, findings, overridden, sender_network, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        "INSERT INTO messages (id, tenant_id, sender_id, pixel_id, tracked, track_reason, subject, recipients, findings, overridden, sender_network, created_at, sensitive, has_attachments, lang) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(&id)
     .bind(&user.tenant_id)
@@ -196,6 +196,12 @@ pub async fn register(
     .bind(i64::from(body.overridden))
     .bind(sender_network)
     .bind(created_at)
+    .bind(serde_json::to_string(&body.sensitive).map_err(anyhow::Error::from)?)
+    .bind(i64::from(body.has_attachments))
+    .bind(match lang {
+        Lang::Nl => "nl",
+        Lang::En => "en",
+    })
     .execute(&state.db().pool)
     .await?;
 
@@ -233,6 +239,64 @@ pub struct MessageView {
     pub recipients: serde_json::Value,
     pub overridden: bool,
     pub created_at: i64,
+    /// The incident opened for this message, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incident_id: Option<String>,
+}
+
+fn view_from_row(row: &sqlx::any::AnyRow) -> Result<MessageView, sqlx::Error> {
+    let recipients: String = row.try_get("recipients")?;
+    Ok(MessageView {
+        id: row.try_get("id")?,
+        subject: row.try_get("subject")?,
+        track: row.try_get::<i64, _>("tracked")? != 0,
+        track_reason: row.try_get("track_reason")?,
+        recipients: serde_json::from_str(&recipients).unwrap_or_default(),
+        overridden: row.try_get::<i64, _>("overridden")? != 0,
+        created_at: row.try_get("created_at")?,
+        incident_id: row.try_get("incident_id")?,
+    })
+}
+
+const VIEW_SQL: &str = "SELECT m.id, m.sender_id, m.subject, m.tracked, m.track_reason, m.recipients, m.overridden, m.created_at, \
+     (SELECT i.id FROM incidents i WHERE i.message_id = m.id ORDER BY i.created_at LIMIT 1) AS incident_id FROM messages m";
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// At most this many (default 50, at most 500).
+    pub limit: Option<i64>,
+    /// Only messages registered before this time (Unix ms), for the next page.
+    pub before: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MessageList {
+    pub messages: Vec<MessageView>,
+}
+
+/// The caller's own messages, newest first (whether each is tracked, never its fetches).
+#[utoipa::path(get, path = "/api/v1/messages", tag = "messages", security(("bearer" = [])),
+    params(ListQuery),
+    responses((status = 200, body = MessageList), (status = 401, description = "Not authenticated")))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<MessageList>> {
+    let rows = sqlx::query(&format!(
+        "{VIEW_SQL} WHERE m.tenant_id = $1 AND m.sender_id = $2 AND m.created_at < $3 ORDER BY m.created_at DESC LIMIT $4"
+    ))
+    .bind(&user.tenant_id)
+    .bind(&user.user_id)
+    .bind(q.before.unwrap_or(i64::MAX))
+    .bind(q.limit.unwrap_or(50).clamp(1, 500))
+    .fetch_all(&state.db().pool)
+    .await?;
+    let messages = rows
+        .iter()
+        .map(view_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(MessageList { messages }))
 }
 
 /// One of the caller's own messages (admins: any message of their tenant).
@@ -244,26 +308,15 @@ pub async fn show(
     user: AuthUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<MessageView>> {
-    let row = sqlx::query(
-        "SELECT id, sender_id, subject, tracked, track_reason, recipients, overridden, created_at FROM messages WHERE id = $1 AND tenant_id = $2",
-    )
-    .bind(&id)
-    .bind(&user.tenant_id)
-    .fetch_optional(&state.db().pool)
-    .await?
-    .ok_or(ApiError::NotFound("message"))?;
+    let row = sqlx::query(&format!("{VIEW_SQL} WHERE m.id = $1 AND m.tenant_id = $2"))
+        .bind(&id)
+        .bind(&user.tenant_id)
+        .fetch_optional(&state.db().pool)
+        .await?
+        .ok_or(ApiError::NotFound("message"))?;
     let sender: String = row.try_get("sender_id")?;
     if !user.may_see(&sender) {
         return Err(ApiError::NotFound("message"));
     }
-    let recipients: String = row.try_get("recipients")?;
-    Ok(Json(MessageView {
-        id: row.try_get("id")?,
-        subject: row.try_get("subject")?,
-        track: row.try_get::<i64, _>("tracked")? != 0,
-        track_reason: row.try_get("track_reason")?,
-        recipients: serde_json::from_str(&recipients).unwrap_or_default(),
-        overridden: row.try_get::<i64, _>("overridden")? != 0,
-        created_at: row.try_get("created_at")?,
-    }))
+    Ok(Json(view_from_row(&row)?))
 }

@@ -1,5 +1,6 @@
 //! The HTTP API, a module per resource, each with its own `router()`.
 
+pub mod alerts;
 pub mod auth;
 pub mod health;
 pub mod incidents;

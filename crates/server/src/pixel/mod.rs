@@ -24,7 +24,6 @@ use axum::Router;
 
 pub use pipeline::{Hit, Outcome, Pipeline};
 
-use crate::db::now_ms;
 use crate::state::AppState;
 
 /// The smallest transparent GIF: 1x1, 43 bytes.
@@ -67,7 +66,7 @@ pub async fn pixel(State(state): State<AppState>, request: Request) -> Response 
     // (URL-safe base64 is never percent-encoded), so nothing is decoded or allocated.
     let token = request.uri().path().strip_prefix("/p/").unwrap_or_default();
     if let Some(pixel) = pipeline.verifier().verify(token) {
-        let at = now_ms();
+        let at = state.clock().now_ms();
         let headers = request.headers();
         let client = network::client_ip(
             network::peer_of(&request),

@@ -43,6 +43,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use super::classify::{Agent, Class};
 use super::network::{day_of, DayKey, NetPrefix, NetworkKeys};
 use super::token::{PixelId, Verifier};
+use crate::alerts::CommitFeed;
 use crate::config::Config;
 use crate::db::{Backend, Db};
 use crate::keys::Keys;
@@ -100,7 +101,13 @@ struct Shared {
 
 impl Pipeline {
     /// Starts the writer. Install the metrics recorder before, so the handles are live.
-    pub async fn start(db: Db, config: &Config, keys: &Keys) -> anyhow::Result<Pipeline> {
+    /// Committed messages are pushed into `feed` for the alert evaluator.
+    pub async fn start(
+        db: Db,
+        config: &Config,
+        keys: &Keys,
+        feed: Option<CommitFeed>,
+    ) -> anyhow::Result<Pipeline> {
         let pixel = &config.pixel;
         anyhow::ensure!(
             pixel.queue_capacity > 0,
@@ -133,6 +140,7 @@ impl Pipeline {
             metrics: WriterMetrics::new(),
             spare: Vec::new(),
             busy: Vec::new(),
+            feed,
         };
         let guard = AliveGuard(alive.clone());
         let handle = tokio::spawn(async move {
@@ -345,6 +353,8 @@ struct Writer {
     spare: Vec<Vec<Queued>>,
     /// The (message, class) rows each commit in flight writes.
     busy: Vec<(tokio::task::Id, Vec<RowKey>)>,
+    /// Where committed messages go for the alert rules.
+    feed: Option<CommitFeed>,
 }
 
 /// A hit whose message exists, with its final class.
@@ -525,8 +535,17 @@ impl Writer {
             mut batch,
             out,
             started,
+            entries,
+            groups,
             ..
         } = prepared;
+        if let Some(feed) = &self.feed {
+            // The sender's own views change no alert; every other class may.
+            feed.push(groups.iter().filter_map(|g| {
+                let e = &entries[g.start];
+                (g.recorded && e.class != Class::SelfView).then_some(e.message.id.as_str())
+            }));
+        }
         self.metrics.batch_size.record(batch.len() as f64);
         self.metrics
             .commit_seconds

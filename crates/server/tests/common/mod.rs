@@ -2,8 +2,6 @@
 //! PostgreSQL database on 127.0.0.1:5432 (one database per test, dropped by `finish`).
 #![allow(dead_code)]
 
-pub mod smtp;
-
 use std::net::SocketAddr;
 
 use leakwatch_server::admin;
@@ -16,6 +14,9 @@ use leakwatch_server::Application;
 use serde_json::Value;
 use sqlx::Connection;
 
+pub mod events;
+pub mod smtp;
+
 pub const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 pub struct TestApp {
@@ -24,6 +25,8 @@ pub struct TestApp {
     pub state: AppState,
     pub client: reqwest::Client,
     backend: Backend,
+    config: Config,
+    clock: Clock,
     cleanup: Cleanup,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -85,6 +88,29 @@ pub async fn spawn_with_clock(
         }
     };
     configure(&mut config);
+    let (address, state, shutdown, server) = start(config.clone(), clock.clone()).await;
+    TestApp {
+        address,
+        base: format!("http://{address}"),
+        state,
+        client: reqwest::Client::new(),
+        backend,
+        config,
+        clock,
+        cleanup,
+        shutdown: Some(shutdown),
+        server: Some(server),
+    }
+}
+
+type Started = (
+    SocketAddr,
+    AppState,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+);
+
+async fn start(config: Config, clock: Clock) -> Started {
     let db = Db::connect(&config.effective_database_url())
         .await
         .expect("the database connects");
@@ -97,16 +123,7 @@ pub async fn spawn_with_clock(
     let server = tokio::spawn(app.run_until(async {
         let _ = rx.await;
     }));
-    TestApp {
-        address,
-        base: format!("http://{address}"),
-        state,
-        client: reqwest::Client::new(),
-        backend,
-        cleanup,
-        shutdown: Some(tx),
-        server: Some(server),
-    }
+    (address, state, tx, server)
 }
 
 impl TestApp {
@@ -182,6 +199,33 @@ impl TestApp {
         }
     }
 
+    /// Stops the server and starts it again on the same database (a new port), as after a
+    /// deployment or a crash-free restart; `configure` may change settings first.
+    pub async fn restart(&mut self, configure: impl FnOnce(&mut Config)) {
+        self.stop().await;
+        self.state.db().pool.close().await;
+        configure(&mut self.config);
+        let (address, state, shutdown, server) =
+            start(self.config.clone(), self.clock.clone()).await;
+        self.address = address;
+        self.base = format!("http://{address}");
+        self.state = state;
+        self.shutdown = Some(shutdown);
+        self.server = Some(server);
+    }
+
+    /// A second server on the same database (as behind a load balancer), sharing the clock.
+    pub async fn sibling(&self) -> Sibling {
+        let (address, state, shutdown, server) =
+            start(self.config.clone(), self.clock.clone()).await;
+        Sibling {
+            base: format!("http://{address}"),
+            state,
+            shutdown: Some(shutdown),
+            server: Some(server),
+        }
+    }
+
     /// Graceful shutdown, as on SIGTERM.
     pub async fn stop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -194,6 +238,30 @@ impl TestApp {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+}
+
+/// Another server on a test's database.
+pub struct Sibling {
+    pub base: String,
+    pub state: AppState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Sibling {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server ran");
+        }
+        self.state.db().pool.close().await;
     }
 }
 

@@ -1,0 +1,453 @@
+//! Alerts back to the sender: rules turn incident evidence into alerts ([`rules`]), every
+//! alert is stored with a dedupe key (so a rule fires once per incident, however many
+//! servers evaluate it) together with its deliveries in a persisted outbox ([`outbox`]),
+//! in one transaction. Nothing is lost on a restart: undelivered rows are picked up again
+//! (at least once; receivers dedupe on the key).
+//!
+//! Live stream: a committed alert is published to the server's subscribers (the
+//! `/api/v1/alerts/stream` connections). With PostgreSQL the alert's transaction also sends
+//! `NOTIFY leakwatch_alerts`, and every server (this one included) publishes what it hears
+//! on `LISTEN`, so a stream connected to any server sees alerts raised on any other.
+//!
+//! Tasks: the evaluator (woken by the pixel writer after each commit, with the messages it
+//! wrote), the scheduler (time-based rules every `alerts.tick_seconds`), the outbox worker,
+//! and with PostgreSQL the listener.
+
+pub mod outbox;
+pub mod rules;
+pub mod settings;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sqlx::{Any, Row, Transaction};
+use tokio::sync::{broadcast, watch, Notify};
+use tokio::task::JoinHandle;
+use utoipa::ToSchema;
+
+use crate::db::{random_id, Backend, Db};
+use crate::evidence::Status;
+use crate::state::AppState;
+
+pub use settings::AlertSettings;
+
+/// The PostgreSQL channel alerts are announced on; the payload is the alert's `seq`.
+pub const CHANNEL: &str = "leakwatch_alerts";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A mail client opened the misdirected message after it was reported.
+    ClientOpen,
+    /// The incident was opened: what the evidence says so far.
+    IncidentSummary,
+    /// N hours after sending, still no client open.
+    NotOpened,
+    /// More distinct opening clients than wrong recipients.
+    PossibleForwarding,
+    /// Still undecided some hours after awareness.
+    UndecidedReminder,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::ClientOpen => "client_open",
+            Kind::IncidentSummary => "incident_summary",
+            Kind::NotOpened => "not_opened",
+            Kind::PossibleForwarding => "possible_forwarding",
+            Kind::UndecidedReminder => "undecided_reminder",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    High,
+    Normal,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::High => "high",
+            Severity::Normal => "normal",
+        }
+    }
+}
+
+/// One alert, as the stream, the list, mail and webhooks carry it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Alert {
+    /// Increasing; the stream's event id.
+    pub seq: i64,
+    pub id: String,
+    pub kind: Kind,
+    pub severity: Severity,
+    pub incident_id: String,
+    pub message_id: String,
+    /// In the sender's language; names the message's subject.
+    pub title: String,
+    pub body: String,
+    pub evidence_status: Status,
+    /// The Art. 33 deadline of the incident, Unix milliseconds.
+    pub deadline_at: i64,
+    pub created_at: i64,
+}
+
+/// An alert with whom it is for, as published to the stream's subscribers.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub tenant_id: String,
+    pub user_id: String,
+    pub alert: Alert,
+}
+
+/// What a rule wants to raise.
+#[derive(Debug, Clone)]
+pub struct NewAlert {
+    pub tenant_id: String,
+    /// The sender the alert is for.
+    pub user_id: String,
+    pub user_email: String,
+    pub incident_id: String,
+    pub message_id: String,
+    pub kind: Kind,
+    pub severity: Severity,
+    pub title: String,
+    pub body: String,
+    pub evidence_status: Status,
+    pub deadline_at: i64,
+}
+
+impl NewAlert {
+    pub fn dedupe_key(&self) -> String {
+        format!("{}:{}", self.kind.as_str(), self.incident_id)
+    }
+}
+
+/// Messages the pixel writer has just committed fetches for, waiting for the evaluator.
+/// A set, so a flood on one message is one evaluation, however many commits it takes.
+#[derive(Clone, Default)]
+pub struct CommitFeed(Arc<Feed>);
+
+#[derive(Default)]
+struct Feed {
+    messages: Mutex<HashSet<String>>,
+    wake: Notify,
+}
+
+impl CommitFeed {
+    pub fn push<'a>(&self, message_ids: impl IntoIterator<Item = &'a str>) {
+        let mut set = self
+            .0
+            .messages
+            .lock()
+            .expect("the feed lock is never poisoned");
+        let before = set.len();
+        for id in message_ids {
+            if !set.contains(id) {
+                set.insert(id.to_string());
+            }
+        }
+        let grew = set.len() > before;
+        drop(set);
+        if grew {
+            self.0.wake.notify_one();
+        }
+    }
+
+    fn take(&self) -> HashSet<String> {
+        std::mem::take(
+            &mut *self
+                .0
+                .messages
+                .lock()
+                .expect("the feed lock is never poisoned"),
+        )
+    }
+}
+
+/// The alert machinery's handle, in the application state.
+pub struct Alerts {
+    live: broadcast::Sender<Arc<Published>>,
+    feed: CommitFeed,
+    outbox_wake: Arc<Notify>,
+    stop: watch::Sender<bool>,
+    /// Set when the server begins to shut down: live streams end, so the graceful
+    /// shutdown does not wait for them forever (clients reconnect elsewhere and resume).
+    closing: watch::Sender<bool>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Default for Alerts {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Alerts {
+    pub fn new() -> Alerts {
+        metrics::describe_counter!("leakwatch_alerts_raised_total", "Alerts raised, by kind");
+        metrics::describe_counter!(
+            "leakwatch_alert_deliveries_total",
+            "Alert deliveries by mail and webhook, by channel and result"
+        );
+        Alerts {
+            live: broadcast::channel(1024).0,
+            feed: CommitFeed::default(),
+            outbox_wake: Arc::new(Notify::new()),
+            stop: watch::channel(false).0,
+            closing: watch::channel(false).0,
+            tasks: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The feed the pixel writer pushes committed messages into.
+    pub fn feed(&self) -> CommitFeed {
+        self.feed.clone()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
+        self.live.subscribe()
+    }
+
+    /// Starts the evaluator, the scheduler, the outbox worker and (PostgreSQL) the listener.
+    pub fn start(&self, state: &AppState) {
+        let mut tasks = self.tasks.lock().expect("the task lock is never poisoned");
+        tasks.push(tokio::spawn(evaluator(
+            state.clone(),
+            self.stop.subscribe(),
+        )));
+        tasks.push(tokio::spawn(scheduler(
+            state.clone(),
+            self.stop.subscribe(),
+        )));
+        tasks.push(tokio::spawn(outbox::worker(
+            state.clone(),
+            self.outbox_wake.clone(),
+            self.stop.subscribe(),
+        )));
+        if state.db().backend == Backend::Postgres {
+            tasks.push(tokio::spawn(listener(state.clone(), self.stop.subscribe())));
+        }
+    }
+
+    /// Stops the tasks; a delivery in progress is finished (or its lease runs out and
+    /// another server, or the next start, delivers it).
+    pub async fn shutdown(&self) {
+        let _ = self.stop.send(true);
+        let tasks = std::mem::take(&mut *self.tasks.lock().expect("never poisoned"));
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+
+    /// Ends every live stream (the server is shutting down).
+    pub fn close_streams(&self) {
+        let _ = self.closing.send(true);
+    }
+
+    /// Resolves (changes) when the streams are to end.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+
+    /// Wakes the outbox worker (new deliveries are due).
+    pub fn wake_outbox(&self) {
+        self.outbox_wake.notify_one();
+    }
+
+    fn publish(&self, published: Published) {
+        // No subscriber is fine: the alert is stored and replayed on connect.
+        let _ = self.live.send(Arc::new(published));
+    }
+}
+
+/// Stores an alert and its deliveries in the caller's transaction; `None` when this rule
+/// already fired for this incident. After the commit, call [`announced`] with the result.
+pub async fn raise(
+    tx: &mut Transaction<'static, Any>,
+    state: &AppState,
+    new: &NewAlert,
+    settings: &AlertSettings,
+) -> Result<Option<Published>, sqlx::Error> {
+    let id = random_id();
+    let created_at = state.clock().now_ms();
+    let mut alert = Alert {
+        seq: 0,
+        id: id.clone(),
+        kind: new.kind,
+        severity: new.severity,
+        incident_id: new.incident_id.clone(),
+        message_id: new.message_id.clone(),
+        title: new.title.clone(),
+        body: new.body.clone(),
+        evidence_status: new.evidence_status,
+        deadline_at: new.deadline_at,
+        created_at,
+    };
+    let payload = serde_json::to_string(&alert).expect("an alert serialises");
+    let row = sqlx::query(
+        "INSERT INTO alerts (id, tenant_id, user_id, incident_id, kind, severity, dedupe_key, payload, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dedupe_key) DO NOTHING RETURNING seq",
+    )
+    .bind(&id)
+    .bind(&new.tenant_id)
+    .bind(&new.user_id)
+    .bind(&new.incident_id)
+    .bind(new.kind.as_str())
+    .bind(new.severity.as_str())
+    .bind(new.dedupe_key())
+    .bind(payload)
+    .bind(created_at)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    alert.seq = row.try_get("seq")?;
+    let mail_possible = !settings.smarthost.is_empty() || state.mailer().is_configured();
+    let mut deliveries: Vec<(&str, &str)> = Vec::new();
+    if settings.mail && mail_possible {
+        deliveries.push(("mail", &new.user_email));
+    }
+    for hook in &settings.webhooks {
+        deliveries.push(("webhook", &hook.url));
+    }
+    for (channel, target) in deliveries {
+        sqlx::query(
+            "INSERT INTO outbox (alert_seq, channel, target, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $4) \
+             ON CONFLICT (alert_seq, channel, target) DO NOTHING",
+        )
+        .bind(alert.seq)
+        .bind(channel)
+        .bind(target)
+        // The outbox schedules by the system clock (see `outbox`).
+        .bind(crate::db::now_ms())
+        .execute(&mut **tx)
+        .await?;
+    }
+    if state.db().backend == Backend::Postgres {
+        // Delivered to every listening server when (and only if) the transaction commits.
+        sqlx::query(&format!("NOTIFY {CHANNEL}, '{}'", alert.seq))
+            .persistent(false)
+            .execute(&mut **tx)
+            .await?;
+    }
+    metrics::counter!("leakwatch_alerts_raised_total", "kind" => new.kind.as_str()).increment(1);
+    Ok(Some(Published {
+        tenant_id: new.tenant_id.clone(),
+        user_id: new.user_id.clone(),
+        alert,
+    }))
+}
+
+/// After the commit of [`raise`]: publishes the alert to this server's streams (with
+/// PostgreSQL the listener does that for every server) and wakes the outbox.
+pub fn announced(state: &AppState, raised: Option<Published>) {
+    let Some(published) = raised else { return };
+    if state.db().backend != Backend::Postgres {
+        state.alerts().publish(published);
+    }
+    state.alerts().wake_outbox();
+}
+
+/// One alert by its sequence number, with whom it is for.
+pub async fn load(db: &Db, seq: i64) -> Result<Option<Published>, sqlx::Error> {
+    let row = sqlx::query("SELECT seq, tenant_id, user_id, payload FROM alerts WHERE seq = $1")
+        .bind(seq)
+        .fetch_optional(&db.pool)
+        .await?;
+    row.map(|r| published_from_row(&r)).transpose()
+}
+
+pub fn published_from_row(row: &sqlx::any::AnyRow) -> Result<Published, sqlx::Error> {
+    let payload: String = row.try_get("payload")?;
+    let mut alert: Alert =
+        serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    alert.seq = row.try_get("seq")?;
+    Ok(Published {
+        tenant_id: row.try_get("tenant_id")?,
+        user_id: row.try_get("user_id")?,
+        alert,
+    })
+}
+
+async fn evaluator(state: AppState, mut stop: watch::Receiver<bool>) {
+    let feed = state.alerts().feed.clone();
+    loop {
+        tokio::select! {
+            _ = feed.0.wake.notified() => {}
+            _ = stop.changed() => break,
+        }
+        let messages = feed.take();
+        if messages.is_empty() {
+            continue;
+        }
+        if let Err(e) = rules::on_fetches(&state, messages).await {
+            tracing::warn!(error = %e, "evaluating incidents after pixel fetches failed");
+        }
+    }
+}
+
+async fn scheduler(state: AppState, mut stop: watch::Receiver<bool>) {
+    let period = Duration::from_secs(state.config().alerts.tick_seconds.max(1));
+    let mut interval = tokio::time::interval(period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = stop.changed() => break,
+        }
+        if let Err(e) = rules::tick(&state).await {
+            tracing::warn!(error = %e, "evaluating the time-based alert rules failed");
+        }
+    }
+}
+
+/// PostgreSQL: publishes every alert announced on [`CHANNEL`], by any server.
+async fn listener(state: AppState, mut stop: watch::Receiver<bool>) {
+    let url = state.config().effective_database_url();
+    loop {
+        let mut listener = match sqlx::postgres::PgListener::connect(&url).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot connect the alert listener; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(2)) => continue,
+                    _ = stop.changed() => return,
+                }
+            }
+        };
+        if let Err(e) = listener.listen(CHANNEL).await {
+            tracing::warn!(error = %e, "LISTEN failed; retrying");
+            continue;
+        }
+        loop {
+            tokio::select! {
+                received = listener.try_recv() => match received {
+                    Ok(Some(notification)) => {
+                        let Ok(seq) = notification.payload().parse::<i64>() else { continue };
+                        match load(state.db(), seq).await {
+                            Ok(Some(published)) => state.alerts().publish(published),
+                            Ok(None) => {}
+                            Err(e) => tracing::warn!(error = %e, seq, "cannot load an announced alert"),
+                        }
+                    }
+                    // The connection was lost (notifications meanwhile are missed; streams
+                    // also re-read the table, so none is lost to a subscriber).
+                    Ok(None) => tracing::warn!("the alert listener reconnects"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the alert listener failed; reconnecting");
+                        break;
+                    }
+                },
+                _ = stop.changed() => return,
+            }
+        }
+    }
+}

@@ -1,0 +1,365 @@
+//! The alert rules. Each fires at most once per incident (its dedupe key):
+//! - `incident_summary` when the incident is opened (raised by the incidents API);
+//! - `client_open` (high): a mail client fetched the pixel after the incident was opened
+//!   (opens before that are in the summary);
+//! - `possible_forwarding` (high): more distinct opening clients than wrong recipients;
+//! - `not_opened`: the tenant's `not_opened_hours` after sending pass while the incident
+//!   is open and no client has opened the message (when they passed before the incident,
+//!   the summary already says so);
+//! - `undecided_reminder` (high): no decision `undecided_reminder_hours` after awareness.
+//!
+//! The first two run when the pixel writer commits fetches of a message with an incident;
+//! the time-based ones on the scheduler's tick, against the state's clock.
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::Row;
+
+use leakwatch_core::Lang;
+
+use super::{announced, raise, AlertSettings, Kind, NewAlert, Severity};
+use crate::evidence::{self, Evidence, Status};
+use crate::state::AppState;
+
+/// Incidents older than this are no longer evaluated by the time-based rules.
+const TICK_HORIZON_MS: i64 = 30 * 24 * 3600 * 1000;
+
+/// An incident with what the rules need of its message and sender.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub incident_id: String,
+    pub tenant_id: String,
+    pub message_id: String,
+    pub sender_id: String,
+    pub sender_email: String,
+    pub subject: String,
+    pub lang: Lang,
+    pub tracked: bool,
+    pub sent_at: i64,
+    pub wrong_recipients: usize,
+    pub aware_at: i64,
+    pub deadline_at: i64,
+    pub created_at: i64,
+    pub decided: bool,
+}
+
+const CONTEXT_SQL: &str = "SELECT i.id, i.tenant_id, i.message_id, i.wrong_recipients, i.aware_at, i.deadline_at, i.created_at, i.decision, \
+     m.sender_id, m.subject, m.lang, m.tracked, m.created_at AS sent_at, u.email \
+     FROM incidents i JOIN messages m ON m.id = i.message_id JOIN users u ON u.id = m.sender_id";
+
+fn context_from_row(row: &sqlx::any::AnyRow) -> Result<Context, sqlx::Error> {
+    let wrong: String = row.try_get("wrong_recipients")?;
+    let lang: String = row.try_get("lang")?;
+    Ok(Context {
+        incident_id: row.try_get("id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        message_id: row.try_get("message_id")?,
+        sender_id: row.try_get("sender_id")?,
+        sender_email: row.try_get("email")?,
+        subject: row.try_get("subject")?,
+        lang: if lang == "nl" { Lang::Nl } else { Lang::En },
+        tracked: row.try_get::<i64, _>("tracked")? != 0,
+        sent_at: row.try_get("sent_at")?,
+        wrong_recipients: serde_json::from_str::<Vec<String>>(&wrong)
+            .map(|w| w.len())
+            .unwrap_or(0),
+        aware_at: row.try_get("aware_at")?,
+        deadline_at: row.try_get("deadline_at")?,
+        created_at: row.try_get("created_at")?,
+        decided: row.try_get::<Option<String>, _>("decision")?.is_some(),
+    })
+}
+
+pub async fn context(state: &AppState, incident_id: &str) -> Result<Option<Context>, sqlx::Error> {
+    let row = sqlx::query(&format!("{CONTEXT_SQL} WHERE i.id = $1"))
+        .bind(incident_id)
+        .fetch_optional(&state.db().pool)
+        .await?;
+    row.map(|r| context_from_row(&r)).transpose()
+}
+
+/// After the pixel writer committed fetches of these messages.
+pub async fn on_fetches(state: &AppState, messages: HashSet<String>) -> Result<(), sqlx::Error> {
+    let messages: Vec<String> = messages.into_iter().collect();
+    for chunk in messages.chunks(64) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "{CONTEXT_SQL} WHERE i.message_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(&state.db().pool).await?;
+        let mut settings = HashMap::new();
+        for row in rows {
+            let ctx = context_from_row(&row)?;
+            let settings = match settings.get(&ctx.tenant_id) {
+                Some(s) => s,
+                None => {
+                    let loaded = super::settings::load(state.db(), &ctx.tenant_id).await?;
+                    settings.entry(ctx.tenant_id.clone()).or_insert(loaded)
+                }
+            };
+            let evidence = evidence::for_message(
+                state.db(),
+                &ctx.message_id,
+                ctx.tracked,
+                ctx.wrong_recipients,
+            )
+            .await?;
+            for new in fetch_rules(&ctx, &evidence) {
+                fire(state, &new, settings).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The alerts the evidence calls for (the dedupe key keeps each to once).
+pub fn fetch_rules(ctx: &Context, evidence: &Evidence) -> Vec<NewAlert> {
+    let mut out = Vec::new();
+    let lang = ctx.lang;
+    if let Some(direct) = evidence.class("direct") {
+        if direct.last_at > ctx.created_at {
+            out.push(alert(
+                ctx,
+                evidence.status,
+                Kind::ClientOpen,
+                Severity::High,
+                match lang {
+                    Lang::Nl => format!("Geopend: je verkeerd verstuurde bericht \u{201c}{}\u{201d}", ctx.subject),
+                    Lang::En => format!("Opened: your misdirected message \u{201c}{}\u{201d}", ctx.subject),
+                },
+                match lang {
+                    Lang::Nl => format!(
+                        "Het bericht dat je als verkeerd verstuurd hebt gemeld, is om {} geopend in een mailprogramma. Besluit vóór {} of je het datalek meldt bij de Autoriteit Persoonsgegevens.",
+                        time(direct.last_at), time(ctx.deadline_at)
+                    ),
+                    Lang::En => format!(
+                        "The message you reported as sent to the wrong recipient was opened in a mail client at {}. Decide before {} whether to notify the Autoriteit Persoonsgegevens.",
+                        time(direct.last_at), time(ctx.deadline_at)
+                    ),
+                },
+            ));
+        }
+    }
+    if evidence.possible_forwarding {
+        out.push(alert(
+            ctx,
+            evidence.status,
+            Kind::PossibleForwarding,
+            Severity::High,
+            match lang {
+                Lang::Nl => format!("Mogelijk doorgestuurd: \u{201c}{}\u{201d}", ctx.subject),
+                Lang::En => format!("Possibly forwarded: \u{201c}{}\u{201d}", ctx.subject),
+            },
+            match lang {
+                Lang::Nl => format!(
+                    "Het bericht is geopend door {} verschillende mailprogramma's of netwerken, bij {} verkeerde ontvanger(s). Het kan zijn doorgestuurd.",
+                    evidence.distinct_clients, ctx.wrong_recipients
+                ),
+                Lang::En => format!(
+                    "The message was opened by {} different mail clients or networks, for {} wrong recipient(s). It may have been forwarded.",
+                    evidence.distinct_clients, ctx.wrong_recipients
+                ),
+            },
+        ));
+    }
+    out
+}
+
+/// The summary raised when the incident is opened.
+pub fn summary(ctx: &Context, evidence: &Evidence) -> NewAlert {
+    let lang = ctx.lang;
+    let first_open = evidence
+        .class("direct")
+        .map(|d| match lang {
+            Lang::Nl => format!(" Eerst geopend om {}.", time(d.first_at)),
+            Lang::En => format!(" First opened at {}.", time(d.first_at)),
+        })
+        .unwrap_or_default();
+    alert(
+        ctx,
+        evidence.status,
+        Kind::IncidentSummary,
+        Severity::Normal,
+        match lang {
+            Lang::Nl => format!("Incident geopend: \u{201c}{}\u{201d}", ctx.subject),
+            Lang::En => format!("Incident opened: \u{201c}{}\u{201d}", ctx.subject),
+        },
+        match lang {
+            Lang::Nl => format!(
+                "Stand van zaken: {}.{first_open} Deadline voor de melding (AVG art. 33): {}.",
+                evidence.status.text(lang),
+                time(ctx.deadline_at)
+            ),
+            Lang::En => format!(
+                "So far: {}.{first_open} Deadline for notification (GDPR Art. 33): {}.",
+                evidence.status.text(lang),
+                time(ctx.deadline_at)
+            ),
+        },
+    )
+}
+
+/// The time-based rules, for every recent incident. Returns how many alerts were raised.
+pub async fn tick(state: &AppState) -> Result<usize, sqlx::Error> {
+    let now = state.clock().now_ms();
+    let rows = sqlx::query(&format!(
+        "{CONTEXT_SQL} WHERE i.created_at >= $1 AND ( \
+           (i.decision IS NULL AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.dedupe_key = 'undecided_reminder:' || i.id)) \
+           OR (m.tracked = 1 AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.dedupe_key = 'not_opened:' || i.id)))"
+    ))
+    .bind(now - TICK_HORIZON_MS)
+    .fetch_all(&state.db().pool)
+    .await?;
+    let mut settings: HashMap<String, AlertSettings> = HashMap::new();
+    let mut raised = 0;
+    for row in rows {
+        let ctx = context_from_row(&row)?;
+        if !settings.contains_key(&ctx.tenant_id) {
+            let loaded = super::settings::load(state.db(), &ctx.tenant_id).await?;
+            settings.insert(ctx.tenant_id.clone(), loaded);
+        }
+        let tenant = &settings[&ctx.tenant_id];
+        let mut due = Vec::new();
+        let reminder_hours = i64::from(tenant.undecided_reminder_hours);
+        if reminder_hours > 0 && !ctx.decided && now >= ctx.aware_at + reminder_hours * 3_600_000 {
+            due.push(reminder(&ctx, reminder_hours));
+        }
+        let quiet_hours = i64::from(tenant.not_opened_hours);
+        let mark = ctx.sent_at + quiet_hours * 3_600_000;
+        if quiet_hours > 0 && ctx.tracked && now >= mark && mark > ctx.created_at {
+            let evidence = evidence::for_message(
+                state.db(),
+                &ctx.message_id,
+                ctx.tracked,
+                ctx.wrong_recipients,
+            )
+            .await?;
+            if evidence.status == Status::NotOpened {
+                due.push(not_opened(&ctx, quiet_hours));
+            }
+        }
+        for mut new in due {
+            if new.kind == Kind::UndecidedReminder {
+                new.evidence_status = evidence::for_message(
+                    state.db(),
+                    &ctx.message_id,
+                    ctx.tracked,
+                    ctx.wrong_recipients,
+                )
+                .await?
+                .status;
+            }
+            if fire(state, &new, tenant).await? {
+                raised += 1;
+            }
+        }
+    }
+    Ok(raised)
+}
+
+fn reminder(ctx: &Context, hours: i64) -> NewAlert {
+    let lang = ctx.lang;
+    alert(
+        ctx,
+        Status::NotOpened,
+        Kind::UndecidedReminder,
+        Severity::High,
+        match lang {
+            Lang::Nl => format!("Besluit nodig: melding van \u{201c}{}\u{201d}", ctx.subject),
+            Lang::En => format!("Decision needed: notifying \u{201c}{}\u{201d}", ctx.subject),
+        },
+        match lang {
+            Lang::Nl => format!(
+                "Er is {hours} uur na het ontdekken nog geen besluit over het melden van dit datalek. De meldtermijn loopt af om {}. Leg het besluit vast, ook als je niet meldt.",
+                time(ctx.deadline_at)
+            ),
+            Lang::En => format!(
+                "{hours} hours after awareness there is no decision yet about notifying this breach. The deadline is {}. Record the decision, also when you do not notify.",
+                time(ctx.deadline_at)
+            ),
+        },
+    )
+}
+
+fn not_opened(ctx: &Context, hours: i64) -> NewAlert {
+    let lang = ctx.lang;
+    alert(
+        ctx,
+        Status::NotOpened,
+        Kind::NotOpened,
+        Severity::Normal,
+        match lang {
+            Lang::Nl => format!("Nog niet geopend: \u{201c}{}\u{201d}", ctx.subject),
+            Lang::En => format!("Not opened yet: \u{201c}{}\u{201d}", ctx.subject),
+        },
+        match lang {
+            Lang::Nl => format!(
+                "{hours} uur na verzending heeft geen mailprogramma het bericht geopend. Dat is geen garantie (afbeeldingen kunnen geblokkeerd zijn), maar weegt mee in het besluit."
+            ),
+            Lang::En => format!(
+                "{hours} hours after sending, no mail client has opened the message. That is no guarantee (images may be blocked), but it counts in the decision."
+            ),
+        },
+    )
+}
+
+fn alert(
+    ctx: &Context,
+    status: Status,
+    kind: Kind,
+    severity: Severity,
+    title: String,
+    body: String,
+) -> NewAlert {
+    NewAlert {
+        tenant_id: ctx.tenant_id.clone(),
+        user_id: ctx.sender_id.clone(),
+        user_email: ctx.sender_email.clone(),
+        incident_id: ctx.incident_id.clone(),
+        message_id: ctx.message_id.clone(),
+        kind,
+        severity,
+        title,
+        body,
+        evidence_status: status,
+        deadline_at: ctx.deadline_at,
+    }
+}
+
+/// Raises one alert in its own transaction; whether it was new.
+async fn fire(
+    state: &AppState,
+    new: &NewAlert,
+    settings: &AlertSettings,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = state.db().pool.begin().await?;
+    let raised = raise(&mut tx, state, new, settings).await?;
+    tx.commit().await?;
+    let fired = raised.is_some();
+    announced(state, raised);
+    Ok(fired)
+}
+
+/// A time for people: `2026-12-01 14:05 UTC`.
+pub fn time(ms: i64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    let text = humantime::format_rfc3339_seconds(at).to_string();
+    // 2026-12-01T14:05:09Z -> 2026-12-01 14:05 UTC
+    format!("{} {} UTC", &text[..10], &text[11..16])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_as_utc_minutes() {
+        assert_eq!(time(0), "1970-01-01 00:00 UTC");
+        assert_eq!(time(1_796_125_509_000), "2026-12-01 11:45 UTC");
+    }
+}
