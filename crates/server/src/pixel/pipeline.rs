@@ -6,12 +6,12 @@
 //!
 //! One transaction per batch:
 //! 1. pixel ids are resolved to messages (cached; a pixel id is fixed for its message's life),
-//!    hits of unknown or deleted messages are dropped, and fetches from the sender's own
+//!    hits of unknown, deleted or untracked messages are dropped, and fetches from the sender's own
 //!    network right after registering are re-classed `self_view`;
 //! 2. hits are aggregated per (message, class) and upserted with a multi-row
 //!    `INSERT ... SELECT ... JOIN messages ... ON CONFLICT DO UPDATE ... RETURNING hits`;
-//!    the join drops a message deleted or untracked (a recipient objected) meanwhile,
-//!    whatever the cache says, the returned running count tells which
+//!    the join drops a message deleted or untracked (its recipients objected) meanwhile,
+//!    whatever the cache says; the returned running count tells which
 //!    of the batch's hits are among the first `detail_cap_per_class` of their class: only
 //!    those get a detail row in `pixel_hits` (a flood only increments `pixel_counts.hits`).
 //!    The running count comes from the row itself under its row lock, so the cap and the
