@@ -7,6 +7,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+mod thunderbird;
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -340,6 +341,12 @@ fn test(_args: &[String]) -> Result<()> {
         "benchmarks run once",
         cargo().args(["test", "--release", "-p", "leakwatch-core", "--benches"]),
     )?;
+    // The alert-latency benchmark, in its quick mode and the debug build the tests already
+    // made (a release build of the server would add minutes).
+    step(
+        "alert latency benchmark runs once",
+        cargo().args(["test", "-p", "leakwatch-server", "--bench", "alert_latency"]),
+    )?;
     step(
         "wasm shell tests in Node (wasm-bindgen-test)",
         cargo().args([
@@ -379,6 +386,7 @@ fn test(_args: &[String]) -> Result<()> {
             )
             .current_dir(WASM_JS),
     )?;
+    thunderbird::thunderbird_e2e()?;
     println!(
         "all test steps passed in {:.0}s",
         started.elapsed().as_secs_f64()

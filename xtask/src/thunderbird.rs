@@ -1,0 +1,54 @@
+//! The Thunderbird add-on's test steps: build and `web-ext lint` the add-on, its unit tests
+//! (Node, with the real WebAssembly core and server), and the end-to-end test that drives a
+//! real headless Thunderbird (`tests/thunderbird`). Installs what is missing: Debian's
+//! `thunderbird` and `chromium`, the npm packages of both folders.
+//!
+//! Expects what `test()` builds before it: `dist/wasm/web` (`cargo xtask wasm`) and
+//! `target/debug/leakwatch`.
+
+use std::process::Command;
+
+use anyhow::{Context, Result};
+
+use crate::{ensure_apt_packages, ensure_npm_packages, ensure_test_python, step, workspace_root};
+
+const ADDON: &str = "addin/thunderbird";
+const E2E: &str = "tests/thunderbird";
+
+pub fn thunderbird_e2e() -> Result<()> {
+    ensure_apt_packages(&[
+        ("thunderbird", "/usr/lib/thunderbird/thunderbird"),
+        ("chromium", "/usr/bin/chromium"),
+    ])?;
+    ensure_npm_packages(ADDON)?;
+    ensure_npm_packages(E2E)?;
+    let python = ensure_test_python()?;
+    let leakwatch = workspace_root().join("target/debug/leakwatch");
+    anyhow::ensure!(
+        leakwatch.exists(),
+        "{} is missing: build the command line first",
+        leakwatch.display()
+    );
+    step(
+        "Thunderbird add-on: build dist/thunderbird and the .xpi, web-ext lint",
+        Command::new("node")
+            .args(["build.mjs", "--lint"])
+            .current_dir(ADDON),
+    )?;
+    step(
+        "Thunderbird add-on and addin/common: unit tests (Node, real wasm core and server)",
+        Command::new("node")
+            .args(["--test", "test/", "../common/test/"])
+            .env("LEAKWATCH_BIN", &leakwatch)
+            .current_dir(ADDON),
+    )?;
+    step(
+        "Thunderbird end to end (real headless Thunderbird, server, SMTP, Chromium)",
+        Command::new("node")
+            .args(["--test", "--test-concurrency=1", "e2e.test.mjs"])
+            .env("LEAKWATCH_BIN", &leakwatch)
+            .env("LEAKWATCH_TEST_PYTHON", &python)
+            .current_dir(E2E),
+    )
+    .context("the Thunderbird end-to-end test failed (LEAKWATCH_E2E_KEEP=1 keeps its folder)")
+}
