@@ -3,6 +3,7 @@
 
 use sqlx::Row;
 
+use crate::audit::{Action, Actor};
 use crate::auth::Role;
 use crate::db::{now_ms, random_id, Db};
 use crate::oidc::OidcSettings;
@@ -173,11 +174,24 @@ pub struct User {
 }
 
 /// Adds a user to a tenant. An existing user keeps its id; `--admin` promotes it.
+/// Audit-logged as the command line's doing ([`add_user_by`] names another actor).
 pub async fn add_user(
     db: &Db,
     tenant: &str,
     email: &str,
     admin: bool,
+) -> Result<(User, bool), AdminError> {
+    add_user_by(db, tenant, email, admin, &Actor::system("cli")).await
+}
+
+/// [`add_user`], recorded in the audit log as done by `actor` (with the change, in one
+/// transaction).
+pub async fn add_user_by(
+    db: &Db,
+    tenant: &str,
+    email: &str,
+    admin: bool,
+    actor: &Actor,
 ) -> Result<(User, bool), AdminError> {
     let tenant = tenant_by_name(db, tenant)
         .await?
@@ -186,10 +200,20 @@ pub async fn add_user(
     let role = if admin { Role::Admin } else { Role::Sender };
     if let Some(existing) = user_by_email(db, &tenant.id, &email).await? {
         if admin && existing.role != Role::Admin {
+            let mut tx = db.pool.begin().await?;
             sqlx::query("UPDATE users SET role = 'admin' WHERE id = $1")
                 .bind(&existing.id)
-                .execute(&db.pool)
+                .execute(&mut *tx)
                 .await?;
+            audit_user(
+                &mut tx,
+                &existing,
+                actor,
+                Action::UserChanged,
+                serde_json::json!({"email": existing.email, "role": "admin"}),
+            )
+            .await?;
+            tx.commit().await?;
             return Ok((
                 User {
                     role: Role::Admin,
@@ -206,6 +230,7 @@ pub async fn add_user(
         email,
         role,
     };
+    let mut tx = db.pool.begin().await?;
     sqlx::query(
         "INSERT INTO users (id, tenant_id, email, role, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -214,9 +239,38 @@ pub async fn add_user(
     .bind(&user.email)
     .bind(user.role.as_str())
     .bind(now_ms())
-    .execute(&db.pool)
+    .execute(&mut *tx)
     .await?;
+    audit_user(
+        &mut tx,
+        &user,
+        actor,
+        Action::UserAdded,
+        serde_json::json!({"email": user.email, "role": user.role.as_str()}),
+    )
+    .await?;
+    tx.commit().await?;
     Ok((user, true))
+}
+
+/// An audit entry about a user, in the transaction of the change.
+async fn audit_user(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user: &User,
+    actor: &Actor,
+    action: Action,
+    detail: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    crate::audit::record(
+        &mut **tx,
+        &user.tenant_id,
+        actor,
+        action,
+        ("user", &user.id),
+        detail,
+        now_ms(),
+    )
+    .await
 }
 
 /// An e-mail address as users are stored: local part and domain lower-cased, the domain in
@@ -267,12 +321,23 @@ pub async fn find_user(db: &Db, tenant: &str, email: &str) -> Result<User, Admin
 }
 
 /// Sets (or, with an empty `password`, refuses) a user's password: argon2id, checked against
-/// [`crate::password::check_rules`] first.
+/// [`crate::password::check_rules`] first. Audit-logged as the command line's doing.
 pub async fn set_password(
     db: &Db,
     tenant: &str,
     email: &str,
     password: &str,
+) -> Result<User, AdminError> {
+    set_password_by(db, tenant, email, password, &Actor::system("cli")).await
+}
+
+/// [`set_password`], audit-logged as done by `actor` (never the password).
+pub async fn set_password_by(
+    db: &Db,
+    tenant: &str,
+    email: &str,
+    password: &str,
+    actor: &Actor,
 ) -> Result<User, AdminError> {
     crate::password::check_rules(password).map_err(|e| AdminError::Invalid {
         field: "password",
@@ -282,21 +347,40 @@ pub async fn set_password(
     let hash = crate::password::hash(password.to_string())
         .await
         .map_err(AdminError::Internal)?;
+    let mut tx = db.pool.begin().await?;
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(hash)
         .bind(&user.id)
-        .execute(&db.pool)
+        .execute(&mut *tx)
         .await?;
+    let detail = serde_json::json!({"email": user.email, "password": "set"});
+    audit_user(&mut tx, &user, actor, Action::UserChanged, detail).await?;
+    tx.commit().await?;
     Ok(user)
 }
 
 /// Removes a user's password: from then on only tokens (or the identity provider) let them in.
+/// Audit-logged as the command line's doing.
 pub async fn clear_password(db: &Db, tenant: &str, email: &str) -> Result<User, AdminError> {
+    clear_password_by(db, tenant, email, &Actor::system("cli")).await
+}
+
+/// [`clear_password`], audit-logged as done by `actor`.
+pub async fn clear_password_by(
+    db: &Db,
+    tenant: &str,
+    email: &str,
+    actor: &Actor,
+) -> Result<User, AdminError> {
     let user = find_user(db, tenant, email).await?;
+    let mut tx = db.pool.begin().await?;
     sqlx::query("UPDATE users SET password_hash = NULL WHERE id = $1")
         .bind(&user.id)
-        .execute(&db.pool)
+        .execute(&mut *tx)
         .await?;
+    let detail = serde_json::json!({"email": user.email, "password": "removed"});
+    audit_user(&mut tx, &user, actor, Action::UserChanged, detail).await?;
+    tx.commit().await?;
     Ok(user)
 }
 
@@ -332,10 +416,21 @@ pub async fn oidc_tenants(db: &Db) -> Result<Vec<(String, OidcSettings)>, AdminE
 
 /// Sets a tenant's OpenID Connect settings (validated; `None` turns OIDC off). A directory
 /// (`tenant_id`) can belong to one leakwatch tenant only, since users are keyed on it.
+/// Audit-logged as the command line's doing.
 pub async fn set_tenant_oidc(
     db: &Db,
     tenant_id: &str,
     settings: Option<OidcSettings>,
+) -> Result<Option<OidcSettings>, AdminError> {
+    set_tenant_oidc_by(db, tenant_id, settings, &Actor::system("cli")).await
+}
+
+/// [`set_tenant_oidc`], audit-logged as done by `actor`.
+pub async fn set_tenant_oidc_by(
+    db: &Db,
+    tenant_id: &str,
+    settings: Option<OidcSettings>,
+    actor: &Actor,
 ) -> Result<Option<OidcSettings>, AdminError> {
     let settings = settings.map(OidcSettings::validated).transpose()?;
     if let Some(settings) = &settings {
@@ -351,13 +446,25 @@ pub async fn set_tenant_oidc(
     let text = settings
         .as_ref()
         .map(|s| serde_json::to_string(s).expect("OIDC settings serialise"));
+    let mut tx = db.pool.begin().await?;
     let updated = sqlx::query("UPDATE tenants SET oidc = $1 WHERE id = $2")
         .bind(text)
         .bind(tenant_id)
-        .execute(&db.pool)
+        .execute(&mut *tx)
         .await?;
     if updated.rows_affected() == 0 {
         return Err(AdminError::NoTenant(tenant_id.into()));
     }
+    crate::audit::record(
+        &mut *tx,
+        tenant_id,
+        actor,
+        Action::OidcChanged,
+        ("tenant", tenant_id),
+        serde_json::to_value(&settings).unwrap_or_default(),
+        now_ms(),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(settings)
 }

@@ -50,6 +50,7 @@ impl Application {
         let metrics = metrics_recorder();
         let alerts = crate::alerts::Alerts::new();
         let pixel = Pipeline::start(db.clone(), &config, &keys, Some(alerts.feed())).await?;
+        let privacy = crate::privacy::Privacy::load(&db, &config.privacy).await?;
         let state = AppState::new(Inner {
             public_url: config.effective_public_url(bound),
             db,
@@ -64,6 +65,7 @@ impl Application {
             mailer: crate::mail::Mailer::from_config(&config.mail)
                 .map_err(|e| anyhow::anyhow!("mail settings: {e}"))?,
             alerts,
+            privacy,
             config,
         });
         state.alerts().start(&state).await?;
@@ -95,6 +97,8 @@ impl Application {
             state,
             router,
         } = self;
+        // Retention runs while the server does (stopped when dropped).
+        let _retention = crate::privacy::retention::start(&state);
         let served = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -166,6 +170,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::alerts::router())
         .merge(api::auth::router())
         .merge(api::tenant::router())
+        .merge(crate::privacy::api_router())
         .layer(cors)
         .layer(DefaultBodyLimit::max(config.max_body_bytes));
     Router::new()

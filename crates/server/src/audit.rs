@@ -27,6 +27,12 @@ pub enum Action {
     AuditExported,
     /// A tenant-wide alert stream was opened by an admin.
     AlertStreamOpened,
+    /// The tenant's retention periods or record-of-processing details were changed.
+    PrivacySettingsChanged,
+    /// A recipient confirmed an objection (GDPR Art. 21); the detail never holds the address.
+    ObjectionConfirmed,
+    /// The retention job deleted records past their period (the detail has the counts).
+    RetentionApplied,
 }
 
 impl Action {
@@ -43,6 +49,9 @@ impl Action {
             Action::OidcChanged => "oidc_changed",
             Action::AuditExported => "audit_exported",
             Action::AlertStreamOpened => "alert_stream_opened",
+            Action::PrivacySettingsChanged => "privacy_settings_changed",
+            Action::ObjectionConfirmed => "objection_confirmed",
+            Action::RetentionApplied => "retention_applied",
         }
     }
 }

@@ -35,6 +35,39 @@ pub struct Config {
     pub auth: AuthConfig,
     pub mail: MailConfig,
     pub alerts: AlertsConfig,
+    pub privacy: PrivacyConfig,
+}
+
+/// Recipients' objections and the retention job (see `docs/privacy.md`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PrivacyConfig {
+    /// How often the retention job deletes what is past its tenant's retention period
+    /// (the first run is at start). 0 turns the job off.
+    pub retention_interval_seconds: u64,
+    /// How long an objection's confirmation link works.
+    pub objection_link_ttl_seconds: i64,
+    /// Objection requests one client network may make in a burst...
+    pub objection_ip_burst: u32,
+    /// ...and one more per this many seconds after that.
+    pub objection_ip_refill_seconds: u64,
+    /// Confirmation mails one address may be sent in a burst (per tenant)...
+    pub objection_address_burst: u32,
+    /// ...and one more per this many seconds after that.
+    pub objection_address_refill_seconds: u64,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        Self {
+            retention_interval_seconds: 3_600,
+            objection_link_ttl_seconds: 24 * 3_600,
+            objection_ip_burst: 5,
+            objection_ip_refill_seconds: 720,
+            objection_address_burst: 3,
+            objection_address_refill_seconds: 8 * 3_600,
+        }
+    }
 }
 
 /// Outgoing mail (alerts to senders, objection confirmations), through a smarthost.
@@ -184,6 +217,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             mail: MailConfig::default(),
             alerts: AlertsConfig::default(),
+            privacy: PrivacyConfig::default(),
         }
     }
 }

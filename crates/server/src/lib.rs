@@ -21,6 +21,7 @@ pub mod oidc;
 pub mod openapi;
 pub mod password;
 pub mod pixel;
+pub mod privacy;
 pub mod ratelimit;
 pub mod state;
 

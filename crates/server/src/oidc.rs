@@ -31,6 +31,7 @@ use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::admin::AdminError;
+use crate::audit::{Action, Actor};
 use crate::auth::{AuthUser, Role};
 use crate::config::AuthConfig;
 use crate::db::{now_ms, random_id, Db};
@@ -491,6 +492,25 @@ async fn user_by_subject(db: &Db, subject: &str) -> ApiResult<Option<Found>> {
     Ok(row.map(|r| user_from_row(&r)).transpose()?)
 }
 
+/// A user created or linked by a first sign-in, in the audit log (actor: `oidc`).
+async fn audit_provisioning(
+    db: &Db,
+    user: &AuthUser,
+    action: Action,
+    subject: &str,
+) -> Result<(), sqlx::Error> {
+    crate::audit::record(
+        &db.pool,
+        &user.tenant_id,
+        &Actor::system("oidc"),
+        action,
+        ("user", &user.user_id),
+        serde_json::json!({"email": user.email, "role": user.role.as_str(), "oidc_subject": subject}),
+        crate::db::now_ms(),
+    )
+    .await
+}
+
 /// The user of `subject` in `tenant_id`: found, linked by e-mail address, or created.
 async fn provision(
     db: &Db,
@@ -539,6 +559,7 @@ async fn provision(
                 .await?;
                 if linked.rows_affected() == 1 {
                     tracing::info!(user = %user.user_id, %subject, "linked an existing user to its identity");
+                    audit_provisioning(db, &user, Action::UserChanged, subject).await?;
                     return Ok(user);
                 }
             }
@@ -557,12 +578,14 @@ async fn provision(
                 .await?;
                 if inserted.rows_affected() == 1 {
                     tracing::info!(user = %id, %subject, "provisioned a user from its identity");
-                    return Ok(AuthUser {
+                    let user = AuthUser {
                         user_id: id,
                         tenant_id: tenant_id.to_string(),
                         email: email.to_string(),
                         role: Role::Sender,
-                    });
+                    };
+                    audit_provisioning(db, &user, Action::UserAdded, subject).await?;
+                    return Ok(user);
                 }
             }
         }

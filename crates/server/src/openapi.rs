@@ -12,7 +12,7 @@ use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "leakwatch", description = "Send-time data-leak prevention for e-mail: authentication, message registration, the leak-detection pixel, incidents and the breach register, alerts."),
+    info(title = "leakwatch", description = "Send-time data-leak prevention for e-mail: authentication, message registration, the leak-detection pixel, incidents and the breach register, alerts, privacy (transparency page, objection, retention, audit log, record of processing)."),
     paths(
         api::messages::register, api::messages::list, api::messages::show,
         api::incidents::create, api::incidents::list, api::incidents::show, api::incidents::update,
@@ -23,6 +23,11 @@ use crate::state::AppState;
         api::tenant::show_policy, api::tenant::set_policy,
         api::health::healthz, api::health::readyz, api::health::metrics,
         crate::pixel::pixel,
+        crate::privacy::page::show, crate::privacy::objection::request,
+        crate::privacy::objection::confirm_page, crate::privacy::objection::confirm,
+        crate::privacy::audit_api::list,
+        crate::privacy::settings::show, crate::privacy::settings::set,
+        crate::privacy::record::show,
     ),
     components(schemas(
         api::messages::RegisterMessage, api::messages::Registered, api::messages::MessageView,
@@ -37,6 +42,10 @@ use crate::state::AppState;
         crate::alerts::settings::AlertSettings, crate::alerts::settings::Webhook, crate::alerts::settings::WebhookFormat,
         api::auth::LoginRequest, api::auth::LoginResponse, api::auth::Me, api::auth::TenantRef,
         crate::oidc::OidcSettings,
+        crate::audit::Entry, crate::privacy::audit_api::AuditPage,
+        crate::privacy::settings::PrivacySettings,
+        crate::privacy::record::RecordOfProcessing, crate::privacy::record::ControllerDetails,
+        crate::privacy::record::TrackingDetails, crate::privacy::record::RetentionDetails,
     )),
     modifiers(&BearerAuth),
 )]

@@ -26,6 +26,8 @@ pub struct Inner {
     /// The server's default relay (`[mail]`).
     pub mailer: crate::mail::Mailer,
     pub alerts: crate::alerts::Alerts,
+    /// The objection key and rate limits of the recipients' pages.
+    pub privacy: crate::privacy::Privacy,
 }
 
 impl AppState {
@@ -71,6 +73,10 @@ impl AppState {
 
     pub fn mailer(&self) -> &crate::mail::Mailer {
         &self.0.mailer
+    }
+
+    pub fn privacy(&self) -> &crate::privacy::Privacy {
+        &self.0.privacy
     }
 
     /// "Now" for rules and jobs that act on time passing (manual in tests).

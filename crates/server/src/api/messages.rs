@@ -154,6 +154,15 @@ pub async fn register(
         ),
         None => decide(policy, lang, &input),
     };
+    // A recipient who objected (GDPR Art. 21) gets the disclosure, never the pixel.
+    let (track, track_reason) = crate::privacy::objection::unless_objected(
+        &state,
+        &user.tenant_id,
+        &recipients,
+        lang,
+        (track, track_reason),
+    )
+    .await?;
 
     let id = random_id();
     let pixel_id = track.then(PixelId::random);

@@ -80,9 +80,10 @@ pub async fn set_oidc(
     ApiJson(body): ApiJson<OidcSettings>,
 ) -> ApiResult<Json<OidcSettings>> {
     user.require_admin()?;
-    let saved = admin::set_tenant_oidc(state.db(), &user.tenant_id, Some(body))
-        .await?
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("settings were not saved")))?;
+    let saved =
+        admin::set_tenant_oidc_by(state.db(), &user.tenant_id, Some(body), &Actor::user(&user))
+            .await?
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("settings were not saved")))?;
     state.auth().oidc.invalidate_tenants();
     Ok(Json(saved))
 }
@@ -92,7 +93,7 @@ pub async fn set_oidc(
     responses((status = 204, description = "Turned off"), (status = 403, description = "Not an admin")))]
 pub async fn clear_oidc(State(state): State<AppState>, user: AuthUser) -> ApiResult<StatusCode> {
     user.require_admin()?;
-    admin::set_tenant_oidc(state.db(), &user.tenant_id, None).await?;
+    admin::set_tenant_oidc_by(state.db(), &user.tenant_id, None, &Actor::user(&user)).await?;
     state.auth().oidc.invalidate_tenants();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,11 +6,12 @@
 //!
 //! One transaction per batch:
 //! 1. pixel ids are resolved to messages (cached; a pixel id is fixed for its message's life),
-//!    hits of unknown or deleted messages are dropped, and fetches from the sender's own
+//!    hits of unknown, deleted or untracked messages are dropped, and fetches from the sender's own
 //!    network right after registering are re-classed `self_view`;
 //! 2. hits are aggregated per (message, class) and upserted with a multi-row
 //!    `INSERT ... SELECT ... JOIN messages ... ON CONFLICT DO UPDATE ... RETURNING hits`;
-//!    the join drops a message deleted meanwhile, the returned running count tells which
+//!    the join drops a message deleted or untracked (its recipients objected) meanwhile,
+//!    whatever the cache says; the returned running count tells which
 //!    of the batch's hits are among the first `detail_cap_per_class` of their class: only
 //!    those get a detail row in `pixel_hits` (a flood only increments `pixel_counts.hits`).
 //!    The running count comes from the row itself under its row lock, so the cap and the
@@ -926,7 +927,7 @@ impl Statements {
             .clone()
             .map(|n| {
                 format!(
-                    "SELECT id, pixel_id, sender_network, created_at FROM messages WHERE pixel_id IN ({})",
+                    "SELECT id, pixel_id, sender_network, created_at FROM messages WHERE pixel_id IN ({}) AND tracked <> 0",
                     placeholders(n, 1)
                 )
             })
@@ -937,7 +938,7 @@ impl Statements {
                 format!(
                     "INSERT INTO pixel_counts (message_id, class, hits, details, first_at, last_at) \
                      SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6 \
-                     FROM (VALUES {}) AS v JOIN messages m ON m.id = v.column1 \
+                     FROM (VALUES {}) AS v JOIN messages m ON m.id = v.column1 AND m.tracked <> 0 \
                      WHERE true ORDER BY v.column1, v.column2 \
                      ON CONFLICT (message_id, class) DO UPDATE SET \
                      hits = pixel_counts.hits + excluded.hits, \

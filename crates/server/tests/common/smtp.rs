@@ -61,6 +61,52 @@ impl Received {
         out
     }
 
+    /// `Subject:`, unfolded, RFC 2047 encoded words decoded.
+    pub fn subject(&self) -> String {
+        let (headers, _) = mime::split(&self.raw);
+        decode_words(mime::header(&headers, "subject").unwrap_or(""))
+    }
+
+    /// Every leaf part of the MIME tree, transfer-decoded: (content type, text).
+    pub fn parts(&self) -> Vec<(String, String)> {
+        let (headers, body) = mime::split(&self.raw);
+        let mut parts = Vec::new();
+        mime::collect(&headers, &body, &mut parts);
+        parts
+    }
+
+    /// The `text/plain` part (or the first part), decoded.
+    pub fn plain_text(&self) -> String {
+        let parts = self.parts();
+        parts
+            .iter()
+            .find(|(t, _)| t.starts_with("text/plain"))
+            .or(parts.first())
+            .map(|(_, b)| b.clone())
+            .unwrap_or_default()
+    }
+
+    /// Every `http(s)://` link of the text parts, in order.
+    pub fn links(&self) -> Vec<String> {
+        let mut links = Vec::new();
+        for (_, body) in self.parts() {
+            let mut rest = body.as_str();
+            while let Some(start) = rest.find("http") {
+                let candidate = &rest[start..];
+                if candidate.starts_with("http://") || candidate.starts_with("https://") {
+                    let end = candidate
+                        .find(|c: char| c.is_whitespace() || matches!(c, '"' | '<' | '>'))
+                        .unwrap_or(candidate.len());
+                    links.push(candidate[..end].to_string());
+                    rest = &candidate[end..];
+                } else {
+                    rest = &candidate[4..];
+                }
+            }
+        }
+        links
+    }
+
     pub fn header(&self, name: &str) -> Option<String> {
         let prefix = format!("{}:", name.to_ascii_lowercase());
         self.raw
@@ -174,4 +220,156 @@ impl Drop for SmtpSink {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Just enough MIME to read what leakwatch sends: header unfolding, multipart trees,
+/// quoted-printable and base64 bodies.
+mod mime {
+    use base64::Engine;
+
+    /// Header fields (unfolded, names in lower case) and the body.
+    pub fn split(raw: &str) -> (Vec<(String, String)>, String) {
+        let raw = raw.replace("\r\n", "\n");
+        let (head, body) = raw.split_once("\n\n").unwrap_or((raw.as_str(), ""));
+        let mut headers: Vec<(String, String)> = Vec::new();
+        for line in head.lines() {
+            if line.starts_with([' ', '\t']) {
+                if let Some((_, value)) = headers.last_mut() {
+                    value.push(' ');
+                    value.push_str(line.trim());
+                }
+            } else if let Some((name, value)) = line.split_once(':') {
+                headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+            }
+        }
+        (headers, body.to_string())
+    }
+
+    pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn collect(headers: &[(String, String)], body: &str, out: &mut Vec<(String, String)>) {
+        let content_type = header(headers, "content-type").unwrap_or("text/plain");
+        let lower = content_type.to_ascii_lowercase();
+        if lower.starts_with("multipart/") {
+            let Some(boundary) = parameter(content_type, "boundary") else {
+                return;
+            };
+            for chunk in body.split(&format!("--{boundary}")).skip(1) {
+                if chunk.starts_with("--") {
+                    break;
+                }
+                let chunk = chunk.strip_prefix('\n').unwrap_or(chunk);
+                let (part_headers, part_body) = split(chunk);
+                collect(&part_headers, &part_body, out);
+            }
+            return;
+        }
+        let encoding = header(headers, "content-transfer-encoding")
+            .unwrap_or("7bit")
+            .to_ascii_lowercase();
+        let bytes = match encoding.as_str() {
+            "base64" => base64::engine::general_purpose::STANDARD
+                .decode(body.split_whitespace().collect::<String>())
+                .unwrap_or_default(),
+            "quoted-printable" => quoted_printable(body),
+            _ => body.as_bytes().to_vec(),
+        };
+        out.push((lower, String::from_utf8_lossy(&bytes).into_owned()));
+    }
+
+    fn parameter(value: &str, name: &str) -> Option<String> {
+        value.split(';').skip(1).find_map(|p| {
+            let (k, v) = p.split_once('=')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().trim_matches('"').to_string())
+        })
+    }
+
+    pub fn quoted_printable(body: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        for line in body.split('\n') {
+            let (line, soft) = match line.strip_suffix('=') {
+                Some(l) => (l, true),
+                None => (line, false),
+            };
+            let bytes = line.as_bytes();
+            let mut i = 0;
+            while i < bytes.len() {
+                let escaped = (bytes[i] == b'=')
+                    .then(|| bytes.get(i + 1..i + 3))
+                    .flatten()
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match escaped {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    None => {
+                        out.push(bytes[i]);
+                        i += 1;
+                    }
+                }
+            }
+            if !soft {
+                out.push(b'\n');
+            }
+        }
+        out.pop(); // the newline after the last line, which had none
+        out
+    }
+}
+
+/// RFC 2047 encoded words (`=?utf-8?b?...?=`, `=?utf-8?q?...?=`) in a header value;
+/// whitespace between two words is dropped.
+fn decode_words(value: &str) -> String {
+    use base64::Engine;
+    let mut out = String::new();
+    let mut rest = value;
+    let mut last_was_word = false;
+    while let Some(start) = rest.find("=?") {
+        let after = &rest[start + 2..];
+        let word = (|| {
+            let q1 = after.find('?')?;
+            let q2 = q1 + 1 + after[q1 + 1..].find('?')?;
+            let end = q2 + 1 + after[q2 + 1..].find("?=")?;
+            let text = &after[q2 + 1..end];
+            let bytes = match after[q1 + 1..q2].to_ascii_lowercase().as_str() {
+                "b" => base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .ok()?,
+                "q" => mime::quoted_printable(&text.replace('_', " ")),
+                _ => return None,
+            };
+            Some((
+                String::from_utf8_lossy(&bytes).into_owned(),
+                start + 2 + end + 2,
+            ))
+        })();
+        let between = &rest[..start];
+        match word {
+            Some((text, consumed)) => {
+                if !(last_was_word && between.trim().is_empty()) {
+                    out.push_str(between);
+                }
+                out.push_str(&text);
+                rest = &rest[consumed..];
+                last_was_word = true;
+            }
+            None => {
+                out.push_str(between);
+                out.push_str("=?");
+                rest = after;
+                last_was_word = false;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }

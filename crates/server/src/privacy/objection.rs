@@ -1,0 +1,646 @@
+//! Objection (GDPR Art. 21): a recipient says "do not track e-mail to me" on the
+//! transparency page, and confirms through a link mailed to that address, so that nobody
+//! can object in someone else's name.
+//!
+//! - `POST /i/{id}/objection` (the page's form): rate-limited per client network and per
+//!   address; stores a request (the SHA-256 of a random token, the tenant, the address's
+//!   keyed hash, an expiry) and mails the link `/i/confirm/{token}`. The address itself is
+//!   never stored, only used to send that one mail.
+//! - `GET /i/confirm/{token}` shows a button; `POST` confirms. A GET alone never confirms:
+//!   mail security scanners open links in mail by themselves.
+//! - Confirming (once, before the link expires) stores the objection for the tenant (the
+//!   controller) and stops recording fetches of the tenant's tracked messages whose every
+//!   recipient outside the tenant has objected (they are marked untracked; the pixel writer
+//!   records fetches of tracked messages only, checked in the statement that records them,
+//!   so every server stops at once, whatever its cache holds).
+//! - From then on, registering a message to that recipient gives `track: false`
+//!   ([`unless_objected`]): the add-in inserts the disclosure without the pixel.
+
+use std::collections::HashSet;
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use leakwatch_core::address::{parse_addr_spec, parse_recipient, Address};
+use leakwatch_core::history::{Domains, Relation};
+use leakwatch_core::Lang;
+
+use super::html::{esc, negotiate, page, respond};
+use super::page::{lang_param, render, Controller, FormState};
+use crate::audit::{self, Action, Actor};
+use crate::db::random_bytes;
+use crate::error::ApiError;
+use crate::mail::OutgoingMail;
+use crate::pixel::network::ClientAddr;
+use crate::ratelimit::ip_key;
+use crate::state::AppState;
+
+/// The longest address accepted (RFC 5321 path limit).
+const MAX_ADDRESS_LEN: usize = 320;
+/// Rows per `IN (...)` list.
+const CHUNK: usize = 100;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ObjectionForm {
+    #[serde(default)]
+    pub address: String,
+}
+
+/// The keyed hash of an address for a tenant.
+fn address_hash(state: &AppState, tenant_id: &str, address: &Address) -> String {
+    state
+        .privacy()
+        .hasher()
+        .hash(tenant_id, &address.canonical())
+}
+
+fn token_hash(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
+}
+
+/// At registration: `decision` (the policy's), unless a recipient objected; then no pixel,
+/// and a reason that says so without naming who.
+pub async fn unless_objected(
+    state: &AppState,
+    tenant_id: &str,
+    recipients: &[Address],
+    lang: Lang,
+    decision: (bool, String),
+) -> Result<(bool, String), ApiError> {
+    if !decision.0 {
+        return Ok(decision);
+    }
+    let mut hashes: Vec<String> = recipients
+        .iter()
+        .map(|a| address_hash(state, tenant_id, a))
+        .collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    for chunk in hashes.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT COUNT(*) FROM objections WHERE tenant_id = $1 AND address_hash IN ({})",
+            (2..chunk.len() + 2)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut query = sqlx::query_scalar::<_, i64>(&sql).bind(tenant_id);
+        for hash in chunk {
+            query = query.bind(hash);
+        }
+        if query.fetch_one(&state.db().pool).await? > 0 {
+            return Ok((
+                false,
+                lang.pick(
+                    "Not tracked: a recipient has objected to tracking (GDPR Art. 21). Add the disclosure without a pixel.",
+                    "Niet gevolgd: een ontvanger heeft bezwaar gemaakt tegen volgen (AVG art. 21). Voeg de melding toe zonder pixel.",
+                )
+                .to_string(),
+            ));
+        }
+    }
+    Ok(decision)
+}
+
+/// The form on the transparency page.
+#[utoipa::path(post, path = "/i/{id}/objection", tag = "privacy",
+    params(("id" = String, Path, description = "Message id"), ("lang" = Option<String>, Query, description = "nl or en")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "address=the recipient's e-mail address"),
+    responses((status = 200, description = "A confirmation link was sent (HTML)", content_type = "text/html"),
+        (status = 400, description = "Not an e-mail address (the form again)"),
+        (status = 429, description = "Too many requests from this network or for this address"),
+        (status = 503, description = "No mail can be sent now")))]
+pub async fn request(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    form: Result<Form<ObjectionForm>, FormRejection>,
+) -> Response {
+    let lang = negotiate(lang_param(query.as_deref()), &headers);
+    let form = form.map(|Form(f)| f).unwrap_or_default();
+    let privacy = state.privacy();
+    let client_key = client.map(ip_key).unwrap_or_else(|| "unknown".into());
+    if let Err(wait) = privacy.ip_limiter.take(&client_key) {
+        return too_many(lang, wait.as_secs());
+    }
+    let controller = match Controller::of_message(state.db(), &id).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "objection: cannot look up the message");
+            return unavailable(lang);
+        }
+    };
+    let typed = form.address.trim();
+    let address = (typed.len() <= MAX_ADDRESS_LEN && !typed.contains(char::is_whitespace))
+        .then(|| parse_addr_spec(typed).ok())
+        .flatten();
+    let Some(address) = address else {
+        let error = lang.pick(
+            "That is not an e-mail address. Enter it as name@example.org.",
+            "Dat is geen e-mailadres. Vul het in als naam@voorbeeld.nl.",
+        );
+        let html = render(
+            controller.as_ref(),
+            lang,
+            controller.as_ref().map(|_| id.as_str()).unwrap_or(""),
+            state.mailer().is_configured(),
+            Some(FormState {
+                address: typed,
+                error,
+            }),
+        );
+        return respond(StatusCode::BAD_REQUEST, lang, html);
+    };
+    let Some(controller) = controller else {
+        // No such message: the same answer as for a real one, and no mail.
+        return sent(lang, typed, &id, hours(privacy.link_ttl_ms));
+    };
+    if !state.mailer().is_configured() {
+        let html = render(Some(&controller), lang, &id, false, None);
+        return respond(StatusCode::SERVICE_UNAVAILABLE, lang, html);
+    }
+    let hash = address_hash(&state, &controller.tenant_id, &address);
+    if let Err(wait) = privacy
+        .address_limiter
+        .take(&format!("{}:{hash}", controller.tenant_id))
+    {
+        return too_many(lang, wait.as_secs());
+    }
+    let token = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
+    let now = state.clock().now_ms();
+    let stored = sqlx::query(
+        "INSERT INTO objection_requests (token_hash, tenant_id, address_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(token_hash(&token))
+    .bind(&controller.tenant_id)
+    .bind(&hash)
+    .bind(now)
+    .bind(now + privacy.link_ttl_ms)
+    .execute(&state.db().pool)
+    .await;
+    if let Err(e) = stored {
+        tracing::error!(error = %e, "objection: cannot store the request");
+        return unavailable(lang);
+    }
+    let link = format!(
+        "{}/i/confirm/{token}?lang={}",
+        state.public_url(),
+        lang.code()
+    );
+    let mail = confirmation_mail(
+        lang,
+        &controller.name,
+        typed,
+        &link,
+        hours(privacy.link_ttl_ms),
+    );
+    if let Err(e) = state.mailer().send(&mail).await {
+        // Not the address: it is the recipient's, and it is not kept anywhere.
+        tracing::warn!(error = %e, tenant = %controller.tenant_id, "objection: the confirmation mail was not sent");
+        return mail_failed(lang);
+    }
+    sent(lang, typed, &id, hours(privacy.link_ttl_ms))
+}
+
+fn hours(ms: i64) -> i64 {
+    (ms / 3_600_000).max(1)
+}
+
+/// One line of plain text (for a subject).
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+fn confirmation_mail(lang: Lang, org: &str, to: &str, link: &str, hours: i64) -> OutgoingMail {
+    let org = one_line(org);
+    let subject = lang
+        .pick(
+            "Confirm your objection to tracking by {org}",
+            "Bevestig uw bezwaar tegen volgen door {org}",
+        )
+        .replace("{org}", &org);
+    let text = lang
+        .pick(
+            "Someone, probably you, asked on the privacy page of {org} that e-mail from {org} to this address is no longer tracked for leak detection.\r\n\r\n\
+             To confirm, open this link within {hours} hours and press the button:\r\n\r\n{link}\r\n\r\n\
+             If you did not ask for this, ignore this e-mail: nothing changes.\r\n\r\n\
+             Your address is not stored, only a keyed hash of it.\r\n",
+            "Iemand, waarschijnlijk u, heeft op de privacypagina van {org} gevraagd om e-mail van {org} aan dit adres niet meer te volgen voor lekdetectie.\r\n\r\n\
+             Open ter bevestiging binnen {hours} uur deze link en druk op de knop:\r\n\r\n{link}\r\n\r\n\
+             Hebt u dit niet gevraagd? Negeer dan deze e-mail; er verandert niets.\r\n\r\n\
+             Uw adres wordt niet bewaard, alleen een versleutelde code ervan.\r\n",
+        )
+        .replace("{org}", &org)
+        .replace("{hours}", &hours.to_string())
+        .replace("{link}", link);
+    OutgoingMail {
+        to: to.to_string(),
+        subject,
+        text,
+        html: None,
+    }
+}
+
+/// A short page: a heading, a lead, one card.
+fn notice(lang: Lang, heading: &str, lead: &str, card: &str) -> String {
+    page(
+        lang,
+        heading,
+        &esc(heading),
+        lead,
+        None,
+        &format!("<section class=\"card\">{card}</section>"),
+    )
+}
+
+fn sent(lang: Lang, address: &str, message_id: &str, hours: i64) -> Response {
+    let t = |en: &'static str, nl: &'static str| lang.pick(en, nl);
+    let html = notice(
+        lang,
+        t("Check your mailbox", "Kijk in uw mailbox"),
+        &t(
+            "If {address} can receive e-mail, a confirmation link is on its way to it.",
+            "Als {address} e-mail kan ontvangen, is er een bevestigingslink naar onderweg.",
+        )
+        .replace("{address}", &format!("<strong>{}</strong>", esc(address))),
+        &format!(
+            "<p>{}</p><p>{}</p><p><a href=\"{}\">{}</a></p>",
+            t(
+                "The link works once, for {hours} hours. Nothing changes until you follow it and confirm.",
+                "De link werkt één keer, {hours} uur lang. Er verandert niets tot u hem volgt en bevestigt.",
+            )
+            .replace("{hours}", &hours.to_string()),
+            t(
+                "No e-mail? Look in your spam folder, or try again later.",
+                "Geen e-mail ontvangen? Kijk in uw map met ongewenste mail, of probeer het later opnieuw.",
+            ),
+            // From /i/{id}/objection back to /i/{id}.
+            esc(&format!("../{message_id}?lang={}", lang.code())),
+            t("Back to the privacy notice", "Terug naar de privacyverklaring"),
+        ),
+    );
+    respond(StatusCode::OK, lang, html)
+}
+
+fn too_many(lang: Lang, retry_after: u64) -> Response {
+    let html = notice(
+        lang,
+        lang.pick("Too many requests", "Te veel verzoeken"),
+        lang.pick(
+            "So that this page cannot be used to send e-mail to others, it sends only a few confirmation links per network and per address.",
+            "Zodat deze pagina niet kan worden gebruikt om anderen e-mail te sturen, verstuurt hij maar een paar bevestigingslinks per netwerk en per adres.",
+        ),
+        &format!(
+            "<p>{}</p>",
+            lang.pick(
+                "Please try again later. A link sent earlier still works.",
+                "Probeer het later opnieuw. Een eerder verstuurde link werkt nog.",
+            )
+        ),
+    );
+    let mut response = respond(StatusCode::TOO_MANY_REQUESTS, lang, html);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
+    response
+}
+
+fn unavailable(lang: Lang) -> Response {
+    let html = notice(
+        lang,
+        lang.pick("Not available right now", "Nu niet beschikbaar"),
+        lang.pick(
+            "Your request could not be handled because of a fault on the server.",
+            "Uw verzoek kon door een storing op de server niet worden afgehandeld.",
+        ),
+        &format!(
+            "<p>{}</p>",
+            lang.pick("Please try again later.", "Probeer het later opnieuw.")
+        ),
+    );
+    respond(StatusCode::SERVICE_UNAVAILABLE, lang, html)
+}
+
+fn mail_failed(lang: Lang) -> Response {
+    let html = notice(
+        lang,
+        lang.pick(
+            "The e-mail could not be sent",
+            "De e-mail kon niet worden verstuurd",
+        ),
+        lang.pick(
+            "The confirmation link could not be sent right now.",
+            "De bevestigingslink kon nu niet worden verstuurd.",
+        ),
+        &format!(
+            "<p>{}</p>",
+            lang.pick(
+                "Please try again later. Nothing was changed.",
+                "Probeer het later opnieuw. Er is niets veranderd.",
+            )
+        ),
+    );
+    respond(StatusCode::SERVICE_UNAVAILABLE, lang, html)
+}
+
+/// A pending request, found by its token.
+struct Pending {
+    tenant_id: String,
+    address_hash: String,
+    expires_at: i64,
+    confirmed_at: Option<i64>,
+}
+
+async fn pending(state: &AppState, token: &str) -> Result<Option<Pending>, sqlx::Error> {
+    if token.is_empty() || token.len() > 64 {
+        return Ok(None);
+    }
+    let row = sqlx::query(
+        "SELECT tenant_id, address_hash, expires_at, confirmed_at FROM objection_requests WHERE token_hash = $1",
+    )
+    .bind(token_hash(token))
+    .fetch_optional(&state.db().pool)
+    .await?;
+    row.map(|row| {
+        Ok(Pending {
+            tenant_id: row.try_get("tenant_id")?,
+            address_hash: row.try_get("address_hash")?,
+            expires_at: row.try_get("expires_at")?,
+            confirmed_at: row.try_get("confirmed_at")?,
+        })
+    })
+    .transpose()
+}
+
+fn invalid_link(lang: Lang, status: StatusCode) -> Response {
+    let html = notice(
+        lang,
+        lang.pick(
+            "This link is not valid any more",
+            "Deze link is niet meer geldig",
+        ),
+        lang.pick(
+            "A confirmation link works once, and only for a limited time.",
+            "Een bevestigingslink werkt één keer, en maar een beperkte tijd.",
+        ),
+        &format!(
+            "<p>{}</p>",
+            lang.pick(
+                "If you have already confirmed, nothing more is needed. Otherwise, ask for a new link on the page that the e-mail's privacy notice links to.",
+                "Hebt u al bevestigd, dan hoeft u niets meer te doen. Zo niet, vraag dan een nieuwe link aan op de pagina waarnaar de privacymelding in de e-mail verwijst.",
+            )
+        ),
+    );
+    respond(status, lang, html)
+}
+
+/// The confirmation link: a page with the button that confirms.
+#[utoipa::path(get, path = "/i/confirm/{token}", tag = "privacy",
+    params(("token" = String, Path, description = "The token of the mailed link"), ("lang" = Option<String>, Query, description = "nl or en")),
+    responses((status = 200, description = "A page with the button that confirms (HTML)", content_type = "text/html"),
+        (status = 404, description = "No such link"), (status = 410, description = "Expired or already used")))]
+pub async fn confirm_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let lang = negotiate(lang_param(query.as_deref()), &headers);
+    let found = match pending(&state, &token).await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::error!(error = %e, "objection: cannot look up a confirmation link");
+            return unavailable(lang);
+        }
+    };
+    let Some(request) = found else {
+        return invalid_link(lang, StatusCode::NOT_FOUND);
+    };
+    if request.confirmed_at.is_some() || request.expires_at <= state.clock().now_ms() {
+        return invalid_link(lang, StatusCode::GONE);
+    }
+    let org = organisation(&state, &request.tenant_id, lang).await;
+    let t = |en: &'static str, nl: &'static str| lang.pick(en, nl);
+    let html = notice(
+        lang,
+        t("Confirm your objection", "Bevestig uw bezwaar"),
+        &t(
+            "After you confirm, e-mail from {org} to the address you entered is no longer tracked.",
+            "Na uw bevestiging wordt e-mail van {org} aan het adres dat u invulde niet meer gevolgd.",
+        )
+        .replace("{org}", &esc(&org)),
+        &format!(
+            "<form method=\"post\"><button type=\"submit\">{}</button></form><p class=\"muted\">{}</p>",
+            t(
+                "Confirm: do not track e-mail to me",
+                "Bevestig: volg e-mail aan mij niet"
+            ),
+            t(
+                "Why a button? Security scanners open links in e-mail by themselves; the button makes sure that it is you who confirms.",
+                "Waarom een knop? Beveiligingsscanners openen links in e-mail vanzelf; met de knop weten we zeker dat u het bent die bevestigt.",
+            ),
+        ),
+    );
+    respond(StatusCode::OK, lang, html)
+}
+
+async fn organisation(state: &AppState, tenant_id: &str, lang: Lang) -> String {
+    match Controller::of_tenant(state.db(), tenant_id).await {
+        Ok(Some(c)) => c.name,
+        _ => lang.pick("the organisation", "de organisatie").to_string(),
+    }
+}
+
+/// Confirms an objection: once, before the link expires.
+#[utoipa::path(post, path = "/i/confirm/{token}", tag = "privacy",
+    params(("token" = String, Path, description = "The token of the mailed link"), ("lang" = Option<String>, Query, description = "nl or en")),
+    responses((status = 200, description = "The objection is stored (HTML)", content_type = "text/html"),
+        (status = 404, description = "No such link"), (status = 410, description = "Expired or already used")))]
+pub async fn confirm(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let lang = negotiate(lang_param(query.as_deref()), &headers);
+    match confirm_token(&state, &token).await {
+        Ok(Confirmed::Done { tenant_id, .. }) => {
+            let org = organisation(&state, &tenant_id, lang).await;
+            let t = |en: &'static str, nl: &'static str| lang.pick(en, nl);
+            let html = notice(
+                lang,
+                t("Your objection is recorded", "Uw bezwaar is vastgelegd"),
+                &t(
+                    "E-mail from {org} to your address is no longer tracked.",
+                    "E-mail van {org} aan uw adres wordt niet meer gevolgd.",
+                )
+                .replace("{org}", &esc(&org)),
+                &format!(
+                    "<p class=\"note ok\">{}</p><p>{}</p>",
+                    t(
+                        "New e-mail to you contains the privacy notice, but not the image. Opening e-mails already sent to you is no longer recorded, unless they also went to others outside the organisation who did not object.",
+                        "Nieuwe e-mail aan u bevat wel de privacymelding, maar niet het plaatje. Het openen van e-mails die al aan u zijn verstuurd wordt niet meer vastgelegd, tenzij ze ook naar anderen buiten de organisatie gingen die geen bezwaar maakten.",
+                    ),
+                    t(
+                        "Records made before, if any, are deleted after the retention period as usual. You can close this page.",
+                        "Eerder vastgelegde gegevens, als die er zijn, worden zoals altijd na de bewaartermijn verwijderd. U kunt deze pagina sluiten.",
+                    ),
+                ),
+            );
+            respond(StatusCode::OK, lang, html)
+        }
+        Ok(Confirmed::Unknown) => invalid_link(lang, StatusCode::NOT_FOUND),
+        Ok(Confirmed::Spent) => invalid_link(lang, StatusCode::GONE),
+        Err(e) => {
+            tracing::error!(error = %e, "objection: confirming failed");
+            unavailable(lang)
+        }
+    }
+}
+
+/// What confirming a token did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Confirmed {
+    /// Stored; `untracked` tracked messages stopped recording.
+    Done {
+        tenant_id: String,
+        untracked: u64,
+    },
+    Unknown,
+    /// Expired or used already.
+    Spent,
+}
+
+/// Uses a token: stores the objection, stops the tenant's messages that went to nobody
+/// outside it but objectors, and records it in the audit log, all in one transaction.
+pub async fn confirm_token(state: &AppState, token: &str) -> Result<Confirmed, sqlx::Error> {
+    let Some(request) = pending(state, token).await? else {
+        return Ok(Confirmed::Unknown);
+    };
+    let now = state.clock().now_ms();
+    if request.confirmed_at.is_some() || request.expires_at <= now {
+        return Ok(Confirmed::Spent);
+    }
+    let stop = messages_to_stop(state, &request.tenant_id, &request.address_hash).await?;
+    let mut tx = state.db().pool.begin().await?;
+    let used = sqlx::query(
+        "UPDATE objection_requests SET confirmed_at = $1 WHERE token_hash = $2 AND confirmed_at IS NULL AND expires_at > $1",
+    )
+    .bind(now)
+    .bind(token_hash(token))
+    .execute(&mut *tx)
+    .await?;
+    if used.rows_affected() != 1 {
+        // Used concurrently.
+        return Ok(Confirmed::Spent);
+    }
+    let new = sqlx::query(
+        "INSERT INTO objections (tenant_id, address_hash, created_at) VALUES ($1, $2, $3) ON CONFLICT (tenant_id, address_hash) DO NOTHING",
+    )
+    .bind(&request.tenant_id)
+    .bind(&request.address_hash)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    let mut untracked = 0;
+    for chunk in stop.chunks(CHUNK) {
+        let sql = format!(
+            "UPDATE messages SET tracked = 0, track_reason = $1 WHERE tenant_id = $2 AND tracked <> 0 AND id IN ({})",
+            (3..chunk.len() + 3)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut query = sqlx::query(&sql)
+            .bind("Tracking stopped: every recipient outside the organisation objected (GDPR Art. 21).")
+            .bind(&request.tenant_id);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        untracked += query.execute(&mut *tx).await?.rows_affected();
+    }
+    audit::record(
+        &mut *tx,
+        &request.tenant_id,
+        &Actor::system("recipient"),
+        Action::ObjectionConfirmed,
+        // The hash's start is enough to tell entries apart; never the address.
+        (
+            "objection",
+            &request.address_hash[..12.min(request.address_hash.len())],
+        ),
+        serde_json::json!({"new": new, "messages_untracked": untracked}),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(tenant = %request.tenant_id, untracked, "objection confirmed");
+    Ok(Confirmed::Done {
+        tenant_id: request.tenant_id,
+        untracked,
+    })
+}
+
+/// The tenant's tracked messages whose every recipient outside the tenant has objected,
+/// counting `also` (the objection being confirmed) as one.
+async fn messages_to_stop(
+    state: &AppState,
+    tenant_id: &str,
+    also: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    let Ok(Some(controller)) = Controller::of_tenant(state.db(), tenant_id).await else {
+        return Ok(Vec::new());
+    };
+    let mut objected: HashSet<String> =
+        sqlx::query_scalar("SELECT address_hash FROM objections WHERE tenant_id = $1")
+            .bind(tenant_id)
+            .fetch_all(&state.db().pool)
+            .await?
+            .into_iter()
+            .collect();
+    objected.insert(also.to_string());
+    let rows = sqlx::query(
+        "SELECT m.id, m.recipients, u.email FROM messages m JOIN users u ON u.id = m.sender_id \
+         WHERE m.tenant_id = $1 AND m.tracked <> 0 AND m.pixel_id IS NOT NULL",
+    )
+    .bind(tenant_id)
+    .fetch_all(&state.db().pool)
+    .await?;
+    let domains = Domains::from_policy(&controller.policy);
+    let mut stop = Vec::new();
+    for row in rows {
+        let recipients: String = row.try_get("recipients")?;
+        let sender: String = row.try_get("email")?;
+        let sender = parse_addr_spec(&sender).ok();
+        let domains = domains.with_sender(sender.as_ref());
+        let value: serde_json::Value = serde_json::from_str(&recipients).unwrap_or_default();
+        let outside: Vec<Address> = ["to", "cc", "bcc"]
+            .iter()
+            .flat_map(|field| value[field].as_array().cloned().unwrap_or_default())
+            .filter_map(|r| serde_json::from_value::<leakwatch_core::Recipient>(r).ok())
+            .filter_map(|r| parse_recipient(&r).ok())
+            .filter(|a| domains.relation(a) != Relation::Internal)
+            .collect();
+        if !outside.is_empty()
+            && outside
+                .iter()
+                .all(|a| objected.contains(&address_hash(state, tenant_id, a)))
+        {
+            stop.push(row.try_get("id")?);
+        }
+    }
+    Ok(stop)
+}

@@ -1,0 +1,277 @@
+//! A tenant's privacy settings (`tenants.privacy`, JSON): how long fetch records, message
+//! metadata and the breach register are kept, and the controller details the record of
+//! processing needs. `GET/PUT /api/v1/tenant/privacy` for admins; every change is
+//! audit-logged in the same transaction.
+
+use axum::extract::State;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use utoipa::ToSchema;
+
+use crate::admin::AdminError;
+use crate::api::ApiJson;
+use crate::audit::{self, Action, Actor};
+use crate::auth::AuthUser;
+use crate::db::Db;
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+/// Fetch records and message metadata: 30 days. Long enough for a sender to notice a
+/// misdirected mail (most are noticed within hours, nearly all within a week) and report it;
+/// any longer would keep every recipient's opens for nothing.
+pub const DEFAULT_RETENTION_DAYS: i64 = 30;
+/// The breach register: five years after an incident's last change. GDPR Art. 33(5) sets no
+/// period, but the register must let the Autoriteit Persoonsgegevens verify compliance, and
+/// its power to fine lapses five years after the infringement (Awb art. 5:45).
+pub const DEFAULT_REGISTER_RETENTION_DAYS: i64 = 5 * 365 + 1;
+
+pub const MAX_RETENTION_DAYS: i64 = 365;
+pub const MIN_REGISTER_RETENTION_DAYS: i64 = 30;
+pub const MAX_REGISTER_RETENTION_DAYS: i64 = 10 * 366;
+pub const MAX_CONTACT_LEN: usize = 300;
+pub const MAX_PROCESSORS: usize = 20;
+
+/// A tenant's privacy settings; every field is optional (`{}` gives the defaults).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct PrivacySettings {
+    /// Days fetch records (`pixel_hits`, `pixel_counts`) and message metadata are kept,
+    /// unless the message is part of an incident. 1 to 365; default 30.
+    pub retention_days: i64,
+    /// Days an incident (with its message, evidence, alerts and their deliveries) is kept
+    /// after its last change: the breach register. At least `retention_days` and 30, at most
+    /// 3660; default 1826 (five years).
+    pub register_retention_days: i64,
+    /// How to reach the controller (postal address, phone, e-mail), for the record of
+    /// processing and the transparency page. At most 300 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub controller_contact: Option<String>,
+    /// Processors that handle the data for the tenant (e.g. who hosts this server), for the
+    /// record of processing. At most 20, each at most 300 characters.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub processors: Vec<String>,
+}
+
+impl Default for PrivacySettings {
+    fn default() -> Self {
+        PrivacySettings {
+            retention_days: DEFAULT_RETENTION_DAYS,
+            register_retention_days: DEFAULT_REGISTER_RETENTION_DAYS,
+            controller_contact: None,
+            processors: Vec::new(),
+        }
+    }
+}
+
+impl PrivacySettings {
+    /// From the stored column: NULL (never set) or unreadable JSON gives the defaults.
+    pub fn from_column(text: Option<&str>) -> PrivacySettings {
+        text.and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or_default()
+    }
+
+    /// Checks the ranges and the text fields.
+    pub fn validate(&self) -> Result<(), AdminError> {
+        let invalid = |field: &'static str, reason: String| AdminError::Invalid { field, reason };
+        if !(1..=MAX_RETENTION_DAYS).contains(&self.retention_days) {
+            return Err(invalid(
+                "retention_days",
+                format!("must be 1 to {MAX_RETENTION_DAYS}"),
+            ));
+        }
+        let least = self.retention_days.max(MIN_REGISTER_RETENTION_DAYS);
+        if !(least..=MAX_REGISTER_RETENTION_DAYS).contains(&self.register_retention_days) {
+            return Err(invalid(
+                "register_retention_days",
+                format!(
+                    "must be {least} to {MAX_REGISTER_RETENTION_DAYS} (at least retention_days and {MIN_REGISTER_RETENTION_DAYS})"
+                ),
+            ));
+        }
+        if let Some(contact) = &self.controller_contact {
+            check_text("controller_contact", contact)?;
+        }
+        if self.processors.len() > MAX_PROCESSORS {
+            return Err(invalid(
+                "processors",
+                format!("at most {MAX_PROCESSORS} entries"),
+            ));
+        }
+        for processor in &self.processors {
+            check_text("processors", processor)?;
+        }
+        Ok(())
+    }
+
+    /// `controller_contact`, trimmed, when set and not blank.
+    pub fn contact(&self) -> Option<&str> {
+        self.controller_contact
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+    }
+
+    /// The register period in whole years when it is one (1826 days reads "5 years").
+    pub fn register_years(&self) -> Option<i64> {
+        let years = (self.register_retention_days as f64 / 365.25).round() as i64;
+        (years >= 1 && (self.register_retention_days - years * 365).abs() <= 2).then_some(years)
+    }
+}
+
+fn check_text(field: &'static str, text: &str) -> Result<(), AdminError> {
+    if text.chars().count() > MAX_CONTACT_LEN {
+        return Err(AdminError::Invalid {
+            field,
+            reason: format!("longer than {MAX_CONTACT_LEN} characters"),
+        });
+    }
+    // Line breaks are fine in an address; other controls and bidirectional overrides are not.
+    if let Some(bad) = text.chars().find(|&c| {
+        (c.is_control() && c != '\n' && c != '\r' && c != '\t')
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    }) {
+        return Err(AdminError::Invalid {
+            field,
+            reason: format!("contains the character U+{:04X}", bad as u32),
+        });
+    }
+    Ok(())
+}
+
+/// A tenant's settings (the defaults when it has none).
+pub async fn load(db: &Db, tenant_id: &str) -> Result<PrivacySettings, AdminError> {
+    let row = sqlx::query("SELECT privacy FROM tenants WHERE id = $1")
+        .bind(tenant_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| AdminError::NoTenant(tenant_id.into()))?;
+    let text: Option<String> = row.try_get("privacy")?;
+    Ok(PrivacySettings::from_column(text.as_deref()))
+}
+
+/// Replaces a tenant's settings and records who did it, in one transaction.
+pub async fn save(
+    db: &Db,
+    tenant_id: &str,
+    settings: &PrivacySettings,
+    actor: &Actor,
+    now_ms: i64,
+) -> Result<(), AdminError> {
+    settings.validate()?;
+    let json = serde_json::to_value(settings).expect("settings serialise");
+    let mut tx = db.pool.begin().await?;
+    let updated = sqlx::query("UPDATE tenants SET privacy = $1 WHERE id = $2")
+        .bind(json.to_string())
+        .bind(tenant_id)
+        .execute(&mut *tx)
+        .await?;
+    if updated.rows_affected() == 0 {
+        return Err(AdminError::NoTenant(tenant_id.into()));
+    }
+    audit::record(
+        &mut *tx,
+        tenant_id,
+        actor,
+        Action::PrivacySettingsChanged,
+        ("tenant", tenant_id),
+        json,
+        now_ms,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The tenant's privacy settings: retention periods and record-of-processing details.
+#[utoipa::path(get, path = "/api/v1/tenant/privacy", tag = "privacy", security(("bearer" = [])),
+    responses((status = 200, body = PrivacySettings), (status = 403, description = "Not an admin")))]
+pub async fn show(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> ApiResult<Json<PrivacySettings>> {
+    user.require_admin()?;
+    Ok(Json(load(state.db(), &user.tenant_id).await?))
+}
+
+/// Replaces the tenant's privacy settings (fields left out take their defaults).
+/// Audit-logged with the new settings; the retention job applies them on its next run.
+#[utoipa::path(put, path = "/api/v1/tenant/privacy", tag = "privacy", security(("bearer" = [])),
+    request_body = PrivacySettings,
+    responses((status = 200, description = "The settings as saved", body = PrivacySettings),
+        (status = 400, description = "Invalid settings"), (status = 403, description = "Not an admin")))]
+pub async fn set(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(settings): ApiJson<PrivacySettings>,
+) -> ApiResult<Json<PrivacySettings>> {
+    user.require_admin()?;
+    save(
+        state.db(),
+        &user.tenant_id,
+        &settings,
+        &Actor::user(&user),
+        state.clock().now_ms(),
+    )
+    .await?;
+    Ok(Json(settings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_ranges() {
+        let defaults: PrivacySettings = serde_json::from_str("{}").unwrap();
+        assert_eq!(defaults, PrivacySettings::default());
+        defaults.validate().unwrap();
+        assert_eq!(defaults.register_years(), Some(5));
+        assert_eq!(PrivacySettings::from_column(None), defaults);
+        assert_eq!(PrivacySettings::from_column(Some("not json")), defaults);
+        let bad = |s: PrivacySettings| s.validate().unwrap_err().to_string();
+        assert!(bad(PrivacySettings {
+            retention_days: 0,
+            ..defaults.clone()
+        })
+        .contains("retention_days"));
+        assert!(bad(PrivacySettings {
+            retention_days: 366,
+            ..defaults.clone()
+        })
+        .contains("retention_days"));
+        assert!(bad(PrivacySettings {
+            retention_days: 200,
+            register_retention_days: 100,
+            ..defaults.clone()
+        })
+        .contains("register_retention_days"));
+        assert!(bad(PrivacySettings {
+            controller_contact: Some("a\u{202e}b".into()),
+            ..defaults.clone()
+        })
+        .contains("U+202E"));
+        assert!(bad(PrivacySettings {
+            processors: vec!["x".into(); 21],
+            ..defaults.clone()
+        })
+        .contains("processors"));
+        PrivacySettings {
+            retention_days: 7,
+            register_retention_days: 30,
+            controller_contact: Some("Postbus 1\n1000 AA Amsterdam".into()),
+            processors: vec!["Hoster B.V.".into()],
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(
+            PrivacySettings {
+                register_retention_days: 400,
+                ..defaults
+            }
+            .register_years(),
+            None
+        );
+    }
+}
