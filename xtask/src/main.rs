@@ -400,6 +400,12 @@ fn run(args: &[String]) -> Result<()> {
         "build (release)",
         cargo().args(["build", "--release", "--workspace"]),
     )?;
+    step(
+        "build the Thunderbird add-on (dist/thunderbird and the .xpi)",
+        Command::new("node")
+            .arg("build.mjs")
+            .current_dir("addin/thunderbird"),
+    )?;
     let binary = Path::new("target/release/leakwatch");
     let listen = args
         .iter()
@@ -412,6 +418,8 @@ fn run(args: &[String]) -> Result<()> {
         "  API and its docs:      http://{listen}/docs  (OpenAPI: http://{listen}/openapi.json)"
     );
     println!("  WebAssembly core:      dist/wasm/web (fallback: dist/wasm/leakwatch-fallback.js)");
+    println!("  Thunderbird add-on:    dist/leakwatch-thunderbird-*.xpi (unpacked, manifest.json: dist/thunderbird/; install: README, \"Thunderbird add-on\")");
+    println!("  recipients' page:      http://{listen}/i/<message id> (what the disclosure links to)");
     println!(
         "  check a draft:         {} check draft.json",
         binary.display()
