@@ -419,7 +419,9 @@ fn run(args: &[String]) -> Result<()> {
     );
     println!("  WebAssembly core:      dist/wasm/web (fallback: dist/wasm/leakwatch-fallback.js)");
     println!("  Thunderbird add-on:    dist/leakwatch-thunderbird-*.xpi (unpacked, manifest.json: dist/thunderbird/; install: README, \"Thunderbird add-on\")");
-    println!("  recipients' page:      http://{listen}/i/<message id> (what the disclosure links to)");
+    println!(
+        "  recipients' page:      http://{listen}/i/<message id> (what the disclosure links to)"
+    );
     println!(
         "  check a draft:         {} check draft.json",
         binary.display()

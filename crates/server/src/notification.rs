@@ -25,6 +25,7 @@ use crate::audit::{self, Action, Actor};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::evidence::Status;
+use crate::privacy::html::esc;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -457,21 +458,6 @@ pub async fn printable(
         .into_response())
 }
 
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 fn class_name(class: &str, lang: Lang) -> &'static str {
     match class {
         "direct" => lang.pick("mail client", "mailprogramma"),
@@ -494,7 +480,7 @@ pub fn render_html(d: &NotificationDraft) -> String {
         if s.trim().is_empty() {
             empty.to_string()
         } else {
-            escape(s)
+            esc(s)
         }
     };
     let mut rows = String::new();
@@ -540,7 +526,7 @@ pub fn render_html(d: &NotificationDraft) -> String {
         d.personal_data
             .kinds
             .iter()
-            .map(|k| format!("<li>{} &times; {}</li>", k.count, escape(&k.label)))
+            .map(|k| format!("<li>{} &times; {}</li>", k.count, esc(&k.label)))
             .collect::<Vec<_>>()
             .join("")
     };
@@ -574,7 +560,7 @@ th{{text-align:left;padding-right:1rem;font-weight:600;vertical-align:top}}td,th
             "Prefilled by leakwatch from the incident; check every part before filing it with the Autoriteit Persoonsgegevens. Incident",
             "Door leakwatch vooringevuld uit het incident; controleer elk onderdeel voordat je het indient bij de Autoriteit Persoonsgegevens. Incident"
         ),
-        id = escape(&d.incident_id),
+        id = esc(&d.incident_id),
         h_contact = t("Contact details", "Contactgegevens"),
         organization_l = t("Organisation", "Organisatie"),
         organization = or_empty(&d.contact.organization),
@@ -588,11 +574,11 @@ th{{text-align:left;padding-right:1rem;font-weight:600;vertical-align:top}}td,th
         dpo = or_empty(&d.contact.dpo),
         h_timeline = t("Timeline", "Tijdlijn"),
         h_what = t("What happened", "Wat is er gebeurd"),
-        what = escape(&d.what_happened),
+        what = esc(&d.what_happened),
         wrong_l = t("Wrong recipients", "Verkeerde ontvangers"),
         wrong = d.wrong_recipients,
         evidence_l = t("Evidence", "Bewijs"),
-        evidence = escape(d.evidence_status.text(lang)),
+        evidence = esc(d.evidence_status.text(lang)),
         description = or_empty(&d.description),
         h_data = t("Personal data involved", "Betrokken persoonsgegevens"),
         special_l = t("Special categories (Art. 9)", "Bijzondere categorieën (art. 9)"),
@@ -614,6 +600,6 @@ th{{text-align:left;padding-right:1rem;font-weight:600;vertical-align:top}}td,th
         measures = or_empty(&d.measures),
         h_informed = t("Are the people involved informed?", "Zijn de betrokkenen geïnformeerd?"),
         informed = yes_no(d.data_subjects_informed),
-        informed_reason = escape(&d.data_subjects_informed_reason),
+        informed_reason = esc(&d.data_subjects_informed_reason),
     )
 }

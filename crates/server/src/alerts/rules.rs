@@ -345,11 +345,8 @@ async fn fire(
 
 /// A time for people: `2026-12-01 14:05 UTC`.
 pub fn time(ms: i64) -> String {
-    // humantime formats years up to 9999 only.
-    const LAST: i64 = 253_402_300_799_000;
-    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.clamp(0, LAST) as u64);
-    let text = humantime::format_rfc3339_seconds(at).to_string();
-    // 2026-12-01T14:05:09Z -> 2026-12-01 14:05 UTC
+    // 2026-12-01T14:05:09.000Z -> 2026-12-01 14:05 UTC
+    let text = crate::privacy::rfc3339(ms);
     format!("{} {} UTC", &text[..10], &text[11..16])
 }
 
