@@ -12,8 +12,6 @@ use common::*;
 use leakwatch_server::clock::Clock;
 use serde_json::{json, Value};
 
-const THUNDERBIRD: &str =
-    "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Thunderbird/128.5.0";
 const HOUR: i64 = 3600 * 1000;
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -42,17 +40,6 @@ async fn tracked(app: &TestApp, token: &str, to: &str, subject: &str) -> (String
         body["id"].as_str().unwrap().into(),
         body["pixel_url"].as_str().unwrap().into(),
     )
-}
-
-async fn open_from(client: &reqwest::Client, url: &str, ip: &str) {
-    let r = client
-        .get(url)
-        .header("user-agent", THUNDERBIRD)
-        .header("x-forwarded-for", ip)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
 }
 
 async fn incident(app: &TestApp, token: &str, message: &str, wrong: &str) -> String {

@@ -6,9 +6,6 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 
-const THUNDERBIRD: &str =
-    "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Thunderbird/128.5.0";
-
 fn behind_proxy(config: &mut leakwatch_server::Config) {
     // Fetches say where they come from in X-Forwarded-For, as behind a reverse proxy, so a
     // test can be a recipient on another network than the sender's.
@@ -32,18 +29,6 @@ async fn tracked(app: &TestApp, token: &str, to: &[&str], subject: &str) -> (Str
         body["id"].as_str().unwrap().to_string(),
         body["pixel_url"].as_str().unwrap().to_string(),
     )
-}
-
-async fn fetch_from(app: &TestApp, url: &str, ip: &str) {
-    let response = app
-        .client
-        .get(url)
-        .header("user-agent", THUNDERBIRD)
-        .header("x-forwarded-for", ip)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
 }
 
 async fn patch(app: &TestApp, path: &str, token: &str, body: &Value) -> (u16, Value) {
@@ -82,7 +67,7 @@ both_backends!(incident_lifecycle_and_register, |backend| async move {
         "Dossier <Jansen>",
     )
     .await;
-    fetch_from(&app, &pixel, "198.51.100.7").await;
+    open_from(&app.client, &pixel, "198.51.100.7").await;
 
     // Before any incident the sender sees that the message is tracked, never its fetches.
     let (status, view) = app.get(&format!("/api/v1/messages/{message}"), &anna).await;
@@ -295,7 +280,7 @@ both_backends!(
             .send()
             .await
             .unwrap();
-        fetch_from(&app, &pixel, "198.51.100.7").await;
+        open_from(&app.client, &pixel, "198.51.100.7").await;
         let (_, created) = app
             .post(
                 "/api/v1/incidents",

@@ -17,8 +17,6 @@ use serde_json::{json, Value};
 use sqlx::Row;
 
 const DAY: i64 = 86_400_000;
-const THUNDERBIRD: &str =
-    "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Thunderbird/128.5.0";
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Every table of the schema, for "nothing was written" checks.

@@ -130,10 +130,7 @@ pub fn fetch_rules(ctx: &Context, evidence: &Evidence) -> Vec<NewAlert> {
                 evidence.status,
                 Kind::ClientOpen,
                 Severity::High,
-                match lang {
-                    Lang::Nl => format!("Geopend: je verkeerd verstuurde bericht \u{201c}{}\u{201d}", ctx.subject),
-                    Lang::En => format!("Opened: your misdirected message \u{201c}{}\u{201d}", ctx.subject),
-                },
+                titled(ctx, "Opened: your misdirected message", "Geopend: je verkeerd verstuurde bericht"),
                 match lang {
                     Lang::Nl => format!(
                         "Het bericht dat je als verkeerd verstuurd hebt gemeld, is om {} geopend in een mailprogramma. Besluit vóór {} of je het datalek meldt bij de Autoriteit Persoonsgegevens.",
@@ -153,10 +150,7 @@ pub fn fetch_rules(ctx: &Context, evidence: &Evidence) -> Vec<NewAlert> {
             evidence.status,
             Kind::PossibleForwarding,
             Severity::High,
-            match lang {
-                Lang::Nl => format!("Mogelijk doorgestuurd: \u{201c}{}\u{201d}", ctx.subject),
-                Lang::En => format!("Possibly forwarded: \u{201c}{}\u{201d}", ctx.subject),
-            },
+            titled(ctx, "Possibly forwarded:", "Mogelijk doorgestuurd:"),
             match lang {
                 Lang::Nl => format!(
                     "Het bericht is geopend door {} verschillende mailprogramma's of netwerken, bij {} verkeerde ontvanger(s). Het kan zijn doorgestuurd.",
@@ -187,10 +181,7 @@ pub fn summary(ctx: &Context, evidence: &Evidence) -> NewAlert {
         evidence.status,
         Kind::IncidentSummary,
         Severity::Normal,
-        match lang {
-            Lang::Nl => format!("Incident geopend: \u{201c}{}\u{201d}", ctx.subject),
-            Lang::En => format!("Incident opened: \u{201c}{}\u{201d}", ctx.subject),
-        },
+        titled(ctx, "Incident opened:", "Incident geopend:"),
         match lang {
             Lang::Nl => format!(
                 "Stand van zaken: {}.{first_open} Deadline voor de melding (AVG art. 33): {}.",
@@ -267,10 +258,7 @@ fn reminder(ctx: &Context, hours: i64, status: Status) -> NewAlert {
         status,
         Kind::UndecidedReminder,
         Severity::High,
-        match lang {
-            Lang::Nl => format!("Besluit nodig: melding van \u{201c}{}\u{201d}", ctx.subject),
-            Lang::En => format!("Decision needed: notifying \u{201c}{}\u{201d}", ctx.subject),
-        },
+        titled(ctx, "Decision needed: notifying", "Besluit nodig: melding van"),
         match lang {
             Lang::Nl => format!(
                 "Er is {hours} uur na het ontdekken nog geen besluit over het melden van dit datalek. De meldtermijn loopt af om {}. Leg het besluit vast, ook als je niet meldt.",
@@ -291,10 +279,7 @@ fn not_opened(ctx: &Context, hours: i64, status: Status) -> NewAlert {
         status,
         Kind::NotOpened,
         Severity::Normal,
-        match lang {
-            Lang::Nl => format!("Nog niet geopend: \u{201c}{}\u{201d}", ctx.subject),
-            Lang::En => format!("Not opened yet: \u{201c}{}\u{201d}", ctx.subject),
-        },
+        titled(ctx, "Not opened yet:", "Nog niet geopend:"),
         match lang {
             Lang::Nl => format!(
                 "{hours} uur na verzending heeft geen mailprogramma het bericht geopend. Dat is geen garantie (afbeeldingen kunnen geblokkeerd zijn), maar weegt mee in het besluit."
@@ -327,6 +312,11 @@ fn alert(
         evidence_status: status,
         deadline_at: ctx.deadline_at,
     }
+}
+
+/// A title naming the message: `Prefix "subject"` (curly quotes), in the sender's language.
+fn titled(ctx: &Context, en: &str, nl: &str) -> String {
+    format!("{} \u{201c}{}\u{201d}", ctx.lang.pick(en, nl), ctx.subject)
 }
 
 /// Raises one alert in its own transaction; whether it was new.

@@ -17,6 +17,23 @@ use sqlx::Connection;
 pub mod events;
 pub mod smtp;
 
+/// A mail client's user agent: its fetches are `direct`.
+pub const THUNDERBIRD: &str =
+    "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Thunderbird/128.5.0";
+
+/// Fetches a pixel as a mail client on the network of `ip` (sent as `X-Forwarded-For`, so
+/// the app must trust 127.0.0.1 as a proxy).
+pub async fn open_from(client: &reqwest::Client, url: &str, ip: &str) {
+    let response = client
+        .get(url)
+        .header("user-agent", THUNDERBIRD)
+        .header("x-forwarded-for", ip)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
 pub const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 pub struct TestApp {
