@@ -7,7 +7,10 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+mod setup;
 mod thunderbird;
+
+use setup::WASM_JS;
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -16,11 +19,12 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
         Some("run") => run(&args[1..]),
+        Some("setup") => setup::ensure(setup::FOR_TEST),
         Some("lint") => lint(),
         Some("wasm") => wasm(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  run    build everything and run leakwatch\n  test   run the whole test suite (what CI runs)\n  lint   cargo fmt --check and clippy -D warnings\n  wasm   build the WebAssembly package and the classic-Outlook fallback into dist/wasm"
+                "usage: cargo xtask <command>\n\n  run    build everything and run leakwatch\n  setup  install everything the build and the tests need (test and run do it first)\n  test   run the whole test suite (what CI runs)\n  lint   cargo fmt --check and clippy -D warnings\n  wasm   build the WebAssembly package and the classic-Outlook fallback into dist/wasm"
             );
             bail!("unknown or missing command")
         }
@@ -52,24 +56,8 @@ fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
-fn ensure_rust_components() -> Result<()> {
-    for (component, probe) in [("rustfmt", "fmt"), ("clippy", "clippy")] {
-        if !cargo()
-            .args([probe, "--version"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
-            step(
-                &format!("install {component}"),
-                Command::new("rustup").args(["component", "add", component]),
-            )?;
-        }
-    }
-    Ok(())
-}
-
 fn lint() -> Result<()> {
-    ensure_rust_components()?;
+    setup::ensure(&setup::FOR_TEST[..2])?;
     step(
         "cargo fmt --check",
         cargo().args(["fmt", "--all", "--", "--check"]),
@@ -87,166 +75,8 @@ fn lint() -> Result<()> {
     )
 }
 
-fn ensure_wasm_target() -> Result<()> {
-    let installed = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output()
-        .context("rustup is needed to add the wasm32 target")?;
-    if !String::from_utf8_lossy(&installed.stdout).contains("wasm32-unknown-unknown") {
-        step(
-            "add the wasm32 target",
-            Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
-        )?;
-    }
-    Ok(())
-}
-
-/// The wasm-bindgen version pinned in Cargo.lock; the CLI must match it exactly.
-fn locked_wasm_bindgen_version() -> Result<String> {
-    let lock = std::fs::read_to_string("Cargo.lock").context("cannot read Cargo.lock")?;
-    let mut lines = lock.lines();
-    while let Some(line) = lines.next() {
-        if line == "name = \"wasm-bindgen\"" {
-            if let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = ")) {
-                return Ok(version.trim_matches('"').to_string());
-            }
-        }
-    }
-    bail!("wasm-bindgen is not in Cargo.lock")
-}
-
-fn ensure_wasm_bindgen_cli() -> Result<()> {
-    let version = locked_wasm_bindgen_version()?;
-    let installed = Command::new("wasm-bindgen")
-        .arg("--version")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
-    if installed != format!("wasm-bindgen {version}") {
-        // Without --locked: the registry copy lacks one pinned dependency.
-        step(
-            &format!("install wasm-bindgen-cli {version}"),
-            cargo().args(["install", "wasm-bindgen-cli", "--version", &version]),
-        )?;
-    }
-    Ok(())
-}
-
-/// Debian packages the browser tests need.
-fn ensure_apt_packages(packages: &[(&str, &str)]) -> Result<()> {
-    let missing: Vec<&str> = packages
-        .iter()
-        .filter(|(_, probe)| !Path::new(probe).exists())
-        .map(|(package, _)| *package)
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let mut install = Command::new("apt-get");
-    install
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .args(["install", "-y", "--no-install-recommends"])
-        .args(&missing);
-    if step(
-        &format!("apt-get install {}", missing.join(" ")),
-        &mut install,
-    )
-    .is_err()
-    {
-        step("apt-get update", Command::new("apt-get").arg("update"))?;
-        step(
-            &format!("apt-get install {}", missing.join(" ")),
-            &mut install,
-        )?;
-    }
-    Ok(())
-}
-
-/// `npm ci` (or `npm install` without a lock file) when node_modules is missing.
-fn ensure_npm_packages(dir: &str) -> Result<()> {
-    if Path::new(dir).join("node_modules").exists() {
-        return Ok(());
-    }
-    let command = if Path::new(dir).join("package-lock.json").exists() {
-        "ci"
-    } else {
-        "install"
-    };
-    step(
-        &format!("npm {command} in {dir}"),
-        Command::new("npm")
-            .args([command, "--no-audit", "--no-fund"])
-            .current_dir(dir),
-    )
-}
-
-const WASM_JS: &str = "crates/wasm/js";
-
-/// aiosmtpd, pinned in a virtual environment under `target/` (PyPI is reachable;
-/// the system Python is left alone). Returns the environment's interpreter.
-pub fn ensure_test_python() -> Result<PathBuf> {
-    let venv = workspace_root().join("target/test-python");
-    let python = venv.join("bin/python");
-    let ready = || {
-        Command::new(&python)
-            .args(["-c", "import aiosmtpd"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if ready() {
-        return Ok(python);
-    }
-    step(
-        "create the test Python environment",
-        Command::new("python3").arg("-m").arg("venv").arg(&venv),
-    )?;
-    step(
-        "install aiosmtpd (the tests' SMTP server)",
-        Command::new(&python).args(["-m", "pip", "install", "--quiet", "aiosmtpd==1.4.6"]),
-    )?;
-    anyhow::ensure!(ready(), "aiosmtpd did not install into {}", venv.display());
-    Ok(python)
-}
-
-/// The server tests need the machine's PostgreSQL on 127.0.0.1:5432; start it if it is down.
-fn ensure_postgres() -> Result<()> {
-    let reachable = || {
-        std::net::TcpStream::connect_timeout(
-            &"127.0.0.1:5432".parse().expect("valid address"),
-            std::time::Duration::from_secs(1),
-        )
-        .is_ok()
-    };
-    if reachable() {
-        return Ok(());
-    }
-    let versions = std::fs::read_dir("/etc/postgresql")
-        .context("PostgreSQL is not installed (no /etc/postgresql)")?;
-    for version in versions.flatten() {
-        let version = version.file_name().to_string_lossy().to_string();
-        let _ = step(
-            &format!("start PostgreSQL {version}"),
-            Command::new("pg_ctlcluster").args([
-                "--skip-systemctl-redirect",
-                &version,
-                "main",
-                "start",
-            ]),
-        );
-    }
-    for _ in 0..20 {
-        if reachable() {
-            return Ok(());
-        }
-        std::thread::sleep(std::time::Duration::from_millis(500));
-    }
-    bail!("PostgreSQL does not answer on 127.0.0.1:5432")
-}
-
 fn wasm() -> Result<()> {
-    ensure_wasm_target()?;
-    ensure_wasm_bindgen_cli()?;
-    ensure_npm_packages(WASM_JS)?;
+    setup::ensure(setup::FOR_RUN)?;
     // One function table only: wasm2js (the classic Outlook fallback) cannot translate the
     // externref table wasm-bindgen adds for reference types. Set here, for this profile only,
     // so the other wasm32 builds keep their cache. See docs/adr/0003-wasm-module.md.
@@ -290,6 +120,8 @@ fn wasm() -> Result<()> {
 
 fn test(_args: &[String]) -> Result<()> {
     let started = Instant::now();
+    // Everything any step needs, before the first step: a fresh machine passes.
+    setup::ensure(setup::FOR_TEST)?;
     lint()?;
     // The WebAssembly package and its fallback, with the size budget checked.
     wasm()?;
@@ -309,10 +141,6 @@ fn test(_args: &[String]) -> Result<()> {
         "build the command line",
         cargo().args(["build", "-p", "leakwatch-cli"]),
     )?;
-    ensure_postgres()?;
-    let python = ensure_test_python()?;
-    // Tests that need a real SMTP server run `tests/support/smtp_sink.py` with this Python.
-    std::env::set_var("LEAKWATCH_TEST_PYTHON", &python);
     let nextest = cargo()
         .args(["nextest", "--version"])
         .output()
@@ -357,10 +185,6 @@ fn test(_args: &[String]) -> Result<()> {
             "wasm32-unknown-unknown",
         ]),
     )?;
-    ensure_apt_packages(&[
-        ("chromium", "/usr/bin/chromium"),
-        ("chromium-driver", "/usr/bin/chromedriver"),
-    ])?;
     let webdriver = workspace_root().join("crates/wasm/webdriver.json");
     step(
         "wasm shell tests in headless Chromium (wasm-bindgen-test)",
@@ -395,6 +219,7 @@ fn test(_args: &[String]) -> Result<()> {
 }
 
 fn run(args: &[String]) -> Result<()> {
+    setup::ensure(setup::FOR_RUN)?;
     wasm()?;
     step(
         "build (release)",

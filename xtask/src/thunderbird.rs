@@ -1,27 +1,19 @@
 //! The Thunderbird add-on's test steps: build and `web-ext lint` the add-on, its unit tests
 //! (Node, with the real WebAssembly core and server), and the end-to-end test that drives a
-//! real headless Thunderbird (`tests/thunderbird`). Installs what is missing: Debian's
-//! `thunderbird` and `chromium`, the npm packages of both folders.
+//! real headless Thunderbird (`tests/thunderbird`).
 //!
-//! Expects what `test()` builds before it: `dist/wasm/web` (`cargo xtask wasm`) and
-//! `target/debug/leakwatch`.
+//! Expects what `test()` installs and builds before it: the setup phase (Debian's
+//! `thunderbird` and `chromium`, the npm packages of both folders, the test Python),
+//! `dist/wasm/web` (`cargo xtask wasm`) and `target/debug/leakwatch`.
 
 use std::process::Command;
 
 use anyhow::{Context, Result};
 
-use crate::{ensure_apt_packages, ensure_npm_packages, ensure_test_python, step, workspace_root};
-
-const ADDON: &str = "addin/thunderbird";
-const E2E: &str = "tests/thunderbird";
+use crate::setup::{ensure_test_python, THUNDERBIRD_ADDON as ADDON, THUNDERBIRD_E2E as E2E};
+use crate::{step, workspace_root};
 
 pub fn thunderbird_e2e() -> Result<()> {
-    ensure_apt_packages(&[
-        ("thunderbird", "/usr/lib/thunderbird/thunderbird"),
-        ("chromium", "/usr/bin/chromium"),
-    ])?;
-    ensure_npm_packages(ADDON)?;
-    ensure_npm_packages(E2E)?;
     let python = ensure_test_python()?;
     let leakwatch = workspace_root().join("target/debug/leakwatch");
     anyhow::ensure!(
