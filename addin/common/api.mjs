@@ -5,7 +5,11 @@
 // reached at all) and the server's `{"error": {"code", "message"}}` when it sent one, so a
 // caller can tell "unreachable: send without tracking" from "signed out: sign in again".
 
-/** A failed request. `status` is 0 when no HTTP answer came (network error, timeout). */
+/**
+ * A failed request. `status` is 0 when no usable HTTP answer came: a network error
+ * (`unreachable`), no complete answer in time (`timeout`), or a success status whose body is
+ * not JSON (`malformed_response`).
+ */
 export class ApiError extends Error {
   constructor(status, code, message) {
     super(message);
@@ -77,7 +81,12 @@ export class ApiClient {
     return url.href;
   }
 
-  async request(method, path, { body, query, auth = true } = {}) {
+  /**
+   * One exchange with the server. The timeout covers all of it (connecting, the headers and
+   * the whole body), so a server that answers the headers and then stalls counts as
+   * unreachable as surely as one that never answers. `timeoutMs` overrides the client's.
+   */
+  async request(method, path, { body, query, auth = true, timeoutMs = this.timeoutMs } = {}) {
     const headers = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (auth) {
@@ -85,8 +94,13 @@ export class ApiClient {
       headers.Authorization = `Bearer ${this.token}`;
     }
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const unreachable = (err) => {
+      const why = controller.signal.aborted ? `no complete answer within ${timeoutMs} ms` : err.message;
+      return new ApiError(0, controller.signal.aborted ? "timeout" : "unreachable", `the leakwatch server at ${this.baseUrl} cannot be reached: ${why}`);
+    };
     let response;
+    let text;
     try {
       response = await this.fetch(this.url(path, query), {
         method,
@@ -96,19 +110,19 @@ export class ApiClient {
         credentials: "omit",
         cache: "no-store",
       });
+      text = await response.text();
     } catch (err) {
-      const why = controller.signal.aborted ? `no answer within ${this.timeoutMs} ms` : err.message;
-      throw new ApiError(0, "unreachable", `the leakwatch server at ${this.baseUrl} cannot be reached: ${why}`);
+      throw unreachable(err);
     } finally {
       clearTimeout(timer);
     }
-    const text = await response.text();
     let json = null;
+    let malformed = false;
     if (text) {
       try {
         json = JSON.parse(text);
       } catch {
-        json = null;
+        malformed = true;
       }
     }
     if (!response.ok) {
@@ -118,6 +132,9 @@ export class ApiClient {
         error?.code ?? `http_${response.status}`,
         error?.message ?? `${method} ${path}: HTTP ${response.status}`,
       );
+    }
+    if (malformed || (json === null && response.status !== 204)) {
+      throw new ApiError(0, "malformed_response", `${method} ${path}: the server's answer is not JSON`);
     }
     return json;
   }
@@ -142,9 +159,23 @@ export class ApiClient {
     return this.request("GET", "/api/v1/tenant/policy");
   }
 
-  /** Registers a message about to be sent. → `{id, track, track_reason, pixel_url?, info_url}` */
-  register(message) {
-    return this.request("POST", "/api/v1/messages", { body: message });
+  /**
+   * Registers a message about to be sent. → `{id, track, track_reason, pixel_url?, info_url}`,
+   * checked: an answer without a message id and info URL (or a tracked one without a pixel
+   * URL) is a `malformed_response`, so a broken server cannot put a broken notice in a mail.
+   */
+  async register(message, { timeoutMs } = {}) {
+    const answer = await this.request("POST", "/api/v1/messages", { body: message, timeoutMs });
+    const isUrl = (value) => typeof value === "string" && /^https?:\/\//.test(value);
+    const valid =
+      answer &&
+      typeof answer.id === "string" &&
+      answer.id !== "" &&
+      typeof answer.track === "boolean" &&
+      isUrl(answer.info_url) &&
+      (!answer.track || isUrl(answer.pixel_url));
+    if (!valid) throw new ApiError(0, "malformed_response", "POST /api/v1/messages: the server's answer is incomplete");
+    return answer;
   }
 
   message(id) {

@@ -2,6 +2,14 @@
 // dist/leakwatch-thunderbird-VERSION.xpi (the same files zipped, manifest.json at the root).
 //
 //   node addin/thunderbird/build.mjs [--server https://leakwatch.example.nl]... [--lint]
+//   node addin/thunderbird/build.mjs --test-build
+//
+// `--test-build` builds the end-to-end test's own variant into target/thunderbird-test/ and
+// target/leakwatch-thunderbird-test.xpi, never into dist/: the product plus the hooks in
+// tests/thunderbird/hooks (a background script that takes commands from the test's driver
+// add-on and reports what the add-on did, and a script in each page that reports what it
+// shows and presses its buttons). The product package contains none of it; its unit test
+// (test/package.test.mjs) fails if a hook gets in.
 //
 // The WebAssembly core comes from dist/wasm/web (`cargo xtask wasm`), the shared glue from
 // addin/common. `--server` adds that server to the manifest's host permissions, for an
@@ -16,17 +24,20 @@ import { fileURLToPath } from "node:url";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
 const wasm = path.join(root, "dist/wasm/web");
-const out = path.join(root, "dist/thunderbird");
 
 const args = process.argv.slice(2);
 const servers = [];
+const testBuild = args.includes("--test-build");
 for (let i = 0; i < args.length; i++) {
   if (args[i] === "--server") servers.push(args[++i]);
-  else if (args[i] !== "--lint") {
+  else if (args[i] !== "--lint" && args[i] !== "--test-build") {
     console.error(`unknown argument ${args[i]}`);
     process.exit(2);
   }
 }
+
+const out = path.join(root, testBuild ? "target/thunderbird-test" : "dist/thunderbird");
+const hooks = path.join(root, "tests/thunderbird/hooks");
 
 if (!fs.existsSync(path.join(wasm, "leakwatch_wasm_bg.wasm"))) {
   console.error("dist/wasm/web is missing: run `cargo xtask wasm` first");
@@ -56,6 +67,18 @@ for (const server of servers) {
   const pattern = `${url.protocol}//${url.hostname}/*`;
   if (!manifest.host_permissions.includes(pattern)) manifest.host_permissions.push(pattern);
 }
+if (testBuild) {
+  // The hooks: a second background module and a script in each page (after the page's own).
+  fs.cpSync(hooks, path.join(out, "testing"), { recursive: true });
+  manifest.background.scripts.push("testing/background-hooks.js");
+  manifest.name += " (test build)";
+  for (const page of ["warning/warning.html", "options/options.html", "view/view.html"]) {
+    const file = path.join(out, page);
+    const html = fs.readFileSync(file, "utf8");
+    if (!html.includes("</head>")) throw new Error(`${page} has no </head>`);
+    fs.writeFileSync(file, html.replace("</head>", '  <script type="module" src="../testing/page-hooks.js"></script>\n</head>'));
+  }
+}
 fs.writeFileSync(path.join(out, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
 
 // Every module the pages import must be in the package (a missing one fails only at run time).
@@ -80,7 +103,9 @@ if (missing.length) {
 }
 
 // Zip with Python's zipfile: deterministic order and timestamps, manifest.json first.
-const xpi = path.join(root, "dist", `leakwatch-thunderbird-${manifest.version}.xpi`);
+const xpi = testBuild
+  ? path.join(root, "target", "leakwatch-thunderbird-test.xpi")
+  : path.join(root, "dist", `leakwatch-thunderbird-${manifest.version}.xpi`);
 const zip = spawnSync(
   "python3",
   [

@@ -1,12 +1,16 @@
 // End to end, with nothing stood in for: a real headless Thunderbird on a fresh profile with
-// the built leakwatch add-on (dist/leakwatch-thunderbird-*.xpi, sideloaded), a real
-// leakwatch server, the SMTP sink, and headless Chromium as the recipient's mail client.
+// the leakwatch add-on's test build (target/leakwatch-thunderbird-test.xpi, sideloaded: the
+// product plus ./hooks, see addin/thunderbird/build.mjs), a real leakwatch server behind a
+// trusted proxy address, the SMTP sink, and headless Chromium as the recipient's mail client
+// on another network.
 //
-// A test-only driver add-on (./driver, installed only in this profile) seeds the address
-// book and the Sent folder, signs the product add-on in the way its options page does,
-// composes and sends. The product add-on reports what it did to this test's HTTP server
-// (its test hooks, set by the driver) and the test checks what arrived over SMTP, what the
-// server recorded and which alerts came.
+// The Sent folder holds the sender's earlier mail before Thunderbird starts; the add-on
+// reads it by itself. A test-only driver add-on (./driver, installed only in this profile)
+// seeds the address book, composes and sends, and relays commands to the test build's hooks,
+// which use the add-on's own pages as a person would (the sign-in form, the warning window's
+// buttons, "I sent this to the wrong person") and report what the add-on did to this test's
+// HTTP server. The test checks what arrived over SMTP, what the server recorded, and which
+// alerts came.
 //
 // Needs: dist/wasm/web (cargo xtask wasm), target/debug/leakwatch, $LEAKWATCH_TEST_PYTHON
 // (aiosmtpd), Debian's thunderbird and chromium, `npm ci` here and in addin/thunderbird.
@@ -75,6 +79,9 @@ async function timed(name, fn) {
   }
 }
 
+/** The recipient's network, as the trusted proxy in front of leakwatch reports it. */
+const RECIPIENT_NETWORK = "198.51.100.23";
+
 /** Sent-folder messages of the seeded history, oldest first. */
 function seededSent() {
   const day = 24 * 3600 * 1000;
@@ -106,11 +113,25 @@ function seededSent() {
   });
 }
 
+/** The messages as an mbox file, which is how Thunderbird keeps Local Folders. */
+function mbox(messages) {
+  return messages
+    .map((eml) => `From - Thu Jan  1 00:00:00 2026\r\n${eml.replace(/^(>*From )/gm, ">$1")}\r\n`)
+    .join("");
+}
+
 function buildAddon() {
-  const out = spawnSync(process.execPath, [path.join(root, "addin/thunderbird/build.mjs")], { encoding: "utf8" });
-  if (out.status !== 0) throw new Error(`building the add-on failed:\n${out.stdout}${out.stderr}`);
-  const manifest = JSON.parse(fs.readFileSync(path.join(root, "addin/thunderbird/manifest.json"), "utf8"));
-  return path.join(root, "dist", `leakwatch-thunderbird-${manifest.version}.xpi`);
+  const out = spawnSync(process.execPath, [path.join(root, "addin/thunderbird/build.mjs"), "--test-build"], { encoding: "utf8" });
+  if (out.status !== 0) throw new Error(`building the add-on's test build failed:\n${out.stdout}${out.stderr}`);
+  return path.join(root, "target", "leakwatch-thunderbird-test.xpi");
+}
+
+/** The pixel and notice links in a received HTML part. */
+function links(html) {
+  return {
+    pixel: html.match(new RegExp(`src="(${server.url}/p/[^"]+)"`))?.[1] ?? null,
+    info: html.match(new RegExp(`href="(${server.url}/i/[^"]+)"`))?.[1] ?? null,
+  };
 }
 
 async function api(method, pathname, { token, body } = {}) {
@@ -155,14 +176,30 @@ function alertStream(token) {
   return { alerts, close: () => controller.abort(), done };
 }
 
-/** Opens the HTML in headless Chromium as a mail client would; resolves with the pixel response. */
+/** Chromium's own user agent, as its normal (windowed) build sends it. */
+let chromiumAgent;
+
+/**
+ * Opens the HTML in headless Chromium as a recipient's webmail would; resolves with the pixel
+ * response. Two things differ from a recipient's own browser, both stated: the user agent is
+ * Chromium's own without the "Headless" marker (headless browsers are, rightly, classed as
+ * scanners; a person's Chromium does not say "Headless"), and the fetch carries the
+ * recipient's network in X-Forwarded-For, as the reverse proxy in front of a deployed
+ * leakwatch would (everything here is on 127.0.0.1, which is also the sender's network).
+ */
 async function renderInChromium(html, pixelUrl) {
+  if (!browserContext) {
+    const probe = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu"] });
+    const headlessAgent = await (await probe.newPage()).evaluate(() => navigator.userAgent);
+    await probe.close();
+    assert.match(headlessAgent, /HeadlessChrome\//);
+    chromiumAgent = headlessAgent.replace("HeadlessChrome/", "Chrome/");
+  }
   browserContext ??= await chromium.launchPersistentContext(path.join(tmp, "chromium"), {
     executablePath: "/usr/bin/chromium",
     headless: true,
-    // As the recipient's browser-based mail client would (headless Chromium's own agent
-    // is, rightly, classified as a scanner).
-    userAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36",
+    userAgent: chromiumAgent,
+    extraHTTPHeaders: { "X-Forwarded-For": RECIPIENT_NETWORK },
     args: [
       "--no-sandbox",
       "--disable-gpu",
@@ -191,7 +228,9 @@ before(async () => {
   const xpi = await timed("build the add-on", async () => buildAddon());
   testServer = await startTestServer();
   smtp = await startSmtpSink(path.join(tmp, "smtp"));
-  server = await timed("start leakwatch", () => startLeakwatch(path.join(tmp, "leakwatch"), USER));
+  // Self-view detection at its default: 127.0.0.1, where Thunderbird registers from, is the
+  // trusted proxy; the recipient's fetches name another network.
+  server = await timed("start leakwatch", () => startLeakwatch(path.join(tmp, "leakwatch"), USER, { trustedProxies: ["127.0.0.1/32"] }));
   log(`leakwatch at ${server.url}, SMTP sink on ${smtp.port}, test server ${testServer.base}`);
 
   const driver = path.join(tmp, "driver");
@@ -200,6 +239,7 @@ before(async () => {
   const profile = path.join(tmp, "profile");
   makeProfile(profile, {
     smtpPort: smtp.port,
+    sent: mbox(seededSent()),
     identity: { email: USER.email, name: USER.name },
     addons: [
       { id: PRODUCT_ID, xpi },
@@ -240,48 +280,56 @@ after(async () => {
 let reportUrl;
 let listIds;
 const sent = {};
+const product = (message) => testServer.command("product", { message });
+const hooks = (extra) => product({ type: "setTestHooks", hooks: { reportUrl, ...extra } });
+/** The send-log entry the add-on wrote for the send that started after event index `from`. */
+const logged = (from, what = "the add-on's send log") => testServer.waitForEvent((e) => e.event === "send-logged", 15_000, what, from);
 
-test("the add-on signs in, reads the Sent folder and the address book", async () => {
+test("the add-on reads the Sent folder by itself and signs in through its options page", async () => {
   reportUrl = `${testServer.base}/report`;
-  const seed = await timed("seed address book and Sent folder", () =>
-    testServer.command("seed", {
-      contacts: [JAN, PIET, ELS],
-      lists: [{ name: "Klantbedrijf team", members: [JAN.email, PIET.email] }],
-      sent: seededSent(),
-    }),
+  assert.deepEqual(await hooks({}), { ok: true });
+  // Nobody asks for it: the add-on reads the Sent folder once Thunderbird has.
+  const history = await timed("history from the Sent folder", () =>
+    until(async () => {
+      const status = await product({ type: "status" });
+      return status.historySize >= 8 && status;
+    }, 60_000, "the add-on's first read of the Sent folder"),
+  );
+  assert.equal(history.historySize, 8, "the 8 seeded Sent messages");
+  const seed = await timed("seed the address book", () =>
+    testServer.command("seed", { contacts: [JAN, PIET, ELS], lists: [{ name: "Klantbedrijf team", members: [JAN.email, PIET.email] }] }),
   );
   listIds = seed.lists;
-  assert.equal(seed.listed, 8, "Thunderbird lists the 8 seeded Sent messages");
   const admin = await api("POST", "/api/v1/auth/login", { body: { tenant: USER.tenant, email: USER.email, password: USER.password } });
   assert.equal(admin.status, 200);
   const put = await api("PUT", "/api/v1/tenant/policy", { token: admin.json.token, body: POLICY });
   assert.equal(put.status, 200, JSON.stringify(put.json));
-  const product = (message) => testServer.command("product", { message });
-  assert.deepEqual(await product({ type: "setTestHooks", hooks: { reportUrl } }), { ok: true });
-  const signIn = await timed("sign in", () =>
-    product({ type: "signIn", serverUrl: server.url, tenant: USER.tenant, email: USER.email, password: USER.password, lang: "en" }),
-  );
-  assert.equal(signIn.error, undefined, JSON.stringify(signIn.error));
-  assert.equal(signIn.ok, true);
-  assert.equal(signIn.policy, "fetched", "the tenant policy was fetched and cached");
-  const wrong = await product({ type: "signIn", serverUrl: server.url, tenant: USER.tenant, email: USER.email, password: "wrong password!" });
-  assert.equal(wrong.error?.code, "unauthorized", `a wrong password is refused: ${JSON.stringify(wrong)}`);
-  const rebuilt = await timed("history from the Sent folder", () => product({ type: "rebuildHistory" }));
-  assert.deepEqual({ count: rebuilt.count, folders: rebuilt.folders }, { count: 8, folders: 1 });
-  const status = await product({ type: "status" });
-  assert.equal(status.signedIn, true);
-  assert.equal(status.historySize, 8);
-  assert.ok(status.policyFetchedAt > 0);
-  // The options page, as the user opens it, shows the same.
-  const from = testServer.events.length;
+
+  // A wrong password first, typed into the form: the page says so and nobody is signed in.
+  let from = testServer.events.length;
+  const form = { serverUrl: server.url, tenant: USER.tenant, email: USER.email, lang: "en" };
+  await hooks({ signIn: { ...form, password: "wrong password!", nonce: 1 } });
   assert.equal((await product({ type: "openOptions" })).ok, true);
-  const options = await testServer.waitForEvent((e) => e.event === "options-shown", 15_000, "the options page", from);
+  const shown = await testServer.waitForEvent((e) => e.event === "options-shown", 15_000, "the options page", from);
+  assert.deepEqual(shown.labels, ["Server URL", "Organisation", "E-mail address", "Password", "Language"], "labelled in the add-on's language");
+  const refused = await testServer.waitForEvent((e) => e.event === "options-signed-in" && e.nonce === 1, 20_000, "the refused sign-in", from);
+  assert.equal(refused.error, true, JSON.stringify(refused));
+  assert.match(refused.status, /Not signed in/);
+  // Then the right one, in the same page.
+  from = testServer.events.length;
+  await timed("sign in", () => hooks({ signIn: { ...form, password: USER.password, nonce: 2 } }));
+  const signedIn = await testServer.waitForEvent((e) => e.event === "options-signed-in" && e.nonce === 2, 20_000, "the sign-in", from);
+  assert.equal(signedIn.error, false, signedIn.message);
+  assert.equal(signedIn.message, "Signed in; your organisation's policy is loaded.");
+  assert.match(signedIn.status, new RegExp(`Signed in as ${USER.email}`));
+  assert.match(signedIn.status, /Contact history: 8 sent messages/);
   assert.deepEqual(
-    { server: options.server, tenant: options.tenant, email: options.email, lang: options.lang },
+    { server: signedIn.server, tenant: signedIn.tenant, email: signedIn.email, lang: signedIn.lang },
     { server: server.url, tenant: USER.tenant, email: USER.email, lang: "en" },
   );
-  assert.match(options.status, new RegExp(`Signed in as ${USER.email}`));
-  assert.match(options.status, /Contact history: 8 sent messages/);
+  const status = await product({ type: "status" });
+  assert.equal(status.signedIn, true);
+  assert.ok(status.policyFetchedAt > 0, "the tenant policy was fetched and cached");
 });
 
 test("a normal mail to a mailing list goes without a warning and arrives with the disclosure", async () => {
@@ -298,35 +346,34 @@ test("a normal mail to a mailing list goes without a warning and arrives with th
     }),
   );
   assert.equal(result.sent, true, JSON.stringify(result));
-  const events = testServer.events.slice(from);
-  const checked = events.find((e) => e.event === "checked");
-  assert.deepEqual(checked?.attachments, [{ name: "Planning_jaarafsluiting.pdf", size: 17 }], "attachments from compose.listAttachments");
-  assert.equal(checked?.verdict, "send", JSON.stringify(checked));
-  assert.deepEqual(checked.recipients.sort(), [JAN.email, PIET.email], "the list was expanded for the check");
-  assert.ok(!events.some((e) => e.event === "warning-shown"), "no warning window");
-  const registered = events.find((e) => e.event === "registered");
-  assert.ok(registered, "the message was registered");
-  assert.equal(registered.registration.track, false, "nothing at risk: not tracked");
+  const { entry } = await logged(from);
+  assert.ok(!testServer.events.slice(from).some((e) => e.event === "warning-shown"), "no warning window (the test build reports every one)");
+  assert.equal(entry.verdict, "send", JSON.stringify(entry));
+  assert.equal(entry.outcome, "disclosed", "nothing at risk: registered, not tracked");
+  const admin = await api("POST", "/api/v1/auth/login", { body: { tenant: USER.tenant, email: USER.email, password: USER.password } });
+  const registered = await api("GET", `/api/v1/messages/${entry.messageId}`, { token: admin.json.token });
+  assert.equal(registered.status, 200);
+  assert.equal(registered.json.track, false);
+  const addresses = (registered.json.recipients.to ?? []).map((r) => (typeof r === "string" ? r : r.address)).sort();
+  assert.deepEqual(addresses, [JAN.email, PIET.email], "the list was expanded for the check and the registration");
 
   const { eml, envelope } = await smtp.message(1);
   assert.deepEqual(envelope.rcpt_tos.sort(), [JAN.email, PIET.email]);
   const parts = mimeParts(smtp.python, eml);
   assert.ok(parts.html, "an HTML part");
   assert.match(parts.html, /data-leakwatch="disclosure"/);
-  assert.ok(parts.html.includes(`href="${registered.registration.info_url}"`), "the notice links the info page");
+  const { pixel, info } = links(parts.html);
+  assert.ok(info?.includes(entry.messageId), "the notice links the message's info page");
+  assert.equal(pixel, null, "no pixel in an untracked message");
   assert.ok(parts.html.includes("Zullen we volgende week"), "the body is kept");
   assert.match(parts.html, /Boekhoudpartners B\.V\./, "the notice names the organisation from the tenant policy");
-  assert.ok(!parts.html.includes(`${server.url}/p/`), "no pixel in an untracked message");
-  assert.ok(parts.text?.includes(registered.registration.info_url), "the text part carries the notice too");
+  assert.ok(parts.text?.includes(info), "the text part carries the notice too");
   assert.match(eml.toString("latin1"), /filename="?Planning_jaarafsluiting\.pdf/, "the attachment went along");
-  sent.normal = registered.registration;
+  sent.normal = { id: entry.messageId };
 });
 
 test("a misdirected mail raises the warning; going back sends nothing", async () => {
-  assert.deepEqual(
-    await testServer.command("product", { message: { type: "setTestHooks", hooks: { reportUrl, autoAnswer: "back" } } }),
-    { ok: true },
-  );
+  assert.deepEqual(await hooks({ autoAnswer: "back" }), { ok: true });
   const from = testServer.events.length;
   const before = smtp.count();
   const result = await timed("send misdirected mail, go back", () =>
@@ -344,17 +391,21 @@ test("a misdirected mail raises the warning; going back sends nothing", async ()
   assert.ok(shown, "the warning window was shown");
   assert.ok(shown.findings.some((f) => f.rule === "lookalike-domain"), JSON.stringify(shown.findings));
   assert.ok(shown.findings.some((f) => f.text.includes(WRONG)), "the finding names the address");
-  assert.ok(!testServer.events.slice(from).some((e) => e.event === "registered"), "not registered");
+  const { entry } = await logged(from);
+  assert.equal(entry.outcome, "cancelled");
+  assert.equal(entry.messageId, undefined, "not registered");
   await new Promise((r) => setTimeout(r, 500));
   assert.equal(smtp.count(), before, "nothing reached the SMTP server");
 });
 
-test("sent anyway (the warning waits longer than the idle timeout): disclosure and pixel arrive", async () => {
-  await testServer.command("product", {
-    message: { type: "setTestHooks", hooks: { reportUrl, autoAnswer: "send", answerDelayMs: ANSWER_DELAY_MS } },
-  });
-  const from = testServer.events.length;
-  const result = await timed("send misdirected mail, send anyway", () =>
+test("sent anyway after an SMTP failure and a retry (the warning waits longer than the idle timeout): one registration, one notice, and the pixel", async () => {
+  await hooks({ autoAnswer: "send", answerDelayMs: ANSWER_DELAY_MS });
+  const admin = await api("POST", "/api/v1/auth/login", { body: { tenant: USER.tenant, email: USER.email, password: USER.password } });
+  const registeredBefore = (await api("GET", "/api/v1/messages?limit=500", { token: admin.json.token })).json.messages.length;
+  // The relay refuses the first attempt with a temporary failure.
+  fs.writeFileSync(path.join(smtp.dir, "refuse-next"), "");
+  let from = testServer.events.length;
+  const failed = await timed("send misdirected mail, send anyway, SMTP refuses", () =>
     testServer.command("send", {
       details: {
         to: [`Jan Jansen <${WRONG}>`],
@@ -362,26 +413,36 @@ test("sent anyway (the warning waits longer than the idle timeout): disclosure a
         body: "<html><body><p>Beste Jan,</p><p>Hierbij de jaarrekening 2025.</p></body></html>",
         isPlainText: false,
       },
-    }),
+      keepOnFailure: true,
+    }, 60_000),
   );
-  assert.equal(result.sent, true, JSON.stringify(result));
-  assert.ok(result.ms >= ANSWER_DELAY_MS, "the send waited for the answer");
-  const events = testServer.events.slice(from);
-  const shown = events.find((e) => e.event === "warning-shown");
-  assert.ok(shown?.sendAnywayShown, "the warning offers to send anyway");
-  assert.equal(events.find((e) => e.event === "answered")?.answer, "send");
-  const registered = events.find((e) => e.event === "registered");
-  assert.equal(registered?.registration.track, true, `sent despite a warning: tracked (${JSON.stringify(registered)})`);
-  const { pixel_url: pixelUrl, info_url: infoUrl } = registered.registration;
-  assert.ok(pixelUrl.startsWith(`${server.url}/p/`));
+  assert.equal(failed.sent, false, JSON.stringify(failed));
+  assert.ok(failed.ms >= ANSWER_DELAY_MS, "the send waited for the answer");
+  let events = testServer.events.slice(from);
+  assert.ok(events.find((e) => e.event === "warning-shown")?.sendAnywayShown, "the warning offers to send anyway");
+  const first = (await logged(from)).entry;
+  assert.equal(first.outcome, "tracked", `sent despite a warning: tracked (${JSON.stringify(first)})`);
+  assert.equal(first.overridden, true);
+
+  // The sender presses send again in the same composer, and answers the warning again.
+  from = testServer.events.length;
+  const retried = await timed("send again", () => testServer.command("sendAgain", { tabId: failed.tabId }, 60_000));
+  assert.equal(retried.sent, true, JSON.stringify(retried));
+  const second = (await logged(from)).entry;
+  assert.equal(second.messageId, first.messageId, "the retry reuses the registration");
+  const registeredAfter = (await api("GET", "/api/v1/messages?limit=500", { token: admin.json.token })).json.messages.length;
+  assert.equal(registeredAfter, registeredBefore + 1, "one registration for the two attempts");
 
   const { eml, envelope } = await smtp.message(2);
   assert.deepEqual(envelope.rcpt_tos, [WRONG]);
   const parts = mimeParts(smtp.python, eml);
-  assert.ok(parts.html.includes(`src="${pixelUrl}"`), "the pixel is in the HTML");
-  assert.ok(parts.html.includes(`href="${infoUrl}"`), "with its notice");
-  assert.ok(!parts.text.includes(pixelUrl), "never a pixel URL in the text part");
-  sent.misdirected = { ...registered.registration, html: parts.html };
+  assert.equal(parts.html.match(/data-leakwatch="disclosure"/g)?.length, 1, "one notice");
+  const { pixel, info } = links(parts.html);
+  assert.ok(pixel?.startsWith(`${server.url}/p/`), "the pixel is in the HTML");
+  assert.equal(parts.html.match(/\/p\//g)?.length, 1, "one pixel");
+  assert.ok(info?.includes(first.messageId), "with its notice");
+  assert.ok(!parts.text.includes(pixel), "never a pixel URL in the text part");
+  sent.misdirected = { id: first.messageId, pixel_url: pixel, html: parts.html };
 });
 
 test("a plain-text mail gets the notice as text", async () => {
@@ -392,16 +453,21 @@ test("a plain-text mail gets the notice as text", async () => {
     }),
   );
   assert.equal(result.sent, true, JSON.stringify(result));
-  const registered = testServer.events.slice(from).find((e) => e.event === "registered");
-  assert.equal(registered?.isPlainText, true);
+  const { entry } = await logged(from);
+  assert.equal(entry.outcome, "disclosed");
   const parts = mimeParts(smtp.python, (await smtp.message(3)).eml);
   assert.equal(parts.content_type, "text/plain");
   assert.ok(parts.text.includes("Tot morgen om tien uur."));
-  assert.match(parts.text, /Privacy notice: .*this e-mail may contain/s);
-  assert.ok(parts.text.includes(registered.registration.info_url));
-  sent.plain = registered.registration;
-  const status = await testServer.command("product", { message: { type: "status" } });
-  assert.equal(status.historySize, 8 + 3, "each message sent went into the history");
+  assert.match(parts.text, /Privacy notice: /);
+  assert.ok(parts.text.includes(`/i/${entry.messageId}`));
+  sent.plain = { id: entry.messageId };
+  // Each message sent is in the history once, whether from the add-on's own record or the
+  // Sent folder's copy (fcc).
+  const status = await until(async () => {
+    const now = await product({ type: "status" });
+    return now.historySize === 8 + 3 && now;
+  }, 10_000, "the three sends in the history");
+  assert.equal(status.historySize, 11);
 });
 
 test("the recipient opens it, the sender reports it misdirected, and the alert arrives", async () => {
@@ -418,11 +484,9 @@ test("the recipient opens it, the sender reports it misdirected, and the alert a
   assert.equal(alertsApi.status, 200, "the alerts API");
   const stream = alertStream(token);
   // "I sent this to the wrong person", in the add-on's own view page.
-  await testServer.command("product", {
-    message: { type: "setTestHooks", hooks: { reportUrl, reportWrong: { messageId: sent.misdirected.id, recipients: [WRONG] } } },
-  });
+  await hooks({ reportWrong: { messageId: sent.misdirected.id, recipients: [WRONG] } });
   const viewFrom = testServer.events.length;
-  assert.equal((await testServer.command("product", { message: { type: "openView" } })).ok, true);
+  assert.equal((await product({ type: "openView" })).ok, true);
   const shownView = await testServer.waitForEvent((e) => e.event === "view-shown", 15_000, "the view page", viewFrom);
   const listed = Object.fromEntries(shownView.messages.map((m) => [m.id, m]));
   for (const registration of [sent.normal, sent.misdirected, sent.plain]) {
@@ -430,6 +494,7 @@ test("the recipient opens it, the sender reports it misdirected, and the alert a
   }
   assert.match(listed[sent.misdirected.id].text, /Jaarrekening 2025.*tracked.*sent despite a warning/s);
   assert.match(listed[sent.normal.id].text, /not tracked/);
+  assert.ok(shownView.sends.some((line) => /Jaarrekening 2025.*not sent: you went back/.test(line)), JSON.stringify(shownView.sends));
   const reported = await timed("report in the view", () =>
     testServer.waitForEvent((e) => e.event === "view-reported", 15_000, "the view's report", viewFrom),
   );
@@ -442,18 +507,32 @@ test("the recipient opens it, the sender reports it misdirected, and the alert a
   const mine = incidents.json.incidents.filter((i) => i.message_id === sent.misdirected.id);
   assert.equal(mine.length, 1);
   assert.deepEqual(mine[0].wrong_recipients, [WRONG]);
-  const incident = { json: { id: mine[0].id } };
+  const incidentId = mine[0].id;
   const from = testServer.events.length;
   // A second open, now that the message is known to be misdirected.
   await renderInChromium(sent.misdirected.html, sent.misdirected.pixel_url);
 
   const shown = await timed("incident evidence", () =>
     until(async () => {
-      const view = await api("GET", `/api/v1/incidents/${incident.json.id}`, { token });
+      const view = await api("GET", `/api/v1/incidents/${incidentId}`, { token });
       return view.json?.evidence?.hits_total >= 2 && view.json;
     }, 10_000, "both opens in the incident's evidence"),
   );
   assert.equal(shown.message_id, sent.misdirected.id);
+  // Identified as the recipient opening it in a mail client: Chromium, from their network.
+  assert.equal(shown.evidence.status, "opened_in_mail_client", JSON.stringify(shown.evidence));
+  const classes = Object.fromEntries(shown.evidence.by_class.map((c) => [c.class, c]));
+  assert.deepEqual(Object.keys(classes), ["direct"], `both fetches are direct, none a self-view or scan: ${JSON.stringify(shown.evidence)}`);
+  assert.equal(classes.direct.hits, 2);
+  // What the server kept of each fetch: the class and the agent family, never the agent.
+  const stored = spawnSync(smtp.python, ["-c", "import json, sqlite3, sys; db = sqlite3.connect(sys.argv[1]); print(json.dumps(db.execute('SELECT class, agent FROM pixel_hits WHERE message_id = ?', (sys.argv[2],)).fetchall()))", path.join(tmp, "leakwatch", "leakwatch.db"), sent.misdirected.id], { encoding: "utf8" });
+  assert.equal(stored.status, 0, stored.stderr);
+  const rows = JSON.parse(stored.stdout);
+  assert.equal(rows.length, 2);
+  for (const [fetchClass, agent] of rows) {
+    assert.equal(fetchClass, "direct");
+    assert.match(agent, /^chrom/i, `Chromium's own agent is recognised as such: ${agent}`);
+  }
 
   const streamed = await timed("alerts on the stream", () =>
     until(() => {
@@ -465,16 +544,14 @@ test("the recipient opens it, the sender reports it misdirected, and the alert a
   stream.close();
   assert.ok(!(streamed instanceof Error), String(streamed));
   const open = stream.alerts.find((a) => a.kind === "client_open");
-  assert.equal(open.incident_id, incident.json.id);
+  assert.equal(open.incident_id, incidentId);
   assert.equal(open.severity, "high");
   assert.equal(open.eventId, String(open.seq), "the event id is the alert's seq");
   const notified = await timed("alert notification in Thunderbird", () =>
     testServer.waitForEvent((e) => e.event === "alert" && e.alert.kind === "client_open" && e.alert.message_id === sent.misdirected.id, 45_000, "the add-on's client_open alert", from),
   );
   assert.equal(notified.alert.seq, open.seq);
-  log(`the add-on got the client_open alert by ${notified.via}`);
-  const notification = testServer.events.slice(from).find((e) => e.event === "notification" && e.title === open.title);
-  assert.ok(notification, "shown as a Thunderbird notification");
+  const notification = await testServer.waitForEvent((e) => e.event === "notification" && e.title === open.title, 5_000, "the Thunderbird notification", from);
   assert.match(notification.title, /Opened: your misdirected message/);
   assert.equal(
     testServer.events.filter((e) => e.event === "alert" && e.alert.seq === open.seq).length,
@@ -486,7 +563,7 @@ test("the recipient opens it, the sender reports it misdirected, and the alert a
 test("with the server down: the cached policy still blocks, and mail goes without notice or tracking", async () => {
   stop(server.child);
   await until(() => server.child.exitCode !== null || server.child.signalCode !== null, 10_000, "the server to stop");
-  await testServer.command("product", { message: { type: "setTestHooks", hooks: { reportUrl, autoAnswer: "send" } } });
+  await hooks({ autoAnswer: "send" });
   let from = testServer.events.length;
   const before = smtp.count();
   const blocked = await timed("offline: send to a blocked domain", () =>
@@ -495,11 +572,10 @@ test("with the server down: the cached policy still blocks, and mail goes withou
     }),
   );
   assert.equal(blocked.sent, false, "a blocked message cannot be sent, even when 'send' is pressed");
-  let events = testServer.events.slice(from);
-  const checked = events.find((e) => e.event === "checked");
-  assert.equal(checked?.verdict, "block", JSON.stringify(checked));
-  assert.ok(checked.rules.includes("blocked-domain"), "the cached tenant policy applies offline");
-  assert.equal(events.find((e) => e.event === "warning-shown")?.sendAnywayShown, false);
+  const block = (await logged(from)).entry;
+  assert.equal(block.verdict, "block", JSON.stringify(block));
+  assert.ok(block.rules.includes("blocked-domain"), "the cached tenant policy applies offline");
+  assert.equal(testServer.events.slice(from).find((e) => e.event === "warning-shown")?.sendAnywayShown, false);
   assert.equal(smtp.count(), before);
 
   from = testServer.events.length;
@@ -509,12 +585,12 @@ test("with the server down: the cached policy still blocks, and mail goes withou
     }),
   );
   assert.equal(result.sent, true, JSON.stringify(result));
-  events = testServer.events.slice(from);
-  assert.equal(events.find((e) => e.event === "checked")?.verdict, "send");
-  assert.ok(!events.some((e) => e.event === "registered"));
-  const notice = events.find((e) => e.event === "notification");
-  assert.equal(notice?.kind, "unreachable", JSON.stringify(notice));
-  assert.match(notice.message, /without the privacy notice and without leak detection/);
+  const { entry } = await logged(from);
+  assert.equal(entry.verdict, "send");
+  assert.deepEqual([entry.outcome, entry.reason], ["untracked", "unreachable"], JSON.stringify(entry));
+  assert.ok(entry.ms < 5_000, `the send waited ${entry.ms} ms for the server`);
+  const notice = testServer.events.slice(from).find((e) => e.event === "notification");
+  assert.match(notice?.message ?? "", /without the privacy notice and without leak detection/);
   const parts = mimeParts(smtp.python, (await smtp.message(before + 1)).eml);
   // Without our block the body has no formatting, so Thunderbird may send it as text only.
   const body = parts.html ?? parts.text;

@@ -2,8 +2,9 @@
 // the settings.
 
 import { t } from "../lib/i18n.mjs";
+import { MSG, ask } from "../lib/protocol.mjs";
 
-const status = await browser.runtime.sendMessage({ type: "status" });
+const status = await ask(MSG.status);
 const lang = status.settings.lang;
 const line = (text) => Object.assign(document.createElement("div"), { textContent: text });
 document.querySelector("#status").replaceChildren(

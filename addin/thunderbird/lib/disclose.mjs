@@ -45,12 +45,15 @@ function serialize(doc) {
  * The HTML body with the rendered block (`checker.disclosure(options).html`) at the end of
  * its <body>. `dom` supplies `DOMParser` (the page's own in Thunderbird; jsdom's in tests).
  */
-export function insertHtmlDisclosure(html, block, options, { DOMParser }) {
+export function insertHtmlDisclosure(html, block, options, { DOMParser }, { replaces = [] } = {}) {
   const doc = new DOMParser().parseFromString(html ?? "", "text/html");
   const hosts = hostsOf(options);
-  const own = [...doc.querySelectorAll('[data-leakwatch="disclosure"]')].filter(
-    (el) => el.getAttribute("data-leakwatch-info") === options.info_url,
+  const ours = new Set([options.info_url, ...replaces]);
+  const own = [...doc.querySelectorAll('[data-leakwatch="disclosure"]')].filter((el) =>
+    ours.has(el.getAttribute("data-leakwatch-info")),
   );
+  // An earlier attempt's block for another registration goes; ours takes the last place.
+  for (const stale of own.slice(0, -1)) stale.remove();
   for (const img of [...doc.querySelectorAll("img")]) {
     if (own.some((el) => el.contains(img))) continue; // replaced with its block
     if (isOurPixel(img, hosts)) img.remove();
@@ -59,7 +62,7 @@ export function insertHtmlDisclosure(html, block, options, { DOMParser }) {
   const parsed = new DOMParser().parseFromString(`<!DOCTYPE html><html><body>${block}</body></html>`, "text/html");
   for (const node of [...parsed.body.childNodes]) fresh.append(doc.importNode(node, true));
   if (own.length) {
-    own[own.length - 1].replaceWith(fresh);
+    own.at(-1).replaceWith(fresh);
   } else {
     doc.body.append(fresh);
   }
@@ -69,12 +72,22 @@ export function insertHtmlDisclosure(html, block, options, { DOMParser }) {
 /**
  * What onBeforeSend returns as `details` for a registered message: `{plainTextBody}` for
  * a plain-text mail, `{body}` for HTML (Thunderbird derives the text part from it).
+ * `replaces` is an earlier registration of the same composer whose notice this one replaces.
  */
-export function disclosedBody(details, checker, registration, lang, dom) {
+export function disclosedBody(details, checker, registration, lang, dom, { replaces } = {}) {
   const options = disclosureOptions(registration, lang);
   if (details.isPlainText) {
-    return { plainTextBody: checker.discloseText(details.plainTextBody ?? "", options) };
+    let text = details.plainTextBody ?? "";
+    if (replaces) {
+      // The core appends its notice to the end; an earlier one is the same text with the
+      // earlier link.
+      const earlier = checker.discloseText("", disclosureOptions(replaces, lang)).trim();
+      const at = earlier ? text.lastIndexOf(earlier) : -1;
+      if (at >= 0) text = (text.slice(0, at).trimEnd() + text.slice(at + earlier.length)).trimEnd() + "\n";
+    }
+    return { plainTextBody: checker.discloseText(text, options) };
   }
   const { html } = checker.disclosure(options);
-  return { body: insertHtmlDisclosure(details.body ?? "", html, options, dom) };
+  const stale = replaces ? [replaces.info_url] : [];
+  return { body: insertHtmlDisclosure(details.body ?? "", html, options, dom, { replaces: stale }) };
 }

@@ -43,6 +43,35 @@ export const STRINGS = {
     notSignedInShort: "Not signed in",
     historySize: "Contact history: {n} sent messages",
     deadline: "deadline",
+    serverLabel: "Server URL",
+    tenantLabel: "Organisation",
+    emailLabel: "E-mail address",
+    passwordLabel: "Password",
+    langLabel: "Language",
+    signInButton: "Sign in",
+    signOutButton: "Sign out",
+    rebuildButton: "Read the contact history from the Sent folders again",
+    needAccess: "Without access to the server leakwatch cannot sign in.",
+    working: "One moment…",
+    signedInPolicy: "Signed in; your organisation's policy is loaded.",
+    signedInNoPolicy: "Signed in; your organisation's policy could not be loaded yet, the last known one applies.",
+    signedOut: "Signed out.",
+    rebuilt: "{count} messages read from {folders} Sent folder(s).",
+    lastSend: "Last message: {when}, {outcome}",
+    recentSends: "Recent sends on this computer",
+    outcome_tracked: "sent with the privacy notice and leak detection",
+    outcome_disclosed: "sent with the privacy notice, not tracked",
+    outcome_untracked: "sent without the privacy notice and without leak detection",
+    outcome_cancelled: "not sent: you went back to edit it",
+    reason_not_signed_in: "you were not signed in",
+    reason_expired: "your sign-in had expired",
+    reason_timeout: "the server did not answer in time",
+    reason_unreachable: "the server could not be reached",
+    reason_server_error: "the server had a fault",
+    reason_malformed_response: "the server gave an unusable answer",
+    reason_refused: "the server refused the message",
+    reason_disclose_failed: "the notice could not be added",
+    reason_check_failed: "the check failed",
   },
   nl: {
     warningTitle: "Controleer dit bericht voordat het weggaat",
@@ -85,6 +114,35 @@ export const STRINGS = {
     notSignedInShort: "Niet aangemeld",
     historySize: "Contactgeschiedenis: {n} verzonden berichten",
     deadline: "uiterlijk",
+    serverLabel: "Server-URL",
+    tenantLabel: "Organisatie",
+    emailLabel: "E-mailadres",
+    passwordLabel: "Wachtwoord",
+    langLabel: "Taal",
+    signInButton: "Aanmelden",
+    signOutButton: "Afmelden",
+    rebuildButton: "Contactgeschiedenis opnieuw uit de map Verzonden lezen",
+    needAccess: "Zonder toegang tot de server kan leakwatch u niet aanmelden.",
+    working: "Een ogenblik…",
+    signedInPolicy: "Aangemeld; het beleid van uw organisatie is geladen.",
+    signedInNoPolicy: "Aangemeld; het beleid van uw organisatie kon nog niet worden geladen, het laatst bekende geldt.",
+    signedOut: "Afgemeld.",
+    rebuilt: "{count} berichten gelezen uit {folders} map(pen) Verzonden.",
+    lastSend: "Laatste bericht: {when}, {outcome}",
+    recentSends: "Recent verzonden op deze computer",
+    outcome_tracked: "verzonden met privacymelding en lekdetectie",
+    outcome_disclosed: "verzonden met privacymelding, niet gevolgd",
+    outcome_untracked: "verzonden zonder privacymelding en zonder lekdetectie",
+    outcome_cancelled: "niet verzonden: u ging terug om het aan te passen",
+    reason_not_signed_in: "u was niet aangemeld",
+    reason_expired: "uw aanmelding was verlopen",
+    reason_timeout: "de server antwoordde niet op tijd",
+    reason_unreachable: "de server was niet bereikbaar",
+    reason_server_error: "de server had een storing",
+    reason_malformed_response: "de server gaf een onbruikbaar antwoord",
+    reason_refused: "de server weigerde het bericht",
+    reason_disclose_failed: "de melding kon niet worden toegevoegd",
+    reason_check_failed: "de controle mislukte",
   },
 };
 
@@ -93,6 +151,12 @@ export const LANGS = ["nl", "en"];
 /** The language for a UI locale such as "nl-NL" (Dutch) or anything else (English). */
 export function langFor(locale) {
   return String(locale ?? "").toLowerCase().startsWith("nl") ? "nl" : "en";
+}
+
+/** A send log entry in words: the outcome and, when it went untracked, why. */
+export function sendOutcome(lang, entry) {
+  const outcome = t(lang, `outcome_${entry.outcome}`);
+  return entry.reason ? `${outcome} (${t(lang, `reason_${entry.reason}`)})` : outcome;
 }
 
 export function t(lang, key, values = {}) {

@@ -1,101 +1,102 @@
-// Settings: the server, sign-in (tenant, e-mail, password -> a token kept in storage.local),
-// the language, and rebuilding the contact history from the Sent folders.
+// Settings: the server, sign-in (organisation, e-mail, password -> a token kept in
+// storage.local), the language, and reading the contact history from the Sent folders again.
 
 import { hostPermissionFor } from "../common/api.mjs";
-import { t } from "../lib/i18n.mjs";
+import { MSG, ask } from "../lib/protocol.mjs";
+import { sendOutcome, t } from "../lib/i18n.mjs";
+import { formatTime } from "../lib/view-model.mjs";
 
 const $ = (selector) => document.querySelector(selector);
-const send = (message) => browser.runtime.sendMessage(message);
+let lang = "en";
 
 function show(text, error = false) {
   $("#message").textContent = text;
   $("#message").className = error ? "error" : "";
 }
 
+function label() {
+  document.documentElement.lang = lang;
+  document.title = `leakwatch: ${t(lang, "settings")}`;
+  for (const node of document.querySelectorAll("[data-text]")) node.textContent = t(lang, node.dataset.text);
+}
+
 async function refresh() {
-  const status = await send({ type: "status" });
+  const status = await ask(MSG.status);
   const { settings } = status;
+  lang = settings.lang === "nl" ? "nl" : "en";
+  label();
   $("#server").value ||= settings.serverUrl ?? "";
   $("#tenant").value ||= settings.tenant ?? "";
   $("#email").value ||= settings.email ?? "";
-  $("#lang").value = settings.lang;
-  const lang = settings.lang;
+  $("#lang").value = lang;
   const lines = [
     status.signedIn
       ? t(lang, "signedInAs", { email: settings.email, tenant: settings.tenant, server: settings.serverUrl })
       : t(lang, "notSignedInShort"),
     t(lang, "historySize", { n: status.historySize }),
   ];
+  if (status.lastSend) {
+    lines.push(t(lang, "lastSend", { when: formatTime(status.lastSend.at, lang), outcome: sendOutcome(lang, status.lastSend) }));
+  }
   $("#status").replaceChildren(...lines.map((line) => Object.assign(document.createElement("div"), { textContent: line })));
+}
+
+/** Whether the add-on may already reach this origin (built in, or granted before). */
+function alreadyAllowed(origin) {
+  return (browser.runtime.getManifest().host_permissions ?? []).includes(origin);
+}
+
+async function signIn() {
+  show(t(lang, "working"));
+  const answer = await ask(MSG.signIn, {
+    serverUrl: $("#server").value,
+    tenant: $("#tenant").value.trim(),
+    email: $("#email").value.trim(),
+    password: $("#password").value,
+    lang: $("#lang").value,
+  });
+  $("#password").value = "";
+  await refresh();
+  if (answer?.error) show(answer.error.message, true);
+  else show(t(lang, answer.policy === "fetched" ? "signedInPolicy" : "signedInNoPolicy"));
 }
 
 $("#signin").addEventListener("submit", (event) => {
   event.preventDefault();
-  let origins;
+  let origin;
   try {
-    origins = [hostPermissionFor($("#server").value)];
+    origin = hostPermissionFor($("#server").value);
   } catch (err) {
     show(err.message, true);
     return;
   }
-  // First, inside the click: Thunderbird only asks for a permission during user input.
+  if (alreadyAllowed(origin)) {
+    signIn().catch((err) => show(err.message, true));
+    return;
+  }
+  // Inside the submit event: Thunderbird only asks for a permission during user input.
   browser.permissions
-    .request({ origins })
-    .then(async (granted) => {
-      if (!granted) {
-        show("Without access to the server leakwatch cannot sign in.", true);
-        return;
-      }
-      show("…");
-      const answer = await send({
-        type: "signIn",
-        serverUrl: $("#server").value,
-        tenant: $("#tenant").value.trim(),
-        email: $("#email").value.trim(),
-        password: $("#password").value,
-        lang: $("#lang").value,
-      });
-      $("#password").value = "";
-      if (answer?.error) show(answer.error.message, true);
-      else show(answer.policy === "fetched" ? "Signed in; the organisation's policy is loaded." : "Signed in.");
-      await refresh();
-    })
+    .request({ origins: [origin] })
+    .then((granted) => (granted ? signIn() : show(t(lang, "needAccess"), true)))
     .catch((err) => show(err.message, true));
 });
 
 $("#signout").addEventListener("click", async () => {
-  await send({ type: "signOut" });
-  show("Signed out.");
+  await ask(MSG.signOut);
   await refresh();
+  show(t(lang, "signedOut"));
 });
 
 $("#rebuild").addEventListener("click", async () => {
-  show("…");
-  const answer = await send({ type: "rebuildHistory" });
-  show(answer?.error ? answer.error.message : `${answer.count} messages from ${answer.folders} Sent folder(s).`, Boolean(answer?.error));
+  show(t(lang, "working"));
+  const answer = await ask(MSG.rebuildHistory);
   await refresh();
+  show(answer?.error ? answer.error.message : t(lang, "rebuilt", { count: answer.count, folders: answer.folders }), Boolean(answer?.error));
 });
 
 $("#lang").addEventListener("change", async () => {
-  await send({ type: "setLang", lang: $("#lang").value });
+  await ask(MSG.setLang, { lang: $("#lang").value });
   await refresh();
 });
 
 await refresh();
-
-// Test profile only (hooks set by the end-to-end test's driver add-on): report what is shown.
-const { testHooks: hooks } = await browser.storage.local.get("testHooks");
-if (hooks?.reportUrl) {
-  await fetch(hooks.reportUrl, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({
-      event: "options-shown",
-      server: $("#server").value,
-      tenant: $("#tenant").value,
-      email: $("#email").value,
-      lang: $("#lang").value,
-      status: $("#status").textContent,
-    }),
-  }).catch(() => {});
-}

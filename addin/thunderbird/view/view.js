@@ -3,7 +3,8 @@
 // directly with the token the background keeps.
 
 import { ApiClient } from "../common/api.mjs";
-import { t } from "../lib/i18n.mjs";
+import { langFor, sendOutcome, t } from "../lib/i18n.mjs";
+import { KEYS, Store } from "../lib/store.mjs";
 import { formatTime, recipientsOf } from "../lib/view-model.mjs";
 
 const $ = (selector) => document.querySelector(selector);
@@ -13,13 +14,15 @@ const el = (tag, props = {}, ...children) => {
   return node;
 };
 
-const { settings = {}, auth } = await browser.storage.local.get(["settings", "auth"]);
+const store = new Store(browser.storage.local);
+const [settings, auth] = await Promise.all([store.settings(langFor(browser.i18n.getUILanguage())), store.auth()]);
 const lang = settings.lang === "nl" ? "nl" : "en";
 document.documentElement.lang = lang;
 $("#title").textContent = t(lang, "viewTitle");
 $("#alerts-title").textContent = t(lang, "alerts");
 $("#incidents-title").textContent = t(lang, "incidents");
 $("#messages-title").textContent = t(lang, "messages");
+$("#sends-title").textContent = t(lang, "recentSends");
 
 function show(text, error = false) {
   $("#message").textContent = text;
@@ -27,7 +30,7 @@ function show(text, error = false) {
 }
 
 async function renderAlerts() {
-  const { recentAlerts = [] } = await browser.storage.local.get("recentAlerts");
+  const recentAlerts = await store.recentAlerts();
   $("#alerts").replaceChildren(
     recentAlerts.length
       ? el("ul", {}, ...recentAlerts.map((a) =>
@@ -106,56 +109,26 @@ async function load(client) {
   }
 }
 
-/**
- * Test profile only (the hooks are set by the end-to-end test's driver add-on): report what
- * the page shows and, with `reportWrong`, use "I sent this to the wrong person" as a sender
- * would: open the form of that message, tick the wrong recipients, submit.
- */
-async function runTestHooks() {
-  const { testHooks: hooks } = await browser.storage.local.get("testHooks");
-  if (!hooks?.reportUrl) return;
-  const report = (data) =>
-    fetch(hooks.reportUrl, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) }).catch(() => {});
-  const rows = () =>
-    [...document.querySelectorAll("#messages tr.message")].map((tr) => ({
-      id: tr.dataset.id,
-      text: tr.textContent,
-      canReport: Boolean(tr.querySelector("button")),
-    }));
-  await report({ event: "view-shown", messages: rows(), incidents: [...document.querySelectorAll("#incidents tr")].map((tr) => tr.textContent) });
-  const wrong = hooks.reportWrong;
-  if (!wrong) return;
-  const row = [...document.querySelectorAll("#messages tr.message")].find((tr) => tr.dataset.id === wrong.messageId);
-  row?.querySelector("button")?.click();
-  const form = document.querySelector(`form.report[data-message="${CSS.escape(wrong.messageId)}"]`);
-  const boxes = [...(form?.querySelectorAll("input[name=wrong]") ?? [])];
-  for (const box of boxes) if (wrong.recipients.includes(box.value)) box.click();
-  form?.querySelector("button[type=submit]")?.click();
-  const started = Date.now();
-  while ($("#message").textContent !== t(lang, "reported") && !$("#message").className && Date.now() - started < 10_000) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  // The list is loaded again after a report: wait until the message shows its incident.
-  while (rows().find((r) => r.id === wrong.messageId)?.canReport && Date.now() - started < 10_000) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  await report({
-    event: "view-reported",
-    offered: boxes.map((b) => b.value),
-    status: $("#message").textContent,
-    error: $("#message").className === "error",
-    messages: rows(),
-    incidents: [...document.querySelectorAll("#incidents tr")].map((tr) => tr.textContent),
-  });
+/** What happened to the recent sends from this computer, with the reason when untracked. */
+async function renderSends() {
+  const log = await store.sendLog();
+  $("#sends").replaceChildren(
+    log.length
+      ? el("ul", {}, ...log.slice(0, 20).map((entry) =>
+          el("li", { className: `send ${entry.outcome}` }, el("strong", { textContent: entry.subject || "—" }), " ",
+            el("span", { textContent: sendOutcome(lang, entry) }), " ",
+            el("span", { className: "muted", textContent: formatTime(entry.at, lang) }))))
+      : el("p", { className: "muted", textContent: t(lang, "none") }),
+  );
 }
 
-await renderAlerts();
+await Promise.all([renderAlerts(), renderSends()]);
 browser.storage.onChanged.addListener((changes) => {
-  if (changes.recentAlerts) renderAlerts();
+  if (changes[KEYS.recentAlerts]) renderAlerts();
+  if (changes[KEYS.sendLog]) renderSends();
 });
 if (!settings.serverUrl || !auth?.token) {
   show(t(lang, "signInFirst"), true);
 } else {
   await load(new ApiClient({ baseUrl: settings.serverUrl, token: auth.token }));
 }
-await runTestHooks();

@@ -3,13 +3,14 @@
 // background page so that Thunderbird keeps it alive for the send that waits on the answer.
 
 import { t } from "../lib/i18n.mjs";
+import { MSG, ask } from "../lib/protocol.mjs";
 
 const id = new URLSearchParams(location.search).get("id");
 const $ = (selector) => document.querySelector(selector);
 
 function answer(value) {
   for (const button of document.querySelectorAll("button")) button.disabled = true;
-  return browser.runtime.sendMessage({ type: "warning:answer", id, answer: value });
+  return ask(MSG.warningAnswer, { id, answer: value });
 }
 
 function render({ verdict, message, lang }) {
@@ -47,35 +48,8 @@ function render({ verdict, message, lang }) {
   $("#back").focus();
 }
 
-/** Test profile only: report what is shown and press the configured button. */
-async function autoAnswer(hooks) {
-  if (!hooks?.autoAnswer) return;
-  const shown = [...document.querySelectorAll("#findings li")].map((li) => ({
-    rule: li.dataset.rule,
-    text: li.textContent,
-  }));
-  if (hooks.reportUrl) {
-    await fetch(hooks.reportUrl, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({
-        event: "warning-shown",
-        title: $("#title").textContent,
-        findings: shown,
-        sendAnywayShown: !$("#send").hidden,
-      }),
-    }).catch(() => {});
-  }
-  await new Promise((resolve) => setTimeout(resolve, hooks.answerDelayMs ?? 0));
-  $(hooks.autoAnswer === "send" ? "#send" : "#back").click();
-}
+setInterval(() => ask(MSG.keepalive).catch(() => {}), 5_000);
 
-setInterval(() => browser.runtime.sendMessage({ type: "keepalive" }).catch(() => {}), 5_000);
-
-const pending = await browser.runtime.sendMessage({ type: "warning:get", id });
-if (!pending) {
-  window.close();
-} else {
-  render(pending);
-  await autoAnswer(pending.hooks);
-}
+const pending = await ask(MSG.warningGet, { id });
+if (!pending) window.close();
+else render(pending);

@@ -22,24 +22,20 @@ async function localFolders() {
   return local;
 }
 
-/** Waits until Thunderbird lists `count` messages in the folder (its summary is built lazily). */
-async function waitForMessages(folderId, count) {
-  for (let i = 0; i < 100; i++) {
-    let n = 0;
-    let page = await browser.messages.list(folderId);
-    for (;;) {
-      n += page.messages.length;
-      if (!page.id) break;
-      page = await browser.messages.continueList(page.id);
-    }
-    if (n >= count) return n;
-    await new Promise((r) => setTimeout(r, 100));
+async function sendTab(tab, keepOnFailure) {
+  const started = Date.now();
+  try {
+    const result = await browser.compose.sendMessage(tab.id, { mode: "sendNow" });
+    return { sent: true, headerMessageId: result?.headerMessageId, ms: Date.now() - started };
+  } catch (err) {
+    // A cancelled or failed send leaves the composer open.
+    if (!keepOnFailure) await browser.windows.remove(tab.windowId).catch(() => {});
+    return { sent: false, error: err.message, ms: Date.now() - started, tabId: tab.id };
   }
-  throw new Error(`the folder never listed ${count} messages`);
 }
 
 const ops = {
-  async seed({ contacts, lists, sent }) {
+  async seed({ contacts, lists }) {
     const books = await browser.addressBooks.list();
     const book = books.find((b) => !b.readOnly && !b.remote);
     const ids = {};
@@ -55,42 +51,25 @@ const ops = {
       for (const email of list.members) await browser.mailingLists.addMember(listId, ids[email]);
       listIds[list.name] = listId;
     }
-    // Thunderbird flags the identity's Sent folder a moment after start-up.
-    let folders = await browser.folders.query({ specialUse: ["sent"] });
-    for (let i = 0; i < 100 && !folders.length; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      folders = await browser.folders.query({ specialUse: ["sent"] });
-    }
-    if (folders.length !== 1) {
-      const all = (await browser.folders.query({})).map((f) => `${f.path}:${(f.specialUse ?? []).join("+")}`);
-      throw new Error(`expected one Sent folder, found ${folders.length}; folders: ${all.join(", ")}`);
-    }
-    for (const [i, eml] of sent.entries()) {
-      const file = new File([eml], `sent-${i}.eml`, { type: "message/rfc822" });
-      await browser.messages.import(file, folders[0].id, { read: true });
-    }
-    const listed = await waitForMessages(folders[0].id, sent.length);
-    return { sentFolder: folders[0].path, listed, book: book.name, lists: listIds };
+    return { book: book.name, lists: listIds };
   },
 
   async product({ message }) {
     return browser.runtime.sendMessage(PRODUCT_ID, message);
   },
 
-  async send({ details, attachments = [] }) {
+  /** Composes and sends; a failed send's composer is closed unless `keepOnFailure`. */
+  async send({ details, attachments = [], keepOnFailure = false }) {
     const tab = await browser.compose.beginNew(details);
     for (const { name, text } of attachments) {
       await browser.compose.addAttachment(tab.id, { file: new File([text], name, { type: "application/pdf" }) });
     }
-    const started = Date.now();
-    try {
-      const result = await browser.compose.sendMessage(tab.id, { mode: "sendNow" });
-      return { sent: true, headerMessageId: result?.headerMessageId, ms: Date.now() - started };
-    } catch (err) {
-      // A cancelled send (the sender went back) leaves the composer open.
-      await browser.windows.remove(tab.windowId).catch(() => {});
-      return { sent: false, error: err.message, ms: Date.now() - started };
-    }
+    return sendTab(tab, keepOnFailure);
+  },
+
+  /** Presses send again in a composer whose send failed (as a user does after an SMTP error). */
+  async sendAgain({ tabId }) {
+    return sendTab(await browser.tabs.get(tabId), false);
   },
 
   async quit() {

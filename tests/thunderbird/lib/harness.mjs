@@ -171,6 +171,7 @@ export async function startSmtpSink(dir) {
   });
   return {
     child,
+    dir,
     port: Number(match[1]),
     python,
     /** The `n`-th message received (1-based): {eml, envelope}. */
@@ -225,20 +226,21 @@ function cli(args, { input, env } = {}) {
   return out.stdout.trim();
 }
 
-/** A fresh leakwatch server (SQLite in `dir`) with one tenant and one user with a password. */
-export async function startLeakwatch(dir, { tenant, domain, email, password }) {
+/**
+ * A fresh leakwatch server (SQLite in `dir`) with one tenant and one user with a password.
+ * `trustedProxies`: addresses whose X-Forwarded-For names the client (the settings file).
+ */
+export async function startLeakwatch(dir, { tenant, domain, email, password }, { trustedProxies = [] } = {}) {
   const data = ["--data-dir", dir];
   cli(["tenant", "create", "--name", tenant, "--domain", domain, ...data]);
   cli(["user", "add", "--tenant", tenant, "--email", email, "--admin", ...data]);
   cli(["user", "password", "--tenant", tenant, "--email", email, ...data], { input: `${password}\n` });
-  const env = {
-    RUST_LOG: "warn",
-    // Everything here runs on 127.0.0.1, which would make every fetch the sender's own view.
-    LEAKWATCH_PIXEL__SELF_VIEW_SECONDS: "0",
-  };
+  const env = { RUST_LOG: "warn" };
+  const config = path.join(dir, "leakwatch.toml");
+  fs.writeFileSync(config, `trusted_proxies = ${JSON.stringify(trustedProxies)}\n`);
   const { child, match, output } = await startUntilLine(
     leakwatchBin(),
-    ["serve", "--listen", "127.0.0.1:0", ...data],
+    ["serve", "--listen", "127.0.0.1:0", "--config", config, ...data],
     { ready: /serving on (http:\/\/127\.0\.0\.1:\d+)/, env, name: "leakwatch serve" },
   );
   return { child, url: match[1], output };
@@ -256,14 +258,15 @@ export function thunderbirdVersion() {
 const pref = (name, value) => `user_pref(${JSON.stringify(name)}, ${JSON.stringify(value)});`;
 
 /**
- * A fresh profile: Local Folders with a Sent folder, one identity sending through the SMTP
+ * A fresh profile: Local Folders with a Sent folder (holding `sent`), one identity sending through the SMTP
  * sink, the add-ons sideloaded (`extensions/<id>.xpi` or a file holding the unpacked path)
  * and enabled, and every outside connection routed to a dead local proxy.
  */
-export function makeProfile(dir, { smtpPort, identity, addons, extraPrefs = {} }) {
+export function makeProfile(dir, { smtpPort, identity, addons, sent = "", extraPrefs = {} }) {
   fs.mkdirSync(path.join(dir, "extensions"), { recursive: true });
   fs.mkdirSync(path.join(dir, "Mail/Local Folders"), { recursive: true });
-  fs.writeFileSync(path.join(dir, "Mail/Local Folders/Sent"), "");
+  // The sender's earlier mail, as an mbox Thunderbird has not indexed yet.
+  fs.writeFileSync(path.join(dir, "Mail/Local Folders/Sent"), sent);
   for (const { id, xpi, unpacked } of addons) {
     if (xpi) fs.copyFileSync(xpi, path.join(dir, "extensions", `${id}.xpi`));
     else fs.writeFileSync(path.join(dir, "extensions", id), unpacked);
