@@ -257,3 +257,27 @@ fn run(args: &[String]) -> Result<()> {
     serve.arg("serve").args(args);
     step("leakwatch serve (Ctrl-C stops it)", &mut serve)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::workspace_root;
+
+    /// `docs/contracts` is the repository's copy of the contracts outside tools rely on; where
+    /// the project's shared folder sits beside the clone (as in CI), the copy must match it.
+    #[test]
+    fn the_contracts_in_docs_are_the_shared_ones() {
+        let root = workspace_root();
+        let shared = root.join("../shared/contracts");
+        let Ok(entries) = std::fs::read_dir(&shared) else {
+            eprintln!("no {} beside the clone: nothing to compare", shared.display());
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let ours = std::fs::read_to_string(root.join("docs/contracts").join(&name))
+                .unwrap_or_else(|_| panic!("docs/contracts/{name:?} is missing"));
+            let theirs = std::fs::read_to_string(entry.path()).unwrap();
+            assert_eq!(ours, theirs, "docs/contracts/{name:?} differs from the shared contract");
+        }
+    }
+}

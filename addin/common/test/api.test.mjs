@@ -1,54 +1,24 @@
 // ApiClient against the real leakwatch server (target/debug/leakwatch on SQLite in a
-// temporary folder), and its failure modes against sockets that refuse or never answer.
+// temporary folder), and its failure modes against sockets that refuse or never answer and
+// a server that misbehaves in every other way (./misbehaving.mjs).
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
 import net from "node:net";
-import os from "node:os";
-import path from "node:path";
-import { spawn, spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { ApiClient, ApiError, hostPermissionFor, normaliseBaseUrl, registrationFor } from "../api.mjs";
+import { startMisbehavingServer, SLOW_MS } from "../test-support/misbehaving.mjs";
+import { startLeakwatch } from "../test-support/leakwatch-server.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-const bin = process.env.LEAKWATCH_BIN || path.join(root, "target/debug/leakwatch");
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "leakwatch-api-test-"));
 const USER = { tenant: "acme", email: "anna@acme.nl", password: "a long enough password" };
-let server;
+let leakwatch;
 let baseUrl;
 
-function cli(args, input) {
-  const out = spawnSync(bin, [...args, "--data-dir", tmp], { input, encoding: "utf8" });
-  if (out.status !== 0) throw new Error(`leakwatch ${args.join(" ")}: ${out.stderr}`);
-  return out.stdout;
-}
-
 before(async () => {
-  if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: cargo build -p leakwatch-cli`);
-  cli(["tenant", "create", "--name", USER.tenant, "--domain", "acme.nl"]);
-  cli(["user", "add", "--tenant", USER.tenant, "--email", USER.email, "--admin"]);
-  cli(["user", "password", "--tenant", USER.tenant, "--email", USER.email], `${USER.password}\n`);
-  server = spawn(bin, ["serve", "--listen", "127.0.0.1:0", "--data-dir", tmp], {
-    stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, RUST_LOG: "warn" },
-  });
-  baseUrl = await new Promise((resolve, reject) => {
-    let seen = "";
-    server.stderr.setEncoding("utf8");
-    server.stderr.on("data", (chunk) => {
-      seen += chunk;
-      const m = seen.match(/serving on (http:\/\/127\.0\.0\.1:\d+)/);
-      if (m) resolve(m[1]);
-    });
-    server.on("exit", (code) => reject(new Error(`leakwatch serve exited ${code}: ${seen}`)));
-  });
+  leakwatch = await startLeakwatch(USER);
+  baseUrl = leakwatch.baseUrl;
 });
 
-after(() => {
-  server?.kill("SIGTERM");
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
+after(() => leakwatch?.stop());
 
 test("server URLs are normalised; the host permission covers the server", () => {
   assert.equal(normaliseBaseUrl(" https://lw.example.nl/ "), "https://lw.example.nl");
@@ -140,7 +110,7 @@ test("a closed port and a server that never answers are 'unreachable'", async ()
   const started = Date.now();
   await assert.rejects(
     new ApiClient({ baseUrl: `http://127.0.0.1:${silent.address().port}`, token: "t", timeoutMs: 300 }).register({}),
-    (err) => err.unreachable && /no answer within 300 ms/.test(err.message),
+    (err) => err.unreachable && err.code === "timeout" && /no complete answer within 300 ms/.test(err.message),
   );
   assert.ok(Date.now() - started < 5_000);
   silent.close();
@@ -151,4 +121,39 @@ test("the alert stream URL carries the token for EventSource", () => {
   assert.equal(client.alertStreamUrl({ after: 7 }), "https://lw.example.nl/api/v1/alerts/stream?access_token=abc.def&after=7");
   assert.equal(client.alertStreamUrl(), "https://lw.example.nl/api/v1/alerts/stream?access_token=abc.def");
   assert.throws(() => new ApiClient({ baseUrl: "https://lw.example.nl" }).alertStreamUrl(), /not signed in/);
+});
+
+test("every way a server can misbehave is an ApiError within the timeout, never a hang or a bad registration", async () => {
+  const bad = await startMisbehavingServer();
+  const timeoutMs = 500;
+  const expected = {
+    down: { code: "unreachable", unreachable: true },
+    silent: { code: "timeout", unreachable: true },
+    slow: { code: "timeout", unreachable: true },
+    stalled: { code: "timeout", unreachable: true },
+    truncated: { code: "unreachable", unreachable: true },
+    failing: { code: "http_502", unreachable: true },
+    garbled: { code: "malformed_response", unreachable: true },
+    incomplete: { code: "malformed_response", unreachable: true },
+    refused: { code: "bad_request", unreachable: false },
+    expired: { code: "unauthorized", unreachable: false, unauthorized: true },
+  };
+  try {
+    for (const [kind, want] of Object.entries(expected)) {
+      const client = new ApiClient({ baseUrl: bad.baseUrl(kind), token: "t", timeoutMs: 60_000 });
+      const started = Date.now();
+      await assert.rejects(client.register({}, { timeoutMs }), (err) => {
+        assert.ok(err instanceof ApiError, kind);
+        assert.equal(err.code, want.code, `${kind}: ${err.message}`);
+        assert.equal(err.unreachable, want.unreachable, kind);
+        assert.equal(err.unauthorized, Boolean(want.unauthorized), kind);
+        return true;
+      });
+      const ms = Date.now() - started;
+      assert.ok(ms < timeoutMs + 1_000, `${kind} took ${ms} ms`);
+      assert.ok(SLOW_MS > timeoutMs + 1_000, "the slow server is slower than the bound");
+    }
+  } finally {
+    bad.close();
+  }
 });

@@ -1,4 +1,4 @@
-//! The `leakwatch` command line. Contracts: `shared/contracts/check-v1.md` (check, disclose)
+//! The `leakwatch` command line. Contracts: `docs/contracts/check-v1.md` (check, disclose)
 //! and `api-v1.md` (serve, tenant, user, token). Errors end the process with a one-line
 //! message and a non-zero exit code, never a panic.
 

@@ -1,0 +1,46 @@
+// The real leakwatch server for the add-ins' unit tests: target/debug/leakwatch (or
+// $LEAKWATCH_BIN) on SQLite in a temporary folder, with one tenant and one user.
+
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { spawn, spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+/** Starts the server; resolves with `{baseUrl, stop()}`. */
+export async function startLeakwatch({ tenant, email, password, domain = "acme.nl" }) {
+  const bin = process.env.LEAKWATCH_BIN || path.join(root, "target/debug/leakwatch");
+  if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: cargo build -p leakwatch-cli`);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "leakwatch-addin-test-"));
+  const cli = (args, input) => {
+    const out = spawnSync(bin, [...args, "--data-dir", tmp], { input, encoding: "utf8" });
+    if (out.status !== 0) throw new Error(`leakwatch ${args.join(" ")}: ${out.stderr}`);
+    return out.stdout;
+  };
+  cli(["tenant", "create", "--name", tenant, "--domain", domain]);
+  cli(["user", "add", "--tenant", tenant, "--email", email, "--admin"]);
+  cli(["user", "password", "--tenant", tenant, "--email", email], `${password}\n`);
+  const server = spawn(bin, ["serve", "--listen", "127.0.0.1:0", "--data-dir", tmp], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, RUST_LOG: "warn" },
+  });
+  const baseUrl = await new Promise((resolve, reject) => {
+    let seen = "";
+    server.stderr.setEncoding("utf8");
+    server.stderr.on("data", (chunk) => {
+      seen += chunk;
+      const m = seen.match(/serving on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) resolve(m[1]);
+    });
+    server.on("exit", (code) => reject(new Error(`leakwatch serve exited ${code}: ${seen}`)));
+  });
+  return {
+    baseUrl,
+    stop() {
+      server.kill("SIGTERM");
+      fs.rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
