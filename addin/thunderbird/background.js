@@ -209,9 +209,9 @@ async function ensureAlarms() {
   }
 }
 
-browser.runtime.onInstalled.addListener(() => history.ensure());
-browser.runtime.onStartup.addListener(() => history.ensure());
+browser.runtime.onInstalled.addListener(() => history.sync());
+browser.runtime.onStartup.addListener(() => history.sync());
 
 ensureAlarms();
-history.ensure();
+history.sync();
 startAlerts().catch((err) => console.warn("leakwatch: alerts unavailable", err));

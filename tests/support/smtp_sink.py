@@ -7,9 +7,6 @@ Listens on 127.0.0.1 (port 0 by default: a free one), prints one line
 message it receives as DIR/NNNN.eml (the data exactly as received) with DIR/NNNN.json beside
 it ({"mail_from": ..., "rcpt_tos": [...]}); the .json is written last, so a reader that sees
 it can read the pair. Runs until killed.
-
-A file DIR/refuse-next makes the sink refuse the next message with a temporary failure
-(451) and removes the file: a test's way to have a send fail once at the SMTP stage.
 """
 import argparse
 import asyncio
@@ -26,10 +23,6 @@ class Store:
         self.count = 0
 
     async def handle_DATA(self, server, session, envelope):
-        refuse = os.path.join(self.directory, "refuse-next")
-        if os.path.exists(refuse):
-            os.remove(refuse)
-            return "451 4.3.0 Temporary failure, please try again"
         self.count += 1
         stem = os.path.join(self.directory, f"{self.count:04d}")
         with open(stem + ".eml", "wb") as f:

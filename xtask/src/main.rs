@@ -269,7 +269,10 @@ mod tests {
         let root = workspace_root();
         let shared = root.join("../shared/contracts");
         let Ok(entries) = std::fs::read_dir(&shared) else {
-            eprintln!("no {} beside the clone: nothing to compare", shared.display());
+            eprintln!(
+                "no {} beside the clone: nothing to compare",
+                shared.display()
+            );
             return;
         };
         for entry in entries.flatten() {
@@ -277,7 +280,10 @@ mod tests {
             let ours = std::fs::read_to_string(root.join("docs/contracts").join(&name))
                 .unwrap_or_else(|_| panic!("docs/contracts/{name:?} is missing"));
             let theirs = std::fs::read_to_string(entry.path()).unwrap();
-            assert_eq!(ours, theirs, "docs/contracts/{name:?} differs from the shared contract");
+            assert_eq!(
+                ours, theirs,
+                "docs/contracts/{name:?} differs from the shared contract"
+            );
         }
     }
 }

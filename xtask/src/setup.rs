@@ -43,11 +43,7 @@ pub const THUNDERBIRD_ADDON: &str = "addin/thunderbird";
 pub const THUNDERBIRD_E2E: &str = "tests/thunderbird";
 
 /// What `cargo xtask run` needs: the Rust build, the WebAssembly package and its build tools.
-pub const FOR_RUN: &[Need] = &[
-    Need::WasmTarget,
-    Need::WasmBindgenCli,
-    Need::Npm(WASM_JS),
-];
+pub const FOR_RUN: &[Need] = &[Need::WasmTarget, Need::WasmBindgenCli, Need::Npm(WASM_JS)];
 
 /// What `cargo xtask test` needs, for every one of its steps.
 pub const FOR_TEST: &[Need] = &[

@@ -1,7 +1,7 @@
-// Keeps the stored history in step with the Sent folders: the first read once Thunderbird
-// has read them (it lists lazily: a folder can show fewer messages than it holds for a while
-// after start-up, or not be flagged as Sent yet), and a new read whenever a Sent folder's
-// message count changes (mail sent from another device, a copy filed later).
+// Keeps the stored history in step with the Sent folders: a read at start-up, retried while
+// Thunderbird shows them incomplete (it lists lazily: a folder can show fewer messages than
+// it counts for a while, or not be flagged as Sent yet), and a new read whenever a Sent
+// folder's message count changes (mail sent from another device, a copy filed later).
 
 import { KEYS } from "./store.mjs";
 import { bootstrapHistory, HISTORY_CAP, withFolderRead } from "./history.mjs";
@@ -51,32 +51,44 @@ export class HistorySync {
     return { count: result.history.length, folders: result.folders, headers: result.headers, complete: result.complete };
   }
 
-  /** The first read: retried until Thunderbird shows complete Sent folders. */
-  ensure() {
-    this.ensuring ??= this.attemptFirstRead().finally(() => {
-      this.ensuring = null;
-    });
-    return this.ensuring;
-  }
-
-  async attemptFirstRead() {
-    const stored = await this.store.history();
-    if (stored?.complete) return;
-    try {
-      if ((await this.rebuild()).complete) return;
-    } catch (err) {
-      console.warn("leakwatch: cannot read the Sent folders yet", err);
+  /**
+   * Reads the Sent folders now, and again with growing pauses (about two minutes in all)
+   * while Thunderbird shows them incomplete: no Sent folder yet, or fewer messages listed
+   * than the folder counts. Runs one read at a time.
+   */
+  sync() {
+    if (this.syncing) {
+      // A change during a read: read again after it.
+      this.again = true;
+      return this.syncing;
     }
-    const wait = RETRY_MS[this.attempt++];
-    clearTimeout(this.retryTimer);
-    if (wait !== undefined) this.retryTimer = setTimeout(() => this.ensure(), wait);
+    this.syncing = (async () => {
+      clearTimeout(this.retryTimer);
+      let complete = false;
+      try {
+        complete = (await this.rebuild()).complete;
+      } catch (err) {
+        console.warn("leakwatch: cannot read the Sent folders yet", err);
+      }
+      const wait = complete ? undefined : RETRY_MS[this.attempt++];
+      if (complete) this.attempt = 0;
+      if (wait !== undefined) this.retryTimer = setTimeout(() => this.sync(), wait);
+    })().finally(() => {
+      this.syncing = null;
+      if (this.again) {
+        this.again = false;
+        this.sync();
+      }
+    });
+    return this.syncing;
   }
 
-  /** `folders.onFolderInfoChanged`: a Sent folder's count changed. */
+  /** `folders.onFolderInfoChanged`: a Sent folder's count changed; read it once it settles. */
   folderChanged(folder, info) {
     if (!this.sentIds.has(folder.id) && !(folder.specialUse ?? []).includes("sent")) return;
     if (info?.totalMessageCount === undefined) return;
     clearTimeout(this.settleTimer);
-    this.settleTimer = setTimeout(() => this.rebuild().catch((err) => console.warn("leakwatch: history read failed", err)), SETTLE_MS);
+    this.attempt = 0;
+    this.settleTimer = setTimeout(() => this.sync(), SETTLE_MS);
   }
 }

@@ -22,20 +22,9 @@ async function localFolders() {
   return local;
 }
 
-async function sendTab(tab, keepOnFailure) {
-  const started = Date.now();
-  try {
-    const result = await browser.compose.sendMessage(tab.id, { mode: "sendNow" });
-    return { sent: true, headerMessageId: result?.headerMessageId, ms: Date.now() - started };
-  } catch (err) {
-    // A cancelled or failed send leaves the composer open.
-    if (!keepOnFailure) await browser.windows.remove(tab.windowId).catch(() => {});
-    return { sent: false, error: err.message, ms: Date.now() - started, tabId: tab.id };
-  }
-}
-
 const ops = {
-  async seed({ contacts, lists }) {
+  /** Contacts and lists in the address book; `sent` (.eml texts) filed into the Sent folder. */
+  async seed({ contacts, lists, sent = [] }) {
     const books = await browser.addressBooks.list();
     const book = books.find((b) => !b.readOnly && !b.remote);
     const ids = {};
@@ -51,25 +40,39 @@ const ops = {
       for (const email of list.members) await browser.mailingLists.addMember(listId, ids[email]);
       listIds[list.name] = listId;
     }
-    return { book: book.name, lists: listIds };
+    // Thunderbird flags the identity's Sent folder a moment after start-up.
+    let folders = await browser.folders.query({ specialUse: ["sent"] });
+    for (let i = 0; i < 100 && !folders.length; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      folders = await browser.folders.query({ specialUse: ["sent"] });
+    }
+    if (folders.length !== 1) throw new Error(`expected one Sent folder, found ${folders.length}`);
+    // Filed as another device's copies would be; the product add-on must notice by itself.
+    for (const [i, eml] of sent.entries()) {
+      const file = new File([eml], `sent-${i}.eml`, { type: "message/rfc822" });
+      await browser.messages.import(file, folders[0].id, { read: true });
+    }
+    return { book: book.name, lists: listIds, sentFolder: folders[0].path };
   },
 
   async product({ message }) {
     return browser.runtime.sendMessage(PRODUCT_ID, message);
   },
 
-  /** Composes and sends; a failed send's composer is closed unless `keepOnFailure`. */
-  async send({ details, attachments = [], keepOnFailure = false }) {
+  async send({ details, attachments = [] }) {
     const tab = await browser.compose.beginNew(details);
     for (const { name, text } of attachments) {
       await browser.compose.addAttachment(tab.id, { file: new File([text], name, { type: "application/pdf" }) });
     }
-    return sendTab(tab, keepOnFailure);
-  },
-
-  /** Presses send again in a composer whose send failed (as a user does after an SMTP error). */
-  async sendAgain({ tabId }) {
-    return sendTab(await browser.tabs.get(tabId), false);
+    const started = Date.now();
+    try {
+      const result = await browser.compose.sendMessage(tab.id, { mode: "sendNow" });
+      return { sent: true, headerMessageId: result?.headerMessageId, ms: Date.now() - started };
+    } catch (err) {
+      // A cancelled send (the sender went back) leaves the composer open.
+      await browser.windows.remove(tab.windowId).catch(() => {});
+      return { sent: false, error: err.message, ms: Date.now() - started };
+    }
   },
 
   async quit() {
@@ -94,13 +97,11 @@ async function main() {
       await new Promise((r) => setTimeout(r, 500));
       continue;
     }
-    let reply;
-    try {
-      reply = { ok: true, value: await ops[command.op](command) };
-    } catch (err) {
-      reply = { ok: false, error: String(err?.message ?? err) };
-    }
-    await post(base, `/done/${command.id}`, reply).catch(() => {});
+    // Commands run side by side: the test may look at windows while a send waits.
+    ops[command.op](command)
+      .then((value) => ({ ok: true, value }), (err) => ({ ok: false, error: String(err?.message ?? err) }))
+      .then((reply) => post(base, `/done/${command.id}`, reply))
+      .catch(() => {});
     if (command.op === "quit") return;
   }
 }

@@ -53,6 +53,10 @@ browser.runtime.onMessageExternal.addListener((message, sender) => {
         return { ok: true };
       case "openView":
         return { ok: true, tabId: (await browser.tabs.create({ url: browser.runtime.getURL("view/view.html") })).id };
+      case "setServerUrl":
+        // Points the signed-in add-on at another server (one that misbehaves on purpose).
+        await store.update(KEYS.settings, {}, (settings) => ({ ...settings, serverUrl: message.serverUrl }));
+        return { ok: true };
       case "status":
         return new Session(store, "en").status();
       case "sendLog":

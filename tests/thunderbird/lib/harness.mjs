@@ -171,7 +171,6 @@ export async function startSmtpSink(dir) {
   });
   return {
     child,
-    dir,
     port: Number(match[1]),
     python,
     /** The `n`-th message received (1-based): {eml, envelope}. */
@@ -258,15 +257,14 @@ export function thunderbirdVersion() {
 const pref = (name, value) => `user_pref(${JSON.stringify(name)}, ${JSON.stringify(value)});`;
 
 /**
- * A fresh profile: Local Folders with a Sent folder (holding `sent`), one identity sending through the SMTP
+ * A fresh profile: Local Folders with a Sent folder, one identity sending through the SMTP
  * sink, the add-ons sideloaded (`extensions/<id>.xpi` or a file holding the unpacked path)
  * and enabled, and every outside connection routed to a dead local proxy.
  */
-export function makeProfile(dir, { smtpPort, identity, addons, sent = "", extraPrefs = {} }) {
+export function makeProfile(dir, { smtpPort, identity, addons, extraPrefs = {} }) {
   fs.mkdirSync(path.join(dir, "extensions"), { recursive: true });
   fs.mkdirSync(path.join(dir, "Mail/Local Folders"), { recursive: true });
-  // The sender's earlier mail, as an mbox Thunderbird has not indexed yet.
-  fs.writeFileSync(path.join(dir, "Mail/Local Folders/Sent"), sent);
+  fs.writeFileSync(path.join(dir, "Mail/Local Folders/Sent"), "");
   for (const { id, xpi, unpacked } of addons) {
     if (xpi) fs.copyFileSync(xpi, path.join(dir, "extensions", `${id}.xpi`));
     else fs.writeFileSync(path.join(dir, "extensions", id), unpacked);
