@@ -57,7 +57,7 @@ fn cargo() -> Command {
 }
 
 fn lint() -> Result<()> {
-    setup::ensure(&setup::FOR_TEST[..2])?;
+    setup::ensure(setup::FOR_LINT)?;
     step(
         "cargo fmt --check",
         cargo().args(["fmt", "--all", "--", "--check"]),

@@ -45,6 +45,18 @@ pub const THUNDERBIRD_E2E: &str = "tests/thunderbird";
 /// What `cargo xtask run` needs: the Rust build, the WebAssembly package and its build tools.
 pub const FOR_RUN: &[Need] = &[Need::WasmTarget, Need::WasmBindgenCli, Need::Npm(WASM_JS)];
 
+/// What `cargo xtask lint` needs.
+pub const FOR_LINT: &[Need] = &[
+    Need::RustComponent {
+        component: "rustfmt",
+        probe: "fmt",
+    },
+    Need::RustComponent {
+        component: "clippy",
+        probe: "clippy",
+    },
+];
+
 /// What `cargo xtask test` needs, for every one of its steps.
 pub const FOR_TEST: &[Need] = &[
     Need::RustComponent {
@@ -402,8 +414,8 @@ mod tests {
     }
 
     #[test]
-    fn what_run_needs_is_part_of_what_test_installs() {
-        for need in FOR_RUN {
+    fn what_run_and_lint_need_is_part_of_what_test_installs() {
+        for need in FOR_RUN.iter().chain(FOR_LINT) {
             assert!(FOR_TEST.contains(need), "{need:?}");
         }
     }
