@@ -72,6 +72,21 @@ export const STRINGS = {
     reason_refused: "the server refused the message",
     reason_disclose_failed: "the notice could not be added",
     reason_check_failed: "the check failed",
+    incident_open: "open: decide whether it must be notified",
+    incident_to_notify: "to be notified to the Dutch DPA",
+    incident_notified: "notified to the Dutch DPA",
+    incident_not_notified: "no notification needed",
+    evidence_opened_in_mail_client: "opened in a mail client",
+    evidence_fetched_by_proxy_only: "fetched by a mail provider's proxy only",
+    evidence_only_scanned: "only scanned by security software",
+    evidence_not_opened: "not opened",
+    evidence_not_tracked: "not tracked",
+    alert_client_open: "opened",
+    alert_incident_summary: "incident",
+    alert_not_opened: "not opened",
+    alert_possible_forwarding: "possibly forwarded",
+    alert_undecided_reminder: "reminder",
+    unknownCode: "other",
   },
   nl: {
     warningTitle: "Controleer dit bericht voordat het weggaat",
@@ -143,6 +158,21 @@ export const STRINGS = {
     reason_refused: "de server weigerde het bericht",
     reason_disclose_failed: "de melding kon niet worden toegevoegd",
     reason_check_failed: "de controle mislukte",
+    incident_open: "open: besluit of het gemeld moet worden",
+    incident_to_notify: "moet worden gemeld bij de Autoriteit Persoonsgegevens",
+    incident_notified: "gemeld bij de Autoriteit Persoonsgegevens",
+    incident_not_notified: "melding niet nodig",
+    evidence_opened_in_mail_client: "geopend in een mailprogramma",
+    evidence_fetched_by_proxy_only: "alleen opgehaald door de proxy van een mailaanbieder",
+    evidence_only_scanned: "alleen gescand door beveiligingssoftware",
+    evidence_not_opened: "niet geopend",
+    evidence_not_tracked: "niet gevolgd",
+    alert_client_open: "geopend",
+    alert_incident_summary: "incident",
+    alert_not_opened: "niet geopend",
+    alert_possible_forwarding: "mogelijk doorgestuurd",
+    alert_undecided_reminder: "herinnering",
+    unknownCode: "overig",
   },
 };
 
@@ -151,6 +181,15 @@ export const LANGS = ["nl", "en"];
 /** The language for a UI locale such as "nl-NL" (Dutch) or anything else (English). */
 export function langFor(locale) {
   return String(locale ?? "").toLowerCase().startsWith("nl") ? "nl" : "en";
+}
+
+/**
+ * A code the server sends (an incident status, an evidence status, an alert kind) in words;
+ * a code this version does not know yet reads "other", never the code itself.
+ */
+export function label(lang, group, code) {
+  const key = `${group}_${code}`;
+  return key in STRINGS.en ? t(lang, key) : t(lang, "unknownCode");
 }
 
 /** A send log entry in words: the outcome and, when it went untracked, why. */

@@ -123,6 +123,8 @@ export class SendPath {
         return { cancel: true };
       }
       overridden = true;
+      // What the log measures is the wait we cause, not the sender's time in the window.
+      entry.started = this.now();
     }
     this.sending.set(tabId, sentRecord(message));
     const payload = registrationFor(message, verdict, { overridden, lang });

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { LANGS, STRINGS, langFor, t } from "../lib/i18n.mjs";
+import { LANGS, STRINGS, label, langFor, sendOutcome, t } from "../lib/i18n.mjs";
+import { REASONS } from "../lib/send.mjs";
 import { formatTime, recipientsOf } from "../lib/view-model.mjs";
 
 test("Dutch for Dutch locales, English otherwise; placeholders filled", () => {
@@ -40,4 +41,32 @@ test("every text exists in both languages, with the same placeholders", () => {
     assert.deepEqual(placeholders(STRINGS.nl[key]), placeholders(STRINGS.en[key]), key);
   }
   assert.deepEqual(Object.keys(STRINGS.nl).sort(), Object.keys(STRINGS.en).sort());
+});
+
+/** Every code the server sends that the view shows (docs/incidents.md). */
+const SERVER_CODES = {
+  incident: ["open", "to_notify", "notified", "not_notified"],
+  evidence: ["opened_in_mail_client", "fetched_by_proxy_only", "only_scanned", "not_opened", "not_tracked"],
+  alert: ["client_open", "incident_summary", "not_opened", "possible_forwarding", "undecided_reminder"],
+};
+
+test("no code reaches the screen: the server's codes and the send outcomes read as words in both languages", () => {
+  for (const lang of LANGS) {
+    for (const [group, codes] of Object.entries(SERVER_CODES)) {
+      for (const code of codes) {
+        const text = label(lang, group, code);
+        assert.notEqual(text, t(lang, "unknownCode"), `${lang} ${group} ${code}`);
+        assert.ok(!text.includes("_") && text !== code, `${lang} ${group} ${code}: ${text}`);
+      }
+    }
+    assert.equal(label(lang, "alert", "something_new"), t(lang, "unknownCode"), "an unknown code is not shown raw");
+    for (const outcome of ["tracked", "disclosed", "untracked", "cancelled"]) {
+      const text = sendOutcome(lang, { outcome });
+      assert.ok(!text.includes("outcome_") && !text.includes("_"), `${lang} ${outcome}: ${text}`);
+    }
+    for (const reason of Object.values(REASONS)) {
+      const text = sendOutcome(lang, { outcome: "untracked", reason });
+      assert.ok(!text.includes("reason_") && !/\b[a-z]+_[a-z_]+\b/.test(text), `${lang} ${reason}: ${text}`);
+    }
+  }
 });

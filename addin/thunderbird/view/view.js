@@ -3,7 +3,7 @@
 // directly with the token the background keeps.
 
 import { ApiClient } from "../common/api.mjs";
-import { langFor, sendOutcome, t } from "../lib/i18n.mjs";
+import { label, langFor, sendOutcome, t } from "../lib/i18n.mjs";
 import { KEYS, Store } from "../lib/store.mjs";
 import { formatTime, recipientsOf } from "../lib/view-model.mjs";
 
@@ -34,7 +34,7 @@ async function renderAlerts() {
   $("#alerts").replaceChildren(
     recentAlerts.length
       ? el("ul", {}, ...recentAlerts.map((a) =>
-          el("li", {}, el("span", { className: `badge ${a.severity}`, textContent: a.kind }), " ",
+          el("li", {}, el("span", { className: `badge ${a.severity}`, textContent: label(lang, "alert", a.kind) }), " ",
             el("strong", { textContent: a.title }), " ", el("span", { textContent: a.body }), " ",
             el("span", { className: "muted", textContent: formatTime(a.created_at, lang) }))))
       : el("p", { className: "muted", textContent: t(lang, "none") }),
@@ -78,9 +78,9 @@ async function load(client) {
     $("#incidents").replaceChildren(
       list.length
         ? el("table", {}, ...list.map((i) =>
-            el("tr", {}, el("td", { textContent: i.subject ?? i.message_id }), el("td", { textContent: i.status }),
+            el("tr", {}, el("td", { textContent: i.subject ?? i.message_id }), el("td", { textContent: label(lang, "incident", i.status) }),
               el("td", { textContent: `${t(lang, "deadline")} ${formatTime(i.deadline_at, lang)}` }),
-              el("td", { className: "muted", textContent: i.evidence?.status ?? i.evidence_status ?? "" }))))
+              el("td", { className: "muted", textContent: (i.evidence?.status ?? i.evidence_status) ? label(lang, "evidence", i.evidence?.status ?? i.evidence_status) : "" }))))
         : el("p", { className: "muted", textContent: t(lang, "none") }),
     );
   } else {
