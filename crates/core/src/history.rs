@@ -255,7 +255,8 @@ pub struct ContactModel {
     addresses: HashMap<String, AddressStats>,
     orgs: HashMap<String, OrgStats>,
     org_ids: HashMap<String, u32>,
-    /// Messages in which two organisations (by id, smaller first) were both recipients.
+    /// Messages in which two organisations (by id, smaller first) were both visible
+    /// recipients (To/Cc): Bcc recipients never saw each other, so a Bcc mailing links no one.
     together: HashMap<(u32, u32), u32>,
     /// Normalised display name -> canonical addresses that carry it.
     names: HashMap<String, Vec<String>>,
@@ -263,8 +264,8 @@ pub struct ContactModel {
     mailboxes: HashMap<String, Vec<String>>,
     /// Registrable domain -> canonical addresses.
     by_registrable: HashMap<String, Vec<String>>,
-    /// Canonical address -> the sequence numbers of the messages that went to it.
-    address_messages: HashMap<String, Vec<u32>>,
+    /// Canonical address -> the sequence numbers of the messages that had it in To/Cc.
+    visible_messages: HashMap<String, Vec<u32>>,
     known_domains: Vec<KnownDomain>,
     known_index: HashMap<String, usize>,
     /// Sequence number of the newest message; also the number of messages.
@@ -284,12 +285,12 @@ impl ContactModel {
         let mut parse_cache: HashMap<&Recipient, Option<Address>> = HashMap::new();
         for message in history.iter().rev() {
             let mut recipients = Vec::new();
-            for recipient in message.to.iter().chain(&message.cc).chain(&message.bcc) {
+            for (recipient, visible) in with_visibility(message) {
                 let parsed = parse_cache
                     .entry(recipient)
                     .or_insert_with(|| parse_recipient(recipient).ok());
                 match parsed {
-                    Some(address) => recipients.push(address.clone()),
+                    Some(address) => recipients.push((address.clone(), visible)),
                     None => model.skipped_recipients += 1,
                 }
             }
@@ -313,23 +314,25 @@ impl ContactModel {
 
     /// Adds one sent message, newer than everything before it.
     pub fn add_sent(&mut self, message: &SentMessage) {
-        let recipients: Vec<Address> = message
-            .to
-            .iter()
-            .chain(&message.cc)
-            .chain(&message.bcc)
-            .filter_map(|r| parse_recipient(r).ok())
+        let recipients: Vec<(Address, bool)> = with_visibility(message)
+            .filter_map(|(r, visible)| Some((parse_recipient(r).ok()?, visible)))
             .collect();
         let sent_at = message.sent_at.as_deref().and_then(parse_rfc3339);
         self.record(&recipients, sent_at);
     }
 
-    fn record(&mut self, recipients: &[Address], sent_at: Option<i64>) {
+    /// Records one sent message: `(address, visible)`, visible meaning To/Cc.
+    fn record(&mut self, recipients: &[(Address, bool)], sent_at: Option<i64>) {
         self.seq += 1;
         let seq = self.seq;
-        let mut org_ids = Vec::new();
+        let mut visible_orgs = Vec::new();
         let mut seen = HashSet::new();
-        for address in recipients {
+        // An address in both To and Bcc was visible: take the visible entries first.
+        let ordered = recipients
+            .iter()
+            .filter(|(_, visible)| *visible)
+            .chain(recipients.iter().filter(|(_, visible)| !*visible));
+        for (address, visible) in ordered {
             let canonical = address.canonical();
             if !seen.insert(canonical.clone()) {
                 continue;
@@ -340,23 +343,28 @@ impl ContactModel {
             if sent_at.is_some() {
                 stats.last_sent_at = stats.last_sent_at.max(sent_at);
             }
-            self.address_messages
-                .entry(canonical)
-                .or_default()
-                .push(seq);
+            if *visible {
+                self.visible_messages
+                    .entry(canonical)
+                    .or_default()
+                    .push(seq);
+            }
             let org = self.domains.org_key(address);
             let org_stats = self.orgs.entry(org.clone()).or_default();
             if org_stats.last_seq != seq {
                 org_stats.messages += 1;
                 org_stats.last_seq = seq;
+            }
+            if *visible {
                 let id = self.org_id(&org);
-                org_ids.push(id);
+                visible_orgs.push(id);
             }
             self.add_known_domain(address, KnownKind::Correspondent);
         }
-        org_ids.sort_unstable();
-        for (i, &a) in org_ids.iter().enumerate() {
-            for &b in &org_ids[i + 1..] {
+        visible_orgs.sort_unstable();
+        visible_orgs.dedup();
+        for (i, &a) in visible_orgs.iter().enumerate() {
+            for &b in &visible_orgs[i + 1..] {
                 *self.together.entry((a, b)).or_default() += 1;
             }
         }
@@ -485,7 +493,7 @@ impl ContactModel {
         self.orgs.get(org_key)
     }
 
-    /// Messages in which both organisations were recipients.
+    /// Messages in which both organisations were visible (To/Cc) recipients.
     pub fn together(&self, a: &str, b: &str) -> u32 {
         match (self.org_ids.get(a), self.org_ids.get(b)) {
             (Some(&x), Some(&y)) if x != y => self
@@ -532,16 +540,23 @@ impl ContactModel {
             .map(|&i| &self.known_domains[i])
     }
 
-    /// The largest number of the given addresses that one earlier message went to together.
+    /// The largest number of the given addresses that one earlier message had visibly
+    /// together in To/Cc.
     pub fn largest_shared_message(&self, canonicals: &[String]) -> usize {
         let mut counts: HashMap<u32, usize> = HashMap::new();
         for canonical in canonicals {
-            for &seq in self.address_messages.get(canonical).into_iter().flatten() {
+            for &seq in self.visible_messages.get(canonical).into_iter().flatten() {
                 *counts.entry(seq).or_default() += 1;
             }
         }
         counts.into_values().max().unwrap_or(0)
     }
+}
+
+/// A sent message's recipients, each with whether the others could see it (To/Cc).
+fn with_visibility(message: &SentMessage) -> impl Iterator<Item = (&Recipient, bool)> {
+    let visible = message.to.iter().chain(&message.cc).map(|r| (r, true));
+    visible.chain(message.bcc.iter().map(|r| (r, false)))
 }
 
 /// `jan.jansen`, `jan_jansen` and `janjansen` are the same name in a local part.
@@ -725,6 +740,60 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         assert_eq!(model.largest_shared_message(&group), 3);
+    }
+
+    #[test]
+    fn a_bcc_mailing_links_no_one() {
+        let mut newsletter = sent(&["info@kanzlei-weber.de"], &[]);
+        newsletter.bcc = [
+            "a@mandant-eins.de",
+            "b@mandant-zwei.de",
+            "c@mandant-drei.de",
+        ]
+        .iter()
+        .map(|&r| r.into())
+        .collect();
+        let model = ContactModel::build(&Policy::default(), &[newsletter], &[]);
+        assert_eq!(model.together("mandant-eins.de", "mandant-zwei.de"), 0);
+        assert_eq!(model.together("mandant-eins.de", "kanzlei-weber.de"), 0);
+        let group: Vec<String> = [
+            "a@mandant-eins.de",
+            "b@mandant-zwei.de",
+            "c@mandant-drei.de",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(model.largest_shared_message(&group), 0);
+        // They did get the mail: each is a known address of a known organisation.
+        assert_eq!(
+            model.address(&addr("a@mandant-eins.de")).unwrap().messages,
+            1
+        );
+        assert_eq!(model.org("mandant-zwei.de").unwrap().messages, 1);
+    }
+
+    #[test]
+    fn to_and_cc_recipients_are_together_even_with_bcc_alongside() {
+        let mut message = sent(&["a@mandant-eins.de"], &["b@mandant-zwei.de"]);
+        message.bcc = vec!["c@mandant-drei.de".into(), "a@mandant-eins.de".into()];
+        let mut model = ContactModel::build(&Policy::default(), &[], &[]);
+        model.add_sent(&message);
+        assert_eq!(model.together("mandant-eins.de", "mandant-zwei.de"), 1);
+        assert_eq!(model.together("mandant-eins.de", "mandant-drei.de"), 0);
+        let group: Vec<String> = [
+            "a@mandant-eins.de",
+            "b@mandant-zwei.de",
+            "c@mandant-drei.de",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            model.largest_shared_message(&group),
+            2,
+            "a, also in Bcc, was still visible in To"
+        );
     }
 
     #[test]
