@@ -52,6 +52,16 @@ pub const FREEMAIL_DOMAINS: &[&str] = &[
     "web.de",
     "t-online.de",
     "freenet.de",
+    "posteo.de",
+    "mailbox.org",
+    "arcor.de",
+    "online.de",
+    "email.de",
+    "mail.de",
+    "vodafonemail.de",
+    "gmx.ch",
+    "bluewin.ch",
+    "aon.at",
     "proton.me",
     "protonmail.com",
     "pm.me",
@@ -83,19 +93,59 @@ pub const FREEMAIL_DOMAINS: &[&str] = &[
     "skynet.be",
     "telenet.be",
     "proximus.be",
+    "scarlet.be",
+    "voo.be",
     "orange.fr",
     "free.fr",
     "laposte.net",
     "wanadoo.fr",
     "sfr.fr",
+    "neuf.fr",
+    "bbox.fr",
+    "aliceadsl.fr",
+    "club-internet.fr",
+    "numericable.fr",
     "libero.it",
     "virgilio.it",
+    "tiscali.it",
+    "alice.it",
+    "tin.it",
+    "terra.es",
+    "telefonica.net",
     "btinternet.com",
     "sky.com",
+    "talktalk.net",
+    "virginmedia.com",
+    "ntlworld.com",
+    "blueyonder.co.uk",
+    "comcast.net",
+    "verizon.net",
+    "att.net",
+    "sbcglobal.net",
+    "cox.net",
+    "charter.net",
+    "earthlink.net",
+    "bellsouth.net",
+    "optonline.net",
     "qq.com",
     "163.com",
     "naver.com",
 ];
+
+/// Providers whose country domains are all theirs: outlook.be, hotmail.de, yahoo.co.uk,
+/// gmx.at and live.fr are the same mail service as outlook.com, hotmail.com, ...
+pub const PROVIDER_BRANDS: &[&str] = &["outlook", "hotmail", "live", "yahoo", "gmx"];
+
+/// Whether a registrable domain is a [`PROVIDER_BRANDS`] name under a country-code suffix
+/// (`be`, `co.uk`, `com.au`). Only country codes: `outlook.xyz` is anyone's.
+pub fn is_provider_country_domain(registrable: &str, suffix: &str) -> bool {
+    let label = org_label(registrable, suffix);
+    let country_code = suffix
+        .rsplit('.')
+        .next()
+        .is_some_and(|tld| tld.len() == 2 && tld.bytes().all(|b| b.is_ascii_lowercase()));
+    label != registrable && country_code && PROVIDER_BRANDS.contains(&label)
+}
 
 /// How a recipient relates to the sender's tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -144,12 +194,11 @@ impl Domains {
         domains
     }
 
+    /// A personal mail provider: on the built-in or the policy's list, or a country domain
+    /// of one of the [`PROVIDER_BRANDS`].
     pub fn is_freemail(&self, address: &Address) -> bool {
         self.freemail.contains(&address.registrable)
-    }
-
-    pub fn is_freemail_domain(&self, registrable: &str) -> bool {
-        self.freemail.contains(registrable)
+            || is_provider_country_domain(&address.registrable, &address.suffix)
     }
 
     pub fn relation(&self, address: &Address) -> Relation {
