@@ -184,6 +184,36 @@ pub(super) fn near(hits: &[Range<usize>], target: &Range<usize>) -> bool {
     })
 }
 
+/// The values `accept` makes of the candidates that have a keyword within
+/// [`KEYWORD_WINDOW`]. For the identity numbers, whose check digits alone pass one random
+/// number in ten to a hundred: the keyword says what the number is.
+pub(super) fn keyword_confirmed(
+    chars: &[char],
+    words: &Words,
+    numbers: &[NumberCandidate],
+    keywords: &[Term],
+    accept: impl Fn(&NumberCandidate) -> Option<String>,
+) -> Vec<String> {
+    let mut hits = None;
+    let mut found = Vec::new();
+    for number in numbers {
+        let Some(value) = accept(number) else {
+            continue;
+        };
+        // Keyword search is the expensive part; do it only once a number validates.
+        let hits = hits.get_or_insert_with(|| {
+            find_terms(chars, words, keywords)
+                .into_iter()
+                .map(|(_, r)| r)
+                .collect::<Vec<_>>()
+        });
+        if near(hits, &number.range) {
+            found.push(value);
+        }
+    }
+    found
+}
+
 /// A number that could be a BSN or a card number: one compact run of digits, one token of
 /// groups joined by the same punctuation ("1234.56.782", "4111-1111-1111-1111"), or several
 /// compact runs joined by single spaces ("123 456 782").
@@ -193,9 +223,13 @@ pub(super) struct NumberCandidate {
     pub digits: String,
     /// Digit count of each group: `[9]` for a compact number, `[4, 2, 3]` for "1234.56.782".
     pub groups: Vec<usize>,
-    /// The separator between the groups: `None` for a compact number, `-` for any dash.
+    /// The separator between the groups: `None` for a compact number, `-` for any dash,
+    /// [`MIXED_SEP`] when the groups of one token are joined by different punctuation.
     pub sep: Option<char>,
 }
+
+/// The `sep` of "85.07.30-033.28": dots and a dash in one token.
+pub(super) const MIXED_SEP: char = '*';
 
 /// No detector looks at fewer digits (a legacy BSN has 8) or more (the longest card has 19).
 const MIN_DIGITS: usize = 8;
@@ -282,6 +316,37 @@ const OTHER_LABELS: &[&str] = &[
     "euro",
     "usd",
     "gbp",
+    // German, French and English labels of the offices abroad.
+    "rechnung",
+    "rechnungsnummer",
+    "rechnungsnr",
+    "auftrag",
+    "auftragsnummer",
+    "bestellung",
+    "bestellnummer",
+    "kundennummer",
+    "kundennr",
+    "mandantennummer",
+    "mandant",
+    "aktenzeichen",
+    "az",
+    "steuernummer",
+    "ustid",
+    "hrb",
+    "telefon",
+    "handy",
+    "kontonummer",
+    "vertragsnummer",
+    "facture",
+    "commande",
+    "telephone",
+    "portable",
+    "contrat",
+    "siret",
+    "siren",
+    "ondernemingsnummer",
+    "case",
+    "claim",
 ];
 
 /// A run of punctuation-joined digit groups: "06-12345678", "1234.56.782", "123456782".
@@ -407,7 +472,8 @@ fn candidate(chars: &[char], span: &[Token]) -> Option<NumberCandidate> {
         [one] => match one.sep {
             Sep::None => (one.groups.clone(), None),
             Sep::One(c) => (one.groups.clone(), Some(c)),
-            Sep::Mixed => return None,
+            // Only the Belgian national number is written like this: "85.07.30-033.28".
+            Sep::Mixed => (one.groups.clone(), Some(MIXED_SEP)),
         },
         _ => {
             if span.iter().any(|t| t.groups.len() != 1) {
