@@ -16,6 +16,7 @@ use crate::address::{
     parse_recipient, registrable_domain, skeleton, Address,
 };
 use crate::draft::{Contact, Recipient, SentMessage};
+use crate::org_names::{display_name_names, label_names};
 use crate::policy::Policy;
 
 /// Built-in personal (freemail and consumer ISP) mail domains, by registrable domain.
@@ -283,6 +284,9 @@ pub struct KnownDomain {
     /// Confusable skeleton of the registrable domain in Unicode.
     pub skeleton: String,
     pub kind: KnownKind,
+    /// The names the label gives the organisation in subjects and file names (see
+    /// [`crate::org_names`]); none for personal mail providers.
+    pub names: Vec<String>,
 }
 
 /// Why a domain is known, strongest first.
@@ -309,6 +313,12 @@ pub struct ContactModel {
     together: HashMap<(u32, u32), u32>,
     /// Normalised display name -> canonical addresses that carry it.
     names: HashMap<String, Vec<String>>,
+    /// Registrable domain -> organisation names from the display names of its own mailboxes
+    /// ("Noordzorg GGZ" on hr@nzg.nl), folded.
+    display_org_names: HashMap<String, Vec<String>>,
+    /// Name parts of hyphenated labels (`noordzorg` of noordzorg-ggz) -> how many known
+    /// domains carry them.
+    name_part_owners: HashMap<String, u32>,
     /// Folded mailbox (local part without tag and separators) -> canonical addresses.
     mailboxes: HashMap<String, Vec<String>>,
     /// Registrable domain -> canonical addresses.
@@ -446,6 +456,8 @@ impl ContactModel {
                 .push(canonical.clone());
         }
         let names = &mut self.names;
+        let display_org_names = &mut self.display_org_names;
+        let freemail = self.domains.is_freemail(address);
         let stats = self
             .addresses
             .entry(canonical.clone())
@@ -461,6 +473,20 @@ impl ContactModel {
             if !name.is_empty() && !stats.names.contains(&name) {
                 stats.names.push(name.clone());
                 names.entry(name).or_default().push(canonical);
+                let display = address.display_name.as_deref().unwrap_or_default();
+                if !freemail {
+                    let org_names = display_name_names(&address.mailbox, display);
+                    if !org_names.is_empty() {
+                        let known = display_org_names
+                            .entry(address.registrable.clone())
+                            .or_default();
+                        for org_name in org_names {
+                            if !known.contains(&org_name) {
+                                known.push(org_name);
+                            }
+                        }
+                    }
+                }
             }
         }
         stats
@@ -509,14 +535,27 @@ impl ContactModel {
         let (unicode, _) = idna::domain_to_unicode(registrable);
         let (suffix_unicode, _) = idna::domain_to_unicode(suffix);
         let label = org_label(&unicode, &suffix_unicode).to_string();
+        let provider = kind == KnownKind::Provider
+            || self.domains.freemail.contains(registrable)
+            || is_provider_country_domain(registrable, suffix);
+        let names = if provider {
+            Vec::new()
+        } else {
+            label_names(&label)
+        };
+        let label_plain = label.replace('-', "");
+        for part in names.iter().filter(|name| **name != label_plain) {
+            *self.name_part_owners.entry(part.clone()).or_default() += 1;
+        }
         self.known_index
             .insert(registrable.to_string(), self.known_domains.len());
         self.known_domains.push(KnownDomain {
             registrable: registrable.to_string(),
             suffix: suffix.to_string(),
-            label_plain: label.replace('-', ""),
+            label_plain,
             label,
             skeleton: skeleton(&unicode),
+            names,
             kind,
         });
     }
@@ -552,6 +591,21 @@ impl ContactModel {
                 .unwrap_or(0),
             _ => 0,
         }
+    }
+
+    /// Organisation names of a registrable domain from the display names of its own
+    /// mailboxes (role addresses, names with a legal form), folded.
+    pub fn display_org_names(&self, registrable: &str) -> &[String] {
+        self.display_org_names
+            .get(registrable)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// Whether more than one known domain has this name part (`noord` of noord-bouw.nl and
+    /// noord-zorg.nl): then it names none of them.
+    pub fn is_shared_name_part(&self, name: &str) -> bool {
+        self.name_part_owners.get(name).is_some_and(|&n| n > 1)
     }
 
     /// Canonical addresses whose display name normalises to `name`.

@@ -33,13 +33,12 @@ pub(super) fn find(chars: &[char], words: &Words, numbers: &[NumberCandidate]) -
 }
 
 fn well_formed(n: &NumberCandidate) -> bool {
-    match (n.sep, n.groups.as_slice()) {
-        (None, [11]) => true,
-        (Some('.' | MIXED_SEP), [2, 2, 2, 3, 2]) => true,
-        (Some('-' | ' '), [6, 3, 2]) => true,
-        (Some(' '), [2, 2, 2, 3, 2]) => true,
-        _ => false,
-    }
+    matches!(
+        (n.sep, n.groups.as_slice()),
+        (None, [11])
+            | (Some('.' | ' ' | MIXED_SEP), [2, 2, 2, 3, 2])
+            | (Some('-' | ' '), [6, 3, 2])
+    )
 }
 
 /// A plausible date and sequence, and the check number for either century. `digits` must be

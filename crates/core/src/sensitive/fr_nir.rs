@@ -87,7 +87,7 @@ fn nir_at(chars: &[char], start: usize) -> Option<(Range<usize>, String)> {
         return None;
     }
     let shape_ok = matches!(groups.as_slice(), [15] | [13, 2] | [1, 2, 2, 2, 3, 3, 2]);
-    (shape_ok && is_valid(&value)).then(|| (start..i, value))
+    (shape_ok && is_valid(&value)).then_some((start..i, value))
 }
 
 /// Spaces, dots and dashes between the groups, one kind per number.
