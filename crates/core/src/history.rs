@@ -19,119 +19,23 @@ use crate::draft::{Contact, Recipient, SentMessage};
 use crate::org_names::{display_name_names, label_names};
 use crate::policy::Policy;
 
-/// Built-in personal (freemail and consumer ISP) mail domains, by registrable domain.
-pub const FREEMAIL_DOMAINS: &[&str] = &[
-    "gmail.com",
-    "googlemail.com",
-    "outlook.com",
-    "outlook.nl",
-    "hotmail.com",
-    "hotmail.nl",
-    "hotmail.co.uk",
-    "hotmail.fr",
-    "hotmail.de",
-    "hotmail.be",
-    "live.com",
-    "live.nl",
-    "live.be",
-    "live.co.uk",
-    "msn.com",
-    "yahoo.com",
-    "yahoo.co.uk",
-    "yahoo.fr",
-    "yahoo.de",
-    "ymail.com",
-    "rocketmail.com",
-    "icloud.com",
-    "me.com",
-    "mac.com",
-    "aol.com",
-    "gmx.com",
-    "gmx.net",
-    "gmx.de",
-    "gmx.at",
-    "web.de",
-    "t-online.de",
-    "freenet.de",
-    "posteo.de",
-    "mailbox.org",
-    "arcor.de",
-    "online.de",
-    "email.de",
-    "mail.de",
-    "vodafonemail.de",
-    "gmx.ch",
-    "bluewin.ch",
-    "aon.at",
-    "proton.me",
-    "protonmail.com",
-    "pm.me",
-    "tutanota.com",
-    "tuta.io",
-    "fastmail.com",
-    "zoho.com",
-    "mail.com",
-    "yandex.com",
-    "yandex.ru",
-    "hey.com",
-    "ziggo.nl",
-    "kpnmail.nl",
-    "kpnplanet.nl",
-    "planet.nl",
-    "hetnet.nl",
-    "home.nl",
-    "xs4all.nl",
-    "zeelandnet.nl",
-    "chello.nl",
-    "upcmail.nl",
-    "quicknet.nl",
-    "casema.nl",
-    "telfort.nl",
-    "online.nl",
-    "tele2.nl",
-    "freeler.nl",
-    "caiway.nl",
-    "skynet.be",
-    "telenet.be",
-    "proximus.be",
-    "scarlet.be",
-    "voo.be",
-    "orange.fr",
-    "free.fr",
-    "laposte.net",
-    "wanadoo.fr",
-    "sfr.fr",
-    "neuf.fr",
-    "bbox.fr",
-    "aliceadsl.fr",
-    "club-internet.fr",
-    "numericable.fr",
-    "libero.it",
-    "virgilio.it",
-    "tiscali.it",
-    "alice.it",
-    "tin.it",
-    "terra.es",
-    "telefonica.net",
-    "btinternet.com",
-    "sky.com",
-    "talktalk.net",
-    "virginmedia.com",
-    "ntlworld.com",
-    "blueyonder.co.uk",
-    "comcast.net",
-    "verizon.net",
-    "att.net",
-    "sbcglobal.net",
-    "cox.net",
-    "charter.net",
-    "earthlink.net",
-    "bellsouth.net",
-    "optonline.net",
-    "qq.com",
-    "163.com",
-    "naver.com",
-];
+/// Built-in personal (freemail and consumer ISP) mail domains, by registrable domain,
+/// separated by spaces (smaller in the wasm module than a slice).
+pub const FREEMAIL_DOMAINS: &str =
+    "gmail.com googlemail.com outlook.com outlook.nl hotmail.com hotmail.nl hotmail.co.uk \
+    hotmail.fr hotmail.de hotmail.be live.com live.nl live.be live.co.uk msn.com yahoo.com \
+    yahoo.co.uk yahoo.fr yahoo.de ymail.com rocketmail.com icloud.com me.com mac.com \
+    aol.com gmx.com gmx.net gmx.de gmx.at web.de t-online.de freenet.de posteo.de \
+    mailbox.org arcor.de online.de email.de mail.de vodafonemail.de gmx.ch bluewin.ch \
+    aon.at proton.me protonmail.com pm.me tutanota.com tuta.io fastmail.com zoho.com \
+    mail.com yandex.com yandex.ru hey.com ziggo.nl kpnmail.nl kpnplanet.nl planet.nl \
+    hetnet.nl home.nl xs4all.nl zeelandnet.nl chello.nl upcmail.nl quicknet.nl casema.nl \
+    telfort.nl online.nl tele2.nl freeler.nl caiway.nl skynet.be telenet.be proximus.be \
+    scarlet.be voo.be orange.fr free.fr laposte.net wanadoo.fr sfr.fr neuf.fr bbox.fr \
+    aliceadsl.fr club-internet.fr numericable.fr libero.it virgilio.it tiscali.it alice.it \
+    tin.it terra.es telefonica.net btinternet.com sky.com talktalk.net virginmedia.com \
+    ntlworld.com blueyonder.co.uk comcast.net verizon.net att.net sbcglobal.net cox.net \
+    charter.net earthlink.net bellsouth.net optonline.net qq.com 163.com naver.com";
 
 /// Providers whose country domains are all theirs: outlook.be, hotmail.de, yahoo.co.uk,
 /// gmx.at and live.fr are the same mail service as outlook.com, hotmail.com, ...
@@ -173,7 +77,7 @@ impl Domains {
             domains.iter().filter_map(|d| normalise_domain(d)).collect()
         };
         let mut freemail: HashSet<String> =
-            FREEMAIL_DOMAINS.iter().map(|d| d.to_string()).collect();
+            FREEMAIL_DOMAINS.split(' ').map(str::to_string).collect();
         freemail.extend(normalise_all(&policy.freemail_domains));
         Self {
             internal: normalise_all(&policy.internal_domains),

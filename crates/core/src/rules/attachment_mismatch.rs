@@ -6,7 +6,8 @@
 //! word boundaries. Names of the sender's own organisation, personal mail providers and
 //! generic words are ignored: they appear in every attachment. A part of a hyphenated domain
 //! that several known organisations share ("noord" of noord-bouw.nl and noord-zorg.nl) names
-//! none of them.
+//! none of them; a part that is a common surname ("schulz" of lohnbuero-schulz.de) names the
+//! organisation only when someone there is called so.
 
 use std::collections::HashSet;
 
@@ -14,7 +15,9 @@ use super::{Rule, RuleFinding};
 use crate::check::Ctx;
 use crate::history::{KnownDomain, KnownKind};
 use crate::i18n::{join_list, Lang};
-use crate::org_names::{label_names, word_runs};
+use crate::org_names::{
+    display_name_has_word, display_name_names, is_common_surname, label_names, word_runs,
+};
 use crate::verdict::Severity;
 
 pub const RULE: Rule = Rule {
@@ -79,7 +82,11 @@ fn run(ctx: &Ctx<'_>) -> Vec<RuleFinding> {
         let names = known
             .names
             .iter()
-            .filter(|name| **name == known.label_plain || !ctx.model.is_shared_name_part(name))
+            .filter(|name| {
+                **name == known.label_plain
+                    || (!ctx.model.is_shared_name_part(name)
+                        && (!is_common_surname(name) || someone_there_is_called(ctx, known, name)))
+            })
             .chain(ctx.model.display_org_names(&known.registrable));
         if let Some((original, _)) = names.filter_map(|name| named(name)).next() {
             pointed.push((known, original));
@@ -103,6 +110,19 @@ fn run(ctx: &Ctx<'_>) -> Vec<RuleFinding> {
         }
     };
     vec![RuleFinding::warning(recipients, message)]
+}
+
+/// Whether a person at the organisation carries the surname `name` (Sabine Krüger of
+/// krueger-immobilien.de): then a common surname in its domain is the organisation's name.
+fn someone_there_is_called(ctx: &Ctx<'_>, known: &KnownDomain, name: &str) -> bool {
+    ctx.model
+        .addresses_at(&known.registrable)
+        .iter()
+        .filter_map(|canonical| ctx.model.address_by_canonical(canonical))
+        .flat_map(|stats| stats.names.iter().map(move |n| (&stats.address.mailbox, n)))
+        // "Lohnbüro Schulz GmbH" on lohn@ is the organisation itself, not a person there.
+        .filter(|(mailbox, display_name)| display_name_names(mailbox, display_name).is_empty())
+        .any(|(_, display_name)| display_name_has_word(display_name, name))
 }
 
 #[cfg(test)]
