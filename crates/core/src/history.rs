@@ -649,7 +649,22 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     let days = era * 146_097 + day_of_era - 719_468;
-    Some(days * 86_400 + hour * 3600 + minute * 60 + second.min(59) - offset)
+    let unix = days * 86_400 + hour * 3600 + minute * 60 + second.min(59) - offset;
+    // A leap second ends a month, in UTC (as the `time` crate accepts it): read as :59.
+    let next = unix + 1;
+    let ends_a_month = next.rem_euclid(86_400) == 0 && day_of_month(next.div_euclid(86_400)) == 1;
+    (second != 60 || ends_a_month).then_some(unix)
+}
+
+/// The day of the month of a day number (1970-01-01 is 0), Howard Hinnant's civil_from_days.
+fn day_of_month(days: i64) -> i64 {
+    let z = days + 719_468;
+    let day_of_era = z - z.div_euclid(146_097) * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    day_of_year - (153 * month_index + 2) / 5 + 1
 }
 
 #[cfg(test)]
@@ -801,6 +816,20 @@ mod tests {
             2,
             "a, also in Bcc, was still visible in To"
         );
+    }
+
+    #[test]
+    fn a_leap_second_only_ends_a_month_in_utc() {
+        assert_eq!(
+            parse_rfc3339("2016-12-31T23:59:60Z"),
+            parse_rfc3339("2016-12-31T23:59:59Z")
+        );
+        assert!(parse_rfc3339("2017-01-01T00:59:60+01:00").is_some());
+        assert_eq!(parse_rfc3339("0000-01-01 00:00:60z"), None);
+        assert_eq!(parse_rfc3339("2016-12-30T23:59:60Z"), None);
+        assert_eq!(day_of_month(0), 1);
+        assert_eq!(day_of_month(-1), 31);
+        assert_eq!(day_of_month(59), 1, "1970-03-01");
     }
 
     #[test]
