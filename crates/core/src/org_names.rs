@@ -4,7 +4,7 @@
 //! of a hyphenated label: `noordzorg` of noordzorg-ggz.nl) or from the display name of an
 //! organisation's own mailbox seen in history or the address book ("Noordzorg GGZ" on
 //! hr@nzg.nl, "Steuerkanzlei Weber GmbH"). Names are compared folded (lower-case letters and
-//! digits only) and only at word boundaries: `noordzorg` is in "Verzuim_Noordzorg_nov.pdf"
+//! digits only, umlauts written out as domains write them) and only at word boundaries: `noordzorg` is in "Verzuim_Noordzorg_nov.pdf"
 //! and "VerzuimNoordzorg.pdf", not in "Noordzorgen.pdf". Sector, department and legal-form
 //! words are never names on their own: they are in every other file name.
 
@@ -43,7 +43,7 @@ const GENERIC: &str =
     verein association personeelszaken personeel personal personalabteilung ressources \
     humaines administratie administration verwaltung boekhouding buchhaltung comptabilite \
     accounting accounts secretariaat sekretariat secretariat management directie \
-    geschaftsfuhrung direction support sales verkoop vertrieb marketing receptie empfang \
+    geschaeftsfuehrung direction support sales verkoop vertrieb marketing receptie empfang \
     reception helpdesk team";
 
 /// The most common surnames of the Netherlands, Belgium, Germany, France, the UK and the US
@@ -81,12 +81,26 @@ const ROLE_MAILBOXES: &str =
     praxis post mail team sales support hello welcome receptie empfang reception service \
     klantenservice kundenservice zentrale algemeen";
 
-/// Lower-case letters and digits only: `Bakkerij-De Vries_2025` -> `bakkerijdevries2025`.
+/// Lower-case letters and digits only, umlauts and ß written out: `Bakkerij-De Vries_2025`
+/// -> `bakkerijdevries2025`, `Krüger` -> `krueger` (as in krueger-immobilien.de).
 pub fn fold(text: &str) -> String {
-    text.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars().filter(|c| c.is_alphanumeric()) {
+        push_folded(c, &mut out);
+    }
+    out
+}
+
+fn push_folded(c: char, out: &mut String) {
+    for l in c.to_lowercase() {
+        match l {
+            'ä' => out.push_str("ae"),
+            'ö' => out.push_str("oe"),
+            'ü' => out.push_str("ue"),
+            'ß' => out.push_str("ss"),
+            _ => out.push(l),
+        }
+    }
 }
 
 /// Whether `word` is one of the space-separated `words`.
@@ -125,21 +139,9 @@ pub fn is_common_surname(name: &str) -> bool {
 }
 
 /// Whether a display name (normalised, words separated by spaces) has `name` as one of its
-/// words, umlauts and ß also written out: "sabine krüger" has `krueger`.
+/// words, folded: "sabine krüger" has `krueger`.
 pub fn display_name_has_word(display_name: &str, name: &str) -> bool {
-    display_name.split(' ').any(|word| {
-        let mut spelled = String::with_capacity(word.len() + 2);
-        for c in word.chars() {
-            match c {
-                'ä' => spelled.push_str("ae"),
-                'ö' => spelled.push_str("oe"),
-                'ü' => spelled.push_str("ue"),
-                'ß' => spelled.push_str("ss"),
-                _ => spelled.push(c),
-            }
-        }
-        spelled == name || fold(word) == name
-    })
+    display_name.split(' ').any(|word| fold(word) == name)
 }
 
 /// The organisation names in the display name of an organisation's mailbox: only for role
@@ -147,26 +149,32 @@ pub fn display_name_has_word(display_name: &str, name: &str) -> bool {
 /// else's display name is a person's. Each part between separators ("Noordzorg GGZ -
 /// Personeelszaken") without its legal form is one name.
 pub fn display_name_names(mailbox: &str, display_name: &str) -> Vec<String> {
-    let is_legal_form = |w: &str| listed(LEGAL_FORMS, &fold(w));
-    let has_legal_form = display_name
-        .split(|c: char| !c.is_alphanumeric() && c != '.')
-        .any(|w| !w.is_empty() && is_legal_form(w));
-    let role = listed(ROLE_MAILBOXES, &fold(mailbox));
-    if !role && !has_legal_form {
-        return Vec::new();
-    }
     let mut names = Vec::new();
-    for segment in display_name.split(['-', '–', '|', ',', '(', ')', ':', '/', '@']) {
-        let words: Vec<&str> = segment
-            .split_whitespace()
-            .filter(|w| !is_legal_form(w))
-            .collect();
-        let name = fold(&words.concat());
+    let mut has_legal_form = false;
+    for segment in display_name.split(is_segment_break) {
+        let mut name = String::new();
+        for word in segment.split(' ').map(fold) {
+            if listed(LEGAL_FORMS, &word) {
+                has_legal_form = true;
+            } else {
+                name.push_str(&word);
+            }
+        }
         if is_name(&name) && !names.contains(&name) {
             names.push(name);
         }
     }
-    names
+    if has_legal_form || listed(ROLE_MAILBOXES, &fold(mailbox)) {
+        names
+    } else {
+        Vec::new()
+    }
+}
+
+/// What separates the parts of an organisation's display name: "Noordzorg GGZ -
+/// Personeelszaken", "Brightline Labs, Inc.", "Praxis Dr. Hoffmann (Empfang)".
+fn is_segment_break(c: char) -> bool {
+    matches!(c, '-' | '–' | '|' | ',' | '(' | ')' | ':' | '/' | '@')
 }
 
 /// Every run of consecutive words of `text`, folded and concatenated: a name is in the text
@@ -203,8 +211,7 @@ fn words(text: &str) -> Vec<String> {
         }
         // A capital is a letter that lower-casing changes (no separate case tables in the
         // wasm module for this).
-        let lower: String = c.to_lowercase().collect();
-        let capital = !lower.starts_with(c);
+        let capital = c.to_lowercase().next() != Some(c);
         let boundary = previous.is_some_and(|(p, p_capital)| {
             let p_small_letter = !p.is_ascii_digit() && !p_capital;
             (p_small_letter && capital) || (p.is_ascii_digit() != c.is_ascii_digit())
@@ -212,7 +219,7 @@ fn words(text: &str) -> Vec<String> {
         if boundary && !current.is_empty() {
             words.push(std::mem::take(&mut current));
         }
-        current.push_str(&lower);
+        push_folded(c, &mut current);
         previous = Some((c, capital));
     }
     if !current.is_empty() {
@@ -253,7 +260,7 @@ mod tests {
         assert!(is_common_surname("schulz") && is_common_surname("devries"));
         assert!(!is_common_surname("noordzorg") && !is_common_surname("lindenhof"));
         assert!(display_name_has_word("sabine krüger", "krueger"));
-        assert!(display_name_has_word("sabine krüger", "krüger"));
+        assert_eq!(fold("Müller-Straße"), "muellerstrasse");
         assert!(display_name_has_word("piet de vries", "vries"));
         assert!(!display_name_has_word("lohnbüro schulz gmbh", "krueger"));
     }
@@ -298,6 +305,10 @@ mod tests {
         ));
         assert!(has("Loonstroken Bakkerij-DeVries.xlsx", "bakkerijdevries"));
         assert!(has("Jaarrekening_Klantbedrijf_2025.pdf", "klantbedrijf"));
+        assert!(
+            has("Nebenkosten_Krüger.pdf", "krueger"),
+            "umlauts as in the domain"
+        );
         assert!(!has("Jaarrekening_Organisatie12-Zorg.pdf", "organisatie1"));
     }
 

@@ -16,7 +16,7 @@ use crate::check::Ctx;
 use crate::history::{KnownDomain, KnownKind};
 use crate::i18n::{join_list, Lang};
 use crate::org_names::{
-    display_name_has_word, display_name_names, is_common_surname, label_names, word_runs,
+    display_name_has_word, display_name_names, fold, is_common_surname, label_names, word_runs,
 };
 use crate::verdict::Severity;
 
@@ -79,16 +79,20 @@ fn run(ctx: &Ctx<'_>) -> Vec<RuleFinding> {
         .collect();
     let mut pointed: Vec<(&KnownDomain, &str)> = Vec::new();
     for known in candidates {
-        let names = known
-            .names
+        let from_label = known.names.iter().filter_map(|name| {
+            let found = named(name)?;
+            // The whole label always names the organisation; a part only when it is its own.
+            let whole = *name == fold(&known.label_plain);
+            let own_part = !ctx.model.is_shared_name_part(name)
+                && (!is_common_surname(name) || someone_there_is_called(ctx, known, name));
+            (whole || own_part).then_some(found)
+        });
+        let from_display_names = ctx
+            .model
+            .display_org_names(&known.registrable)
             .iter()
-            .filter(|name| {
-                **name == known.label_plain
-                    || (!ctx.model.is_shared_name_part(name)
-                        && (!is_common_surname(name) || someone_there_is_called(ctx, known, name)))
-            })
-            .chain(ctx.model.display_org_names(&known.registrable));
-        if let Some((original, _)) = names.filter_map(|name| named(name)).next() {
+            .filter_map(|name| named(name));
+        if let Some((original, _)) = from_label.chain(from_display_names).next() {
             pointed.push((known, original));
         }
     }

@@ -9,7 +9,7 @@
 //! `850730 033 28`. The check passes one random number in 97 (two in 97 with both
 //! centuries), so a keyword must be near.
 
-use super::text::{keyword_confirmed, NumberCandidate, Term, Words, MIXED_SEP};
+use super::text::{digits_value, keyword_confirmed, NumberCandidate, Term, Words, MIXED_SEP};
 
 const KEYWORDS: &[Term] = &[
     // Also "rijksregisternummer", "rijksregistergegevens".
@@ -27,9 +27,12 @@ const KEYWORDS: &[Term] = &[
 
 /// The national numbers in one text, as eleven digits.
 pub(super) fn find(chars: &[char], words: &Words, numbers: &[NumberCandidate]) -> Vec<String> {
-    keyword_confirmed(chars, words, numbers, KEYWORDS, |n| {
-        (well_formed(n) && is_valid(&n.digits)).then(|| n.digits.clone())
-    })
+    keyword_confirmed(chars, words, numbers, KEYWORDS, accept)
+}
+
+/// The digits of a well-formed, valid candidate.
+fn accept(n: &NumberCandidate) -> Option<String> {
+    (well_formed(n) && is_valid(&n.digits)).then(|| n.digits.clone())
 }
 
 fn well_formed(n: &NumberCandidate) -> bool {
@@ -47,7 +50,7 @@ pub(super) fn is_valid(digits: &str) -> bool {
     if digits.len() != 11 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return false;
     }
-    let num = |r: std::ops::Range<usize>| digits[r].parse::<u64>().unwrap_or(u64::MAX);
+    let num = |r: std::ops::Range<usize>| digits_value(&digits[r]).unwrap_or(u64::MAX);
     let (month, day, sequence) = (num(2..4), num(4..6), num(6..9));
     let month_ok = matches!(month, 0..=12 | 20..=32 | 40..=52);
     if !month_ok || day > 31 || !(1..=998).contains(&sequence) {

@@ -22,9 +22,12 @@ const KEYWORDS: &[Term] = &[
 
 /// The tax ids in one text, as eleven digits.
 pub(super) fn find(chars: &[char], words: &Words, numbers: &[NumberCandidate]) -> Vec<String> {
-    keyword_confirmed(chars, words, numbers, KEYWORDS, |n| {
-        (well_formed(n) && is_valid(&n.digits)).then(|| n.digits.clone())
-    })
+    keyword_confirmed(chars, words, numbers, KEYWORDS, accept)
+}
+
+/// The digits of a well-formed, valid candidate.
+fn accept(n: &NumberCandidate) -> Option<String> {
+    (well_formed(n) && is_valid(&n.digits)).then(|| n.digits.clone())
 }
 
 fn well_formed(n: &NumberCandidate) -> bool {

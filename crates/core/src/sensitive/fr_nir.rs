@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use super::text::{find_terms, is_space, is_word_char, near, Term, Words};
+use super::text::{digits_value, find_terms, is_space, is_word_char, near, Term, Words};
 
 const KEYWORDS: &[Term] = &[
     Term::exact(&["nir"]),
@@ -109,15 +109,16 @@ fn joins_number(chars: &[char], pos: usize, step: isize) -> bool {
 /// department.
 pub(super) fn is_valid(nir: &str) -> bool {
     let b = nir.as_bytes();
-    if b.len() != LENGTH || !matches!(b[0], b'1'..=b'4' | b'7' | b'8') {
+    if b.len() != LENGTH || !nir.is_ascii() || !matches!(b[0], b'1'..=b'4' | b'7' | b'8') {
         return false;
     }
-    let body = match &nir[5..7] {
-        "2A" => format!("{}19{}", &nir[..5], &nir[7..13]),
-        "2B" => format!("{}18{}", &nir[..5], &nir[7..13]),
-        _ => nir[..13].to_string(),
+    let department = match &nir[5..7] {
+        "2A" => "19",
+        "2B" => "18",
+        digits => digits,
     };
-    let (Ok(number), Ok(key)) = (body.parse::<u64>(), nir[13..].parse::<u64>()) else {
+    let body = [&nir[..5], department, &nir[7..13]].concat();
+    let (Some(number), Some(key)) = (digits_value(&body), digits_value(&nir[13..])) else {
         return false;
     };
     let month = (number / 100_000_000) % 100;

@@ -192,7 +192,8 @@ pub(super) fn keyword_confirmed(
     words: &Words,
     numbers: &[NumberCandidate],
     keywords: &[Term],
-    accept: impl Fn(&NumberCandidate) -> Option<String>,
+    // A plain function, not a generic closure: one copy of this loop in the wasm module.
+    accept: fn(&NumberCandidate) -> Option<String>,
 ) -> Vec<String> {
     let mut hits = None;
     let mut found = Vec::new();
@@ -212,6 +213,16 @@ pub(super) fn keyword_confirmed(
         }
     }
     found
+}
+
+/// The value of a run of ASCII digits; `None` for anything else (or more than 19 digits).
+pub(super) fn digits_value(digits: &str) -> Option<u64> {
+    if digits.is_empty() || digits.len() > 19 {
+        return None;
+    }
+    digits.bytes().try_fold(0u64, |acc, b| {
+        b.is_ascii_digit().then(|| acc * 10 + u64::from(b - b'0'))
+    })
 }
 
 /// A number that could be a BSN or a card number: one compact run of digits, one token of
