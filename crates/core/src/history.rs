@@ -16,7 +16,7 @@ use crate::address::{
     parse_recipient, registrable_domain, skeleton, Address,
 };
 use crate::draft::{Contact, Recipient, SentMessage};
-use crate::org_names::{display_name_names, label_names};
+use crate::org_names::{display_name_names, fold, label_names};
 use crate::policy::Policy;
 
 /// Built-in personal (freemail and consumer ISP) mail domains, by registrable domain,
@@ -171,6 +171,8 @@ pub struct AddressStats {
 pub struct OrgStats {
     pub messages: u32,
     pub last_seq: u32,
+    /// Sequence number of the newest message that had the organisation in To/Cc.
+    pub last_visible_seq: u32,
     /// Canonical addresses of this organisation seen in history or the address book.
     pub addresses: Vec<String>,
 }
@@ -191,6 +193,18 @@ pub struct KnownDomain {
     /// The names the label gives the organisation in subjects and file names (see
     /// [`crate::org_names`]); none for personal mail providers.
     pub names: Vec<String>,
+}
+
+/// Where an organisation name comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameOrigin {
+    /// The whole registrable label (`noordzorgggz`).
+    Label,
+    /// A part of a hyphenated label (`noordzorg`): it names the organisation only when no
+    /// other known domain has it, and a common surname only when a person there carries it.
+    LabelPart,
+    /// The display name of one of the organisation's own mailboxes.
+    DisplayName,
 }
 
 /// Why a domain is known, strongest first.
@@ -220,9 +234,10 @@ pub struct ContactModel {
     /// Registrable domain -> organisation names from the display names of its own mailboxes
     /// ("Noordzorg GGZ" on hr@nzg.nl), folded.
     display_org_names: HashMap<String, Vec<String>>,
-    /// Name parts of hyphenated labels (`noordzorg` of noordzorg-ggz) -> how many known
-    /// domains carry them.
-    name_part_owners: HashMap<String, u32>,
+    /// Organisation name (folded, see [`crate::org_names`]) -> the registrable domains it
+    /// names and where the name comes from, so a subject is matched by looking up its words
+    /// rather than by comparing it with every known domain.
+    org_name_index: HashMap<String, Vec<(String, NameOrigin)>>,
     /// Folded mailbox (local part without tag and separators) -> canonical addresses.
     mailboxes: HashMap<String, Vec<String>>,
     /// Registrable domain -> canonical addresses.
@@ -318,14 +333,14 @@ impl ContactModel {
                 org_stats.messages += 1;
                 org_stats.last_seq = seq;
             }
-            if *visible {
+            if *visible && org_stats.last_visible_seq != seq {
+                org_stats.last_visible_seq = seq;
                 let id = self.org_id(&org);
                 visible_orgs.push(id);
             }
             self.add_known_domain(address, KnownKind::Correspondent);
         }
         visible_orgs.sort_unstable();
-        visible_orgs.dedup();
         for (i, &a) in visible_orgs.iter().enumerate() {
             for &b in &visible_orgs[i + 1..] {
                 *self.together.entry((a, b)).or_default() += 1;
@@ -361,7 +376,8 @@ impl ContactModel {
         }
         let names = &mut self.names;
         let display_org_names = &mut self.display_org_names;
-        let freemail = self.domains.is_freemail(address);
+        let org_name_index = &mut self.org_name_index;
+        let domains = &self.domains;
         let stats = self
             .addresses
             .entry(canonical.clone())
@@ -378,16 +394,18 @@ impl ContactModel {
                 stats.names.push(name.clone());
                 names.entry(name).or_default().push(canonical);
                 let display = address.display_name.as_deref().unwrap_or_default();
-                if !freemail {
-                    let org_names = display_name_names(&address.mailbox, display);
-                    if !org_names.is_empty() {
-                        let known = display_org_names
-                            .entry(address.registrable.clone())
-                            .or_default();
-                        for org_name in org_names {
-                            if !known.contains(&org_name) {
-                                known.push(org_name);
-                            }
+                let org_names = display_name_names(&address.mailbox, display);
+                if !org_names.is_empty() && !domains.is_freemail(address) {
+                    let known = display_org_names
+                        .entry(address.registrable.clone())
+                        .or_default();
+                    for org_name in org_names {
+                        if !known.contains(&org_name) {
+                            org_name_index
+                                .entry(org_name.clone())
+                                .or_default()
+                                .push((address.registrable.clone(), NameOrigin::DisplayName));
+                            known.push(org_name);
                         }
                     }
                 }
@@ -447,10 +465,19 @@ impl ContactModel {
         } else {
             label_names(&label)
         };
-        let label_plain = label.replace('-', "");
-        for part in names.iter().filter(|name| **name != label_plain) {
-            *self.name_part_owners.entry(part.clone()).or_default() += 1;
+        let whole = fold(&label);
+        for name in &names {
+            let origin = if *name == whole {
+                NameOrigin::Label
+            } else {
+                NameOrigin::LabelPart
+            };
+            self.org_name_index
+                .entry(name.clone())
+                .or_default()
+                .push((registrable.to_string(), origin));
         }
+        let label_plain = label.replace('-', "");
         self.known_index
             .insert(registrable.to_string(), self.known_domains.len());
         self.known_domains.push(KnownDomain {
@@ -506,10 +533,28 @@ impl ContactModel {
             .unwrap_or_default()
     }
 
+    /// The registrable domains a folded organisation name names, and how.
+    pub fn organisations_named(&self, name: &str) -> &[(String, NameOrigin)] {
+        self.org_name_index
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
     /// Whether more than one known domain has this name part (`noord` of noord-bouw.nl and
     /// noord-zorg.nl): then it names none of them.
     pub fn is_shared_name_part(&self, name: &str) -> bool {
-        self.name_part_owners.get(name).is_some_and(|&n| n > 1)
+        self.organisations_named(name)
+            .iter()
+            .filter(|(_, origin)| *origin == NameOrigin::LabelPart)
+            .count()
+            > 1
+    }
+
+    /// A known domain and its position in [`Self::known_domains`] (older first).
+    pub fn known_domain_at(&self, registrable: &str) -> Option<(usize, &KnownDomain)> {
+        let &i = self.known_index.get(registrable)?;
+        Some((i, &self.known_domains[i]))
     }
 
     /// Canonical addresses whose display name normalises to `name`.

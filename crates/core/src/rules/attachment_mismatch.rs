@@ -13,10 +13,10 @@ use std::collections::HashSet;
 
 use super::{Rule, RuleFinding};
 use crate::check::Ctx;
-use crate::history::{KnownDomain, KnownKind};
+use crate::history::{KnownDomain, KnownKind, NameOrigin};
 use crate::i18n::{join_list, Lang};
 use crate::org_names::{
-    display_name_has_word, display_name_names, fold, is_common_surname, label_names, word_runs,
+    display_name_has_word, display_name_names, is_common_surname, label_names, word_runs,
 };
 use crate::verdict::Severity;
 
@@ -62,48 +62,46 @@ fn run(ctx: &Ctx<'_>) -> Vec<RuleFinding> {
         // "Contract Klantbedrijf - Bakkerij De Vries.pdf" to both: nothing to say.
         return Vec::new();
     }
-    let candidates: Vec<&KnownDomain> = ctx
-        .model
-        .known_domains()
-        .iter()
-        .filter(|known| {
-            matches!(
-                known.kind,
-                KnownKind::Correspondent | KnownKind::Contact | KnownKind::Trusted
-            ) && !ctx.domains.internal().contains(&known.registrable)
-                && !ctx
-                    .recipients
-                    .iter()
-                    .any(|r| r.address.registrable == known.registrable)
-        })
-        .collect();
-    let mut pointed: Vec<(&KnownDomain, &str)> = Vec::new();
-    for known in candidates {
-        let from_label = known.names.iter().filter_map(|name| {
-            let found = named(name)?;
-            // The whole label always names the organisation; a part only when it is its own.
-            let whole = *name == fold(&known.label_plain);
-            let own_part = !ctx.model.is_shared_name_part(name)
-                && (!is_common_surname(name) || someone_there_is_called(ctx, known, name));
-            (whole || own_part).then_some(found)
-        });
-        let from_display_names = ctx
-            .model
-            .display_org_names(&known.registrable)
-            .iter()
-            .filter_map(|name| named(name));
-        if let Some((original, _)) = from_label.chain(from_display_names).next() {
-            pointed.push((known, original));
+    // Look up the words of the texts in the model's name index: the cost follows the length
+    // of the subject and file names, not the number of organisations the sender knows.
+    let mut pointed: Vec<(usize, &KnownDomain, &str)> = Vec::new();
+    for (original, runs) in &texts {
+        for run in runs {
+            for (registrable, origin) in ctx.model.organisations_named(run) {
+                let Some((position, known)) = ctx.model.known_domain_at(registrable) else {
+                    continue;
+                };
+                let eligible = matches!(
+                    known.kind,
+                    KnownKind::Correspondent | KnownKind::Contact | KnownKind::Trusted
+                ) && !ctx.domains.internal().contains(&known.registrable)
+                    && !ctx
+                        .recipients
+                        .iter()
+                        .any(|r| r.address.registrable == known.registrable);
+                let names_it = match origin {
+                    NameOrigin::Label | NameOrigin::DisplayName => true,
+                    NameOrigin::LabelPart => {
+                        !ctx.model.is_shared_name_part(run)
+                            && (!is_common_surname(run) || someone_there_is_called(ctx, known, run))
+                    }
+                };
+                if eligible && names_it && !pointed.iter().any(|(p, ..)| *p == position) {
+                    pointed.push((position, known, original));
+                }
+            }
         }
     }
+    // In the order the sender came to know them, whatever order the words were looked up in.
+    pointed.sort_by_key(|(position, ..)| *position);
     if pointed.is_empty() {
         return Vec::new();
     }
     let orgs: Vec<String> = pointed
         .iter()
-        .map(|(k, _)| idna::domain_to_unicode(&k.registrable).0)
+        .map(|(_, k, _)| idna::domain_to_unicode(&k.registrable).0)
         .collect();
-    let mut sources: Vec<String> = pointed.iter().map(|(_, t)| format!("\"{t}\"")).collect();
+    let mut sources: Vec<String> = pointed.iter().map(|(.., t)| format!("\"{t}\"")).collect();
     sources.dedup();
     let recipients: Vec<String> = external.iter().map(|r| r.written()).collect();
     let (orgs, sources) = (join_list(ctx.lang, &orgs), join_list(ctx.lang, &sources));
