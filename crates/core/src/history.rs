@@ -190,9 +190,6 @@ pub struct KnownDomain {
     /// Confusable skeleton of the registrable domain in Unicode.
     pub skeleton: String,
     pub kind: KnownKind,
-    /// The names the label gives the organisation in subjects and file names (see
-    /// [`crate::org_names`]); none for personal mail providers.
-    pub names: Vec<String>,
 }
 
 /// Where an organisation name comes from.
@@ -231,13 +228,13 @@ pub struct ContactModel {
     together: HashMap<(u32, u32), u32>,
     /// Normalised display name -> canonical addresses that carry it.
     names: HashMap<String, Vec<String>>,
-    /// Registrable domain -> organisation names from the display names of its own mailboxes
-    /// ("Noordzorg GGZ" on hr@nzg.nl), folded.
-    display_org_names: HashMap<String, Vec<String>>,
-    /// Organisation name (folded, see [`crate::org_names`]) -> the registrable domains it
-    /// names and where the name comes from, so a subject is matched by looking up its words
+
+    /// Organisation names (folded, see [`crate::org_names`]) -> the registrable domains they
+    /// name, one map per [`NameOrigin`], so a subject is matched by looking up its words
     /// rather than by comparing it with every known domain.
-    org_name_index: HashMap<String, Vec<(String, NameOrigin)>>,
+    org_names_by_label: HashMap<String, Vec<String>>,
+    org_names_by_label_part: HashMap<String, Vec<String>>,
+    org_names_by_display_name: HashMap<String, Vec<String>>,
     /// Folded mailbox (local part without tag and separators) -> canonical addresses.
     mailboxes: HashMap<String, Vec<String>>,
     /// Registrable domain -> canonical addresses.
@@ -375,8 +372,7 @@ impl ContactModel {
                 .push(canonical.clone());
         }
         let names = &mut self.names;
-        let display_org_names = &mut self.display_org_names;
-        let org_name_index = &mut self.org_name_index;
+        let by_display_name = &mut self.org_names_by_display_name;
         let domains = &self.domains;
         let stats = self
             .addresses
@@ -396,16 +392,10 @@ impl ContactModel {
                 let display = address.display_name.as_deref().unwrap_or_default();
                 let org_names = display_name_names(&address.mailbox, display);
                 if !org_names.is_empty() && !domains.is_freemail(address) {
-                    let known = display_org_names
-                        .entry(address.registrable.clone())
-                        .or_default();
                     for org_name in org_names {
-                        if !known.contains(&org_name) {
-                            org_name_index
-                                .entry(org_name.clone())
-                                .or_default()
-                                .push((address.registrable.clone(), NameOrigin::DisplayName));
-                            known.push(org_name);
+                        let named = by_display_name.entry(org_name).or_default();
+                        if !named.contains(&address.registrable) {
+                            named.push(address.registrable.clone());
                         }
                     }
                 }
@@ -466,16 +456,13 @@ impl ContactModel {
             label_names(&label)
         };
         let whole = fold(&label);
-        for name in &names {
-            let origin = if *name == whole {
-                NameOrigin::Label
+        for name in names {
+            let index = if name == whole {
+                &mut self.org_names_by_label
             } else {
-                NameOrigin::LabelPart
+                &mut self.org_names_by_label_part
             };
-            self.org_name_index
-                .entry(name.clone())
-                .or_default()
-                .push((registrable.to_string(), origin));
+            index.entry(name).or_default().push(registrable.to_string());
         }
         let label_plain = label.replace('-', "");
         self.known_index
@@ -486,7 +473,6 @@ impl ContactModel {
             label_plain,
             label,
             skeleton: skeleton(&unicode),
-            names,
             kind,
         });
     }
@@ -524,31 +510,20 @@ impl ContactModel {
         }
     }
 
-    /// Organisation names of a registrable domain from the display names of its own
-    /// mailboxes (role addresses, names with a legal form), folded.
-    pub fn display_org_names(&self, registrable: &str) -> &[String] {
-        self.display_org_names
-            .get(registrable)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-    }
-
-    /// The registrable domains a folded organisation name names, and how.
-    pub fn organisations_named(&self, name: &str) -> &[(String, NameOrigin)] {
-        self.org_name_index
-            .get(name)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+    /// The registrable domains a folded organisation name names, from the given origin.
+    pub fn organisations_named(&self, name: &str, origin: NameOrigin) -> &[String] {
+        let index = match origin {
+            NameOrigin::Label => &self.org_names_by_label,
+            NameOrigin::LabelPart => &self.org_names_by_label_part,
+            NameOrigin::DisplayName => &self.org_names_by_display_name,
+        };
+        index.get(name).map(Vec::as_slice).unwrap_or_default()
     }
 
     /// Whether more than one known domain has this name part (`noord` of noord-bouw.nl and
     /// noord-zorg.nl): then it names none of them.
     pub fn is_shared_name_part(&self, name: &str) -> bool {
-        self.organisations_named(name)
-            .iter()
-            .filter(|(_, origin)| *origin == NameOrigin::LabelPart)
-            .count()
-            > 1
+        self.organisations_named(name, NameOrigin::LabelPart).len() > 1
     }
 
     /// A known domain and its position in [`Self::known_domains`] (older first).

@@ -46,17 +46,23 @@ fn run(ctx: &Ctx<'_>) -> Vec<RuleFinding> {
     if texts.is_empty() {
         return Vec::new();
     }
-    let named = |name: &str| texts.iter().find(|(_, runs)| runs.contains(name));
-    let names_a_recipient_org = ctx.recipients.iter().any(|r| {
-        let registrable = &r.address.registrable;
-        let from_label = match ctx.model.known_domain(registrable) {
-            Some(known) => known.names.clone(),
-            None => label_names(r.address.org_label()),
-        };
-        from_label
+    let is_recipient_org = |registrable: &String| {
+        ctx.recipients
             .iter()
-            .chain(ctx.model.display_org_names(registrable))
-            .any(|name| named(name).is_some())
+            .any(|r| r.address.registrable == *registrable)
+    };
+    let names_a_recipient_org = ctx.recipients.iter().any(|r| {
+        let names = label_names(r.address.org_label());
+        texts
+            .iter()
+            .any(|(_, runs)| names.iter().any(|name| runs.contains(name)))
+    }) || texts.iter().any(|(_, runs)| {
+        runs.iter().any(|run| {
+            ctx.model
+                .organisations_named(run, NameOrigin::DisplayName)
+                .iter()
+                .any(is_recipient_org)
+        })
     });
     if names_a_recipient_org {
         // "Contract Klantbedrijf - Bakkerij De Vries.pdf" to both: nothing to say.
@@ -67,33 +73,34 @@ fn run(ctx: &Ctx<'_>) -> Vec<RuleFinding> {
     let mut pointed: Vec<(usize, &KnownDomain, &str)> = Vec::new();
     for (original, runs) in &texts {
         for run in runs {
-            for (registrable, origin) in ctx.model.organisations_named(run) {
-                let Some((position, known)) = ctx.model.known_domain_at(registrable) else {
-                    continue;
-                };
-                let eligible = matches!(
-                    known.kind,
-                    KnownKind::Correspondent | KnownKind::Contact | KnownKind::Trusted
-                ) && !ctx.domains.internal().contains(&known.registrable)
-                    && !ctx
-                        .recipients
-                        .iter()
-                        .any(|r| r.address.registrable == known.registrable);
-                let names_it = match origin {
-                    NameOrigin::Label | NameOrigin::DisplayName => true,
-                    NameOrigin::LabelPart => {
-                        !ctx.model.is_shared_name_part(run)
-                            && (!is_common_surname(run) || someone_there_is_called(ctx, known, run))
+            for origin in [
+                NameOrigin::Label,
+                NameOrigin::LabelPart,
+                NameOrigin::DisplayName,
+            ] {
+                for registrable in ctx.model.organisations_named(run, origin) {
+                    let Some((position, known)) = ctx.model.known_domain_at(registrable) else {
+                        continue;
+                    };
+                    let eligible = matches!(
+                        known.kind,
+                        KnownKind::Correspondent | KnownKind::Contact | KnownKind::Trusted
+                    ) && !ctx.domains.internal().contains(&known.registrable)
+                        && !is_recipient_org(registrable);
+                    let names_it = origin != NameOrigin::LabelPart
+                        || (!ctx.model.is_shared_name_part(run)
+                            && (!is_common_surname(run)
+                                || someone_there_is_called(ctx, known, run)));
+                    if eligible && names_it && !pointed.iter().any(|(p, ..)| *p == position) {
+                        // In the order the sender came to know them, whatever order the words
+                        // were looked up in.
+                        let at = pointed.partition_point(|(p, ..)| *p < position);
+                        pointed.insert(at, (position, known, original));
                     }
-                };
-                if eligible && names_it && !pointed.iter().any(|(p, ..)| *p == position) {
-                    pointed.push((position, known, original));
                 }
             }
         }
     }
-    // In the order the sender came to know them, whatever order the words were looked up in.
-    pointed.sort_by_key(|(position, ..)| *position);
     if pointed.is_empty() {
         return Vec::new();
     }
