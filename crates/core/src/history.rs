@@ -16,86 +16,41 @@ use crate::address::{
     parse_recipient, registrable_domain, skeleton, Address,
 };
 use crate::draft::{Contact, Recipient, SentMessage};
+use crate::org_names::{display_name_names, fold, label_names};
 use crate::policy::Policy;
 
-/// Built-in personal (freemail and consumer ISP) mail domains, by registrable domain.
-pub const FREEMAIL_DOMAINS: &[&str] = &[
-    "gmail.com",
-    "googlemail.com",
-    "outlook.com",
-    "outlook.nl",
-    "hotmail.com",
-    "hotmail.nl",
-    "hotmail.co.uk",
-    "hotmail.fr",
-    "hotmail.de",
-    "hotmail.be",
-    "live.com",
-    "live.nl",
-    "live.be",
-    "live.co.uk",
-    "msn.com",
-    "yahoo.com",
-    "yahoo.co.uk",
-    "yahoo.fr",
-    "yahoo.de",
-    "ymail.com",
-    "rocketmail.com",
-    "icloud.com",
-    "me.com",
-    "mac.com",
-    "aol.com",
-    "gmx.com",
-    "gmx.net",
-    "gmx.de",
-    "gmx.at",
-    "web.de",
-    "t-online.de",
-    "freenet.de",
-    "proton.me",
-    "protonmail.com",
-    "pm.me",
-    "tutanota.com",
-    "tuta.io",
-    "fastmail.com",
-    "zoho.com",
-    "mail.com",
-    "yandex.com",
-    "yandex.ru",
-    "hey.com",
-    "ziggo.nl",
-    "kpnmail.nl",
-    "kpnplanet.nl",
-    "planet.nl",
-    "hetnet.nl",
-    "home.nl",
-    "xs4all.nl",
-    "zeelandnet.nl",
-    "chello.nl",
-    "upcmail.nl",
-    "quicknet.nl",
-    "casema.nl",
-    "telfort.nl",
-    "online.nl",
-    "tele2.nl",
-    "freeler.nl",
-    "caiway.nl",
-    "skynet.be",
-    "telenet.be",
-    "proximus.be",
-    "orange.fr",
-    "free.fr",
-    "laposte.net",
-    "wanadoo.fr",
-    "sfr.fr",
-    "libero.it",
-    "virgilio.it",
-    "btinternet.com",
-    "sky.com",
-    "qq.com",
-    "163.com",
-    "naver.com",
-];
+/// Built-in personal (freemail and consumer ISP) mail domains, by registrable domain,
+/// separated by spaces (smaller in the wasm module than a slice).
+pub const FREEMAIL_DOMAINS: &str =
+    "gmail.com googlemail.com outlook.com outlook.nl hotmail.com hotmail.nl hotmail.co.uk \
+    hotmail.fr hotmail.de hotmail.be live.com live.nl live.be live.co.uk msn.com yahoo.com \
+    yahoo.co.uk yahoo.fr yahoo.de ymail.com rocketmail.com icloud.com me.com mac.com \
+    aol.com gmx.com gmx.net gmx.de gmx.at web.de t-online.de freenet.de posteo.de \
+    mailbox.org arcor.de online.de email.de mail.de vodafonemail.de gmx.ch bluewin.ch \
+    aon.at proton.me protonmail.com pm.me tutanota.com tuta.io fastmail.com zoho.com \
+    mail.com yandex.com yandex.ru hey.com ziggo.nl kpnmail.nl kpnplanet.nl planet.nl \
+    hetnet.nl home.nl xs4all.nl zeelandnet.nl chello.nl upcmail.nl quicknet.nl casema.nl \
+    telfort.nl online.nl tele2.nl freeler.nl caiway.nl skynet.be telenet.be proximus.be \
+    scarlet.be voo.be orange.fr free.fr laposte.net wanadoo.fr sfr.fr neuf.fr bbox.fr \
+    aliceadsl.fr club-internet.fr numericable.fr libero.it virgilio.it tiscali.it alice.it \
+    tin.it terra.es telefonica.net btinternet.com sky.com talktalk.net virginmedia.com \
+    ntlworld.com blueyonder.co.uk comcast.net verizon.net att.net sbcglobal.net cox.net \
+    charter.net earthlink.net bellsouth.net optonline.net qq.com 163.com naver.com";
+
+/// Providers whose country domains are all theirs: outlook.be, hotmail.de, yahoo.co.uk,
+/// gmx.at and live.fr are the same mail service as outlook.com, hotmail.com, ...
+pub const PROVIDER_BRANDS: &[&str] = &["outlook", "hotmail", "live", "yahoo", "gmx"];
+
+/// Whether a registrable domain is a [`PROVIDER_BRANDS`] name under a country-code suffix
+/// (`be`, `co.uk`, `com.au`). Only country codes: `outlook.xyz` is anyone's.
+pub fn is_provider_country_domain(registrable: &str, suffix: &str) -> bool {
+    let label = org_label(registrable, suffix);
+    let country_code = suffix
+        .rsplit('.')
+        .next()
+        .is_some_and(|tld| tld.len() == 2 && tld.bytes().all(|b| b.is_ascii_lowercase()));
+    label != registrable && country_code && PROVIDER_BRANDS.contains(&label)
+}
 
 /// How a recipient relates to the sender's tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -122,7 +77,7 @@ impl Domains {
             domains.iter().filter_map(|d| normalise_domain(d)).collect()
         };
         let mut freemail: HashSet<String> =
-            FREEMAIL_DOMAINS.iter().map(|d| d.to_string()).collect();
+            FREEMAIL_DOMAINS.split(' ').map(str::to_string).collect();
         freemail.extend(normalise_all(&policy.freemail_domains));
         Self {
             internal: normalise_all(&policy.internal_domains),
@@ -144,12 +99,11 @@ impl Domains {
         domains
     }
 
+    /// A personal mail provider: on the built-in or the policy's list, or a country domain
+    /// of one of the [`PROVIDER_BRANDS`].
     pub fn is_freemail(&self, address: &Address) -> bool {
         self.freemail.contains(&address.registrable)
-    }
-
-    pub fn is_freemail_domain(&self, registrable: &str) -> bool {
-        self.freemail.contains(registrable)
+            || is_provider_country_domain(&address.registrable, &address.suffix)
     }
 
     pub fn relation(&self, address: &Address) -> Relation {
@@ -217,6 +171,8 @@ pub struct AddressStats {
 pub struct OrgStats {
     pub messages: u32,
     pub last_seq: u32,
+    /// Sequence number of the newest message that had the organisation in To/Cc.
+    pub last_visible_seq: u32,
     /// Canonical addresses of this organisation seen in history or the address book.
     pub addresses: Vec<String>,
 }
@@ -234,6 +190,18 @@ pub struct KnownDomain {
     /// Confusable skeleton of the registrable domain in Unicode.
     pub skeleton: String,
     pub kind: KnownKind,
+}
+
+/// Where an organisation name comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameOrigin {
+    /// The whole registrable label (`noordzorgggz`).
+    Label,
+    /// A part of a hyphenated label (`noordzorg`): it names the organisation only when no
+    /// other known domain has it, and a common surname only when a person there carries it.
+    LabelPart,
+    /// The display name of one of the organisation's own mailboxes.
+    DisplayName,
 }
 
 /// Why a domain is known, strongest first.
@@ -255,16 +223,24 @@ pub struct ContactModel {
     addresses: HashMap<String, AddressStats>,
     orgs: HashMap<String, OrgStats>,
     org_ids: HashMap<String, u32>,
-    /// Messages in which two organisations (by id, smaller first) were both recipients.
+    /// Messages in which two organisations (by id, smaller first) were both visible
+    /// recipients (To/Cc): Bcc recipients never saw each other, so a Bcc mailing links no one.
     together: HashMap<(u32, u32), u32>,
     /// Normalised display name -> canonical addresses that carry it.
     names: HashMap<String, Vec<String>>,
+
+    /// Organisation names (folded, see [`crate::org_names`]) -> the registrable domains they
+    /// name, one map per [`NameOrigin`], so a subject is matched by looking up its words
+    /// rather than by comparing it with every known domain.
+    org_names_by_label: HashMap<String, Vec<String>>,
+    org_names_by_label_part: HashMap<String, Vec<String>>,
+    org_names_by_display_name: HashMap<String, Vec<String>>,
     /// Folded mailbox (local part without tag and separators) -> canonical addresses.
     mailboxes: HashMap<String, Vec<String>>,
     /// Registrable domain -> canonical addresses.
     by_registrable: HashMap<String, Vec<String>>,
-    /// Canonical address -> the sequence numbers of the messages that went to it.
-    address_messages: HashMap<String, Vec<u32>>,
+    /// Canonical address -> the sequence numbers of the messages that had it in To/Cc.
+    visible_messages: HashMap<String, Vec<u32>>,
     known_domains: Vec<KnownDomain>,
     known_index: HashMap<String, usize>,
     /// Sequence number of the newest message; also the number of messages.
@@ -284,12 +260,12 @@ impl ContactModel {
         let mut parse_cache: HashMap<&Recipient, Option<Address>> = HashMap::new();
         for message in history.iter().rev() {
             let mut recipients = Vec::new();
-            for recipient in message.to.iter().chain(&message.cc).chain(&message.bcc) {
+            for (recipient, visible) in with_visibility(message) {
                 let parsed = parse_cache
                     .entry(recipient)
                     .or_insert_with(|| parse_recipient(recipient).ok());
                 match parsed {
-                    Some(address) => recipients.push(address.clone()),
+                    Some(address) => recipients.push((address.clone(), visible)),
                     None => model.skipped_recipients += 1,
                 }
             }
@@ -313,23 +289,25 @@ impl ContactModel {
 
     /// Adds one sent message, newer than everything before it.
     pub fn add_sent(&mut self, message: &SentMessage) {
-        let recipients: Vec<Address> = message
-            .to
-            .iter()
-            .chain(&message.cc)
-            .chain(&message.bcc)
-            .filter_map(|r| parse_recipient(r).ok())
+        let recipients: Vec<(Address, bool)> = with_visibility(message)
+            .filter_map(|(r, visible)| Some((parse_recipient(r).ok()?, visible)))
             .collect();
         let sent_at = message.sent_at.as_deref().and_then(parse_rfc3339);
         self.record(&recipients, sent_at);
     }
 
-    fn record(&mut self, recipients: &[Address], sent_at: Option<i64>) {
+    /// Records one sent message: `(address, visible)`, visible meaning To/Cc.
+    fn record(&mut self, recipients: &[(Address, bool)], sent_at: Option<i64>) {
         self.seq += 1;
         let seq = self.seq;
-        let mut org_ids = Vec::new();
+        let mut visible_orgs = Vec::new();
         let mut seen = HashSet::new();
-        for address in recipients {
+        // An address in both To and Bcc was visible: take the visible entries first.
+        let ordered = recipients
+            .iter()
+            .filter(|(_, visible)| *visible)
+            .chain(recipients.iter().filter(|(_, visible)| !*visible));
+        for (address, visible) in ordered {
             let canonical = address.canonical();
             if !seen.insert(canonical.clone()) {
                 continue;
@@ -340,23 +318,28 @@ impl ContactModel {
             if sent_at.is_some() {
                 stats.last_sent_at = stats.last_sent_at.max(sent_at);
             }
-            self.address_messages
-                .entry(canonical)
-                .or_default()
-                .push(seq);
+            if *visible {
+                self.visible_messages
+                    .entry(canonical)
+                    .or_default()
+                    .push(seq);
+            }
             let org = self.domains.org_key(address);
             let org_stats = self.orgs.entry(org.clone()).or_default();
             if org_stats.last_seq != seq {
                 org_stats.messages += 1;
                 org_stats.last_seq = seq;
+            }
+            if *visible && org_stats.last_visible_seq != seq {
+                org_stats.last_visible_seq = seq;
                 let id = self.org_id(&org);
-                org_ids.push(id);
+                visible_orgs.push(id);
             }
             self.add_known_domain(address, KnownKind::Correspondent);
         }
-        org_ids.sort_unstable();
-        for (i, &a) in org_ids.iter().enumerate() {
-            for &b in &org_ids[i + 1..] {
+        visible_orgs.sort_unstable();
+        for (i, &a) in visible_orgs.iter().enumerate() {
+            for &b in &visible_orgs[i + 1..] {
                 *self.together.entry((a, b)).or_default() += 1;
             }
         }
@@ -389,6 +372,8 @@ impl ContactModel {
                 .push(canonical.clone());
         }
         let names = &mut self.names;
+        let by_display_name = &mut self.org_names_by_display_name;
+        let domains = &self.domains;
         let stats = self
             .addresses
             .entry(canonical.clone())
@@ -404,6 +389,16 @@ impl ContactModel {
             if !name.is_empty() && !stats.names.contains(&name) {
                 stats.names.push(name.clone());
                 names.entry(name).or_default().push(canonical);
+                let display = address.display_name.as_deref().unwrap_or_default();
+                let org_names = display_name_names(&address.mailbox, display);
+                if !org_names.is_empty() && !domains.is_freemail(address) {
+                    for org_name in org_names {
+                        let named = by_display_name.entry(org_name).or_default();
+                        if !named.contains(&address.registrable) {
+                            named.push(address.registrable.clone());
+                        }
+                    }
+                }
             }
         }
         stats
@@ -452,12 +447,30 @@ impl ContactModel {
         let (unicode, _) = idna::domain_to_unicode(registrable);
         let (suffix_unicode, _) = idna::domain_to_unicode(suffix);
         let label = org_label(&unicode, &suffix_unicode).to_string();
+        let provider = kind == KnownKind::Provider
+            || self.domains.freemail.contains(registrable)
+            || is_provider_country_domain(registrable, suffix);
+        let names = if provider {
+            Vec::new()
+        } else {
+            label_names(&label)
+        };
+        let whole = fold(&label);
+        for name in names {
+            let index = if name == whole {
+                &mut self.org_names_by_label
+            } else {
+                &mut self.org_names_by_label_part
+            };
+            index.entry(name).or_default().push(registrable.to_string());
+        }
+        let label_plain = label.replace('-', "");
         self.known_index
             .insert(registrable.to_string(), self.known_domains.len());
         self.known_domains.push(KnownDomain {
             registrable: registrable.to_string(),
             suffix: suffix.to_string(),
-            label_plain: label.replace('-', ""),
+            label_plain,
             label,
             skeleton: skeleton(&unicode),
             kind,
@@ -485,7 +498,7 @@ impl ContactModel {
         self.orgs.get(org_key)
     }
 
-    /// Messages in which both organisations were recipients.
+    /// Messages in which both organisations were visible (To/Cc) recipients.
     pub fn together(&self, a: &str, b: &str) -> u32 {
         match (self.org_ids.get(a), self.org_ids.get(b)) {
             (Some(&x), Some(&y)) if x != y => self
@@ -495,6 +508,28 @@ impl ContactModel {
                 .unwrap_or(0),
             _ => 0,
         }
+    }
+
+    /// The registrable domains a folded organisation name names, from the given origin.
+    pub fn organisations_named(&self, name: &str, origin: NameOrigin) -> &[String] {
+        let index = match origin {
+            NameOrigin::Label => &self.org_names_by_label,
+            NameOrigin::LabelPart => &self.org_names_by_label_part,
+            NameOrigin::DisplayName => &self.org_names_by_display_name,
+        };
+        index.get(name).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// Whether more than one known domain has this name part (`noord` of noord-bouw.nl and
+    /// noord-zorg.nl): then it names none of them.
+    pub fn is_shared_name_part(&self, name: &str) -> bool {
+        self.organisations_named(name, NameOrigin::LabelPart).len() > 1
+    }
+
+    /// A known domain and its position in [`Self::known_domains`] (older first).
+    pub fn known_domain_at(&self, registrable: &str) -> Option<(usize, &KnownDomain)> {
+        let &i = self.known_index.get(registrable)?;
+        Some((i, &self.known_domains[i]))
     }
 
     /// Canonical addresses whose display name normalises to `name`.
@@ -532,16 +567,23 @@ impl ContactModel {
             .map(|&i| &self.known_domains[i])
     }
 
-    /// The largest number of the given addresses that one earlier message went to together.
+    /// The largest number of the given addresses that one earlier message had visibly
+    /// together in To/Cc.
     pub fn largest_shared_message(&self, canonicals: &[String]) -> usize {
         let mut counts: HashMap<u32, usize> = HashMap::new();
         for canonical in canonicals {
-            for &seq in self.address_messages.get(canonical).into_iter().flatten() {
+            for &seq in self.visible_messages.get(canonical).into_iter().flatten() {
                 *counts.entry(seq).or_default() += 1;
             }
         }
         counts.into_values().max().unwrap_or(0)
     }
+}
+
+/// A sent message's recipients, each with whether the others could see it (To/Cc).
+fn with_visibility(message: &SentMessage) -> impl Iterator<Item = (&Recipient, bool)> {
+    let visible = message.to.iter().chain(&message.cc).map(|r| (r, true));
+    visible.chain(message.bcc.iter().map(|r| (r, false)))
 }
 
 /// `jan.jansen`, `jan_jansen` and `janjansen` are the same name in a local part.
@@ -627,7 +669,22 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     let days = era * 146_097 + day_of_era - 719_468;
-    Some(days * 86_400 + hour * 3600 + minute * 60 + second.min(59) - offset)
+    let unix = days * 86_400 + hour * 3600 + minute * 60 + second.min(59) - offset;
+    // A leap second ends a month, in UTC (as the `time` crate accepts it): read as :59.
+    let next = unix + 1;
+    let ends_a_month = next.rem_euclid(86_400) == 0 && day_of_month(next.div_euclid(86_400)) == 1;
+    (second != 60 || ends_a_month).then_some(unix)
+}
+
+/// The day of the month of a day number (1970-01-01 is 0), Howard Hinnant's civil_from_days.
+fn day_of_month(days: i64) -> i64 {
+    let z = days + 719_468;
+    let day_of_era = z - z.div_euclid(146_097) * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    day_of_year - (153 * month_index + 2) / 5 + 1
 }
 
 #[cfg(test)]
@@ -725,6 +782,74 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         assert_eq!(model.largest_shared_message(&group), 3);
+    }
+
+    #[test]
+    fn a_bcc_mailing_links_no_one() {
+        let mut newsletter = sent(&["info@kanzlei-weber.de"], &[]);
+        newsletter.bcc = [
+            "a@mandant-eins.de",
+            "b@mandant-zwei.de",
+            "c@mandant-drei.de",
+        ]
+        .iter()
+        .map(|&r| r.into())
+        .collect();
+        let model = ContactModel::build(&Policy::default(), &[newsletter], &[]);
+        assert_eq!(model.together("mandant-eins.de", "mandant-zwei.de"), 0);
+        assert_eq!(model.together("mandant-eins.de", "kanzlei-weber.de"), 0);
+        let group: Vec<String> = [
+            "a@mandant-eins.de",
+            "b@mandant-zwei.de",
+            "c@mandant-drei.de",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(model.largest_shared_message(&group), 0);
+        // They did get the mail: each is a known address of a known organisation.
+        assert_eq!(
+            model.address(&addr("a@mandant-eins.de")).unwrap().messages,
+            1
+        );
+        assert_eq!(model.org("mandant-zwei.de").unwrap().messages, 1);
+    }
+
+    #[test]
+    fn to_and_cc_recipients_are_together_even_with_bcc_alongside() {
+        let mut message = sent(&["a@mandant-eins.de"], &["b@mandant-zwei.de"]);
+        message.bcc = vec!["c@mandant-drei.de".into(), "a@mandant-eins.de".into()];
+        let mut model = ContactModel::build(&Policy::default(), &[], &[]);
+        model.add_sent(&message);
+        assert_eq!(model.together("mandant-eins.de", "mandant-zwei.de"), 1);
+        assert_eq!(model.together("mandant-eins.de", "mandant-drei.de"), 0);
+        let group: Vec<String> = [
+            "a@mandant-eins.de",
+            "b@mandant-zwei.de",
+            "c@mandant-drei.de",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            model.largest_shared_message(&group),
+            2,
+            "a, also in Bcc, was still visible in To"
+        );
+    }
+
+    #[test]
+    fn a_leap_second_only_ends_a_month_in_utc() {
+        assert_eq!(
+            parse_rfc3339("2016-12-31T23:59:60Z"),
+            parse_rfc3339("2016-12-31T23:59:59Z")
+        );
+        assert!(parse_rfc3339("2017-01-01T00:59:60+01:00").is_some());
+        assert_eq!(parse_rfc3339("0000-01-01 00:00:60z"), None);
+        assert_eq!(parse_rfc3339("2016-12-30T23:59:60Z"), None);
+        assert_eq!(day_of_month(0), 1);
+        assert_eq!(day_of_month(-1), 31);
+        assert_eq!(day_of_month(59), 1, "1970-03-01");
     }
 
     #[test]

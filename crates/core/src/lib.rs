@@ -12,6 +12,7 @@ pub mod disclose;
 pub mod draft;
 pub mod history;
 pub mod i18n;
+pub mod org_names;
 pub mod policy;
 pub mod rules;
 pub mod sensitive;

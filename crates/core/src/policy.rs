@@ -128,7 +128,8 @@ pub enum TrackingScope {
     /// Never track.
     Off,
     /// Only external mail at risk: a warning the sender overrode, or special-category or
-    /// identity data (health, BSN) going out. The default.
+    /// identity data (health, a BSN or another national identity number) going out. The
+    /// default.
     AtRisk,
     /// External mail carrying any detected personal data (including financial data) or
     /// attachments, and mail at risk.

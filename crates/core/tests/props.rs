@@ -111,3 +111,78 @@ proptest! {
         }
     }
 }
+
+/// Identity numbers are only found next to their keyword: random digit runs of the lengths and
+/// groupings the detectors accept (10, 11, 15 digits) never are, whatever their check digits.
+mod identity_numbers {
+    use super::*;
+    use leakwatch_core::sensitive::{scan, DataCategory};
+
+    fn identity_found(text: &str) -> bool {
+        scan(&[text])
+            .iter()
+            .any(|s| s.kind.category() == DataCategory::Identity)
+    }
+
+    /// The mod-97 key of a 13-digit NIR body.
+    fn nir_key(body: u64) -> u64 {
+        97 - body % 97
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1024, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn digit_runs_without_keywords_stay_quiet(
+            digits in "[1-9][0-9]{9,14}",
+            spaced in any::<bool>(),
+            words in "(Rechnung|Auftrag|Dossier|order|facture|referentie|Bestellung vom)",
+        ) {
+            let number = if spaced {
+                digits.as_bytes().chunks(3).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join(" ")
+            } else {
+                digits.clone()
+            };
+            let text = format!("{words} {number} ist bezahlt.");
+            prop_assert!(!identity_found(&text), "{}", text);
+        }
+
+        /// Every well-formed NIR with its key is found next to its keyword, and the same with
+        /// any other key is not.
+        #[test]
+        fn nir_with_keyword_is_found_only_with_the_right_key(
+            sex in prop::sample::select(vec![1u64, 2]),
+            year in 0u64..100,
+            month in 1u64..=12,
+            department in 1u64..=95,
+            commune in 1u64..=999,
+            order in 1u64..=999,
+            wrong in 1u64..97,
+        ) {
+            let body = ((((sex * 100 + year) * 100 + month) * 100 + department) * 1000 + commune) * 1000 + order;
+            let key = nir_key(body);
+            let text = format!("Numéro de sécurité sociale : {body:013}{key:02}");
+            prop_assert!(identity_found(&text), "{}", text);
+            let bad = (key + wrong - 1) % 97 + 1;
+            prop_assume!(bad != key);
+            let text = format!("Numéro de sécurité sociale : {body:013}{bad:02}");
+            prop_assert!(!identity_found(&text), "{}", text);
+        }
+
+        /// A Belgian national number of any date and sequence is found with its check number,
+        /// in both centuries.
+        #[test]
+        fn belgian_national_number_of_either_century(
+            year in 0u64..100,
+            month in 1u64..=12,
+            day in 1u64..=28,
+            sequence in 1u64..=998,
+            born_after_2000 in any::<bool>(),
+        ) {
+            let base = (year * 100 + month) * 100_000 + day * 1000 + sequence;
+            let check = 97 - (if born_after_2000 { 2_000_000_000 + base } else { base }) % 97;
+            let text = format!("Rijksregisternummer: {base:09}{check:02}");
+            prop_assert!(identity_found(&text), "{}", text);
+        }
+    }
+}

@@ -14,16 +14,21 @@ fn load(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// The scenario's draft on top of its profile (history, contacts, policy, from).
-pub fn full_draft(scenario: &Value, accountant: &Value) -> Value {
+/// The sender profiles: an accountant in the Netherlands, a German tax advisory office, the
+/// HR department of a Belgian hospital and a US software consultancy.
+const PROFILES: &[&str] = &["accountant", "steuerberater", "hr-hospital", "consultancy"];
+
+/// The scenario's draft on top of its profile (history, contacts, policy, from). Profile
+/// `none` is the accountant on a fresh install: no history, no address book.
+pub fn full_draft(scenario: &Value, profiles: &Map<String, Value>) -> Value {
     let mut draft: Map<String, Value> = match scenario["profile"].as_str() {
-        Some("accountant") => accountant.as_object().unwrap().clone(),
         Some("none") => {
-            let mut base = accountant.as_object().unwrap().clone();
+            let mut base = profiles["accountant"].as_object().unwrap().clone();
             base.insert("history".into(), json!([]));
             base.insert("contacts".into(), json!([]));
             base
         }
+        Some(name) if profiles.contains_key(name) => profiles[name].as_object().unwrap().clone(),
         other => panic!("unknown profile {other:?}"),
     };
     for (key, value) in scenario["draft"].as_object().unwrap() {
@@ -45,7 +50,10 @@ pub fn full_draft(scenario: &Value, accountant: &Value) -> Value {
 #[test]
 fn scenario_table() {
     let scenarios = load("scenarios.json");
-    let accountant = load("profile-accountant.json");
+    let profiles: Map<String, Value> = PROFILES
+        .iter()
+        .map(|name| (name.to_string(), load(&format!("profile-{name}.json"))))
+        .collect();
     let scenarios = scenarios.as_array().unwrap();
     let warn = scenarios
         .iter()
@@ -60,7 +68,7 @@ fn scenario_table() {
     let mut failures = Vec::new();
     for scenario in scenarios {
         let name = scenario["name"].as_str().unwrap();
-        let draft: Draft = serde_json::from_value(full_draft(scenario, &accountant))
+        let draft: Draft = serde_json::from_value(full_draft(scenario, &profiles))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         for lang in Lang::ALL {
             let verdict = check_draft(&draft, lang).unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -60,6 +60,31 @@ const ORDINARY: &[&str] = &[
     "Visa application for the conference in 2025 is approved.",
 ];
 
+/// Everyday mail of the offices abroad (German, Belgian, French, US), with numbers that pass
+/// an identity number's check digits on purpose: 86095742719 (Steuer-ID), 85073003328
+/// (Belgian national number), 255081416802538 (NIR), 9434765919 (NHS).
+const ORDINARY_ABROAD: &[&str] = &[
+    "Rechnung 86095742719 vom 01.12.2025 ist bezahlt.",
+    "Ihre Mandantennummer 86095742719 bitte bei Rückfragen angeben.",
+    "Steuernummer 181/815/08155, USt-IdNr. DE123456789.",
+    "Die Berufsunfähigkeitsversicherung ist als Vorsorgeaufwand absetzbar.",
+    "Polisnummer 85073003328 van de groepsverzekering.",
+    "Ondernemingsnummer 0850.730.033, factuur 85.07.30-033.28.",
+    "De premie van de arbeidsongeschiktheidsverzekering stijgt met 2%.",
+    "Commande 255081416802538 expédiée le 3 décembre.",
+    "Référence dossier 2 55 08 14 168 025 38.",
+    "L'assurance maladie rembourse les frais de formation.",
+    "Invoice 9434765919 is attached; call 415 555 0134 with questions.",
+    "Our NHS trust client signed; order 9434765919 ships Monday.",
+];
+
+#[test]
+fn ordinary_mail_abroad_yields_nothing() {
+    for sentence in ORDINARY_ABROAD {
+        assert_eq!(scan(&[sentence]), [], "{sentence}");
+    }
+}
+
 #[test]
 fn ordinary_business_sentences_yield_nothing() {
     assert!(ORDINARY.len() >= 30);

@@ -44,13 +44,18 @@ export const plain = (value) => JSON.parse(JSON.stringify(value));
 const scenarios = path.join(root, "crates/core/tests/scenarios");
 export const readJson = (file) => JSON.parse(fs.readFileSync(path.join(scenarios, file), "utf8"));
 
+/** The sender profiles of the scenario table, by name (as crates/core/tests/scenarios.rs). */
+export const PROFILES = ["accountant", "steuerberater", "hr-hospital", "consultancy"];
+export const readProfiles = () => Object.fromEntries(PROFILES.map((name) => [name, readJson(`profile-${name}.json`)]));
+
 /** The scenario's draft on top of its profile, as crates/core/tests/scenarios.rs does. */
-export function fullDraft(scenario, accountant) {
-  const draft = { ...accountant };
+export function fullDraft(scenario, profiles) {
+  let draft;
   if (scenario.profile === "none") {
-    draft.history = [];
-    draft.contacts = [];
-  } else if (scenario.profile !== "accountant") {
+    draft = { ...profiles.accountant, history: [], contacts: [] };
+  } else if (Object.hasOwn(profiles, scenario.profile)) {
+    draft = { ...profiles[scenario.profile] };
+  } else {
     throw new Error(`unknown profile ${scenario.profile}`);
   }
   Object.assign(draft, scenario.draft);

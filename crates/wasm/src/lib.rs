@@ -89,7 +89,10 @@ export interface Verdict {
   findings: Finding[];
   track: boolean;
   track_reason: string;
-  sensitive: { kind: "bsn" | "iban" | "card" | "health"; count: number }[];
+  sensitive: {
+    kind: "bsn" | "iban" | "card" | "health" | "be-rrn" | "de-steuer-id" | "fr-nir" | "uk-nhs";
+    count: number;
+  }[];
 }
 "#;
 

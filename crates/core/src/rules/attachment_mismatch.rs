@@ -1,15 +1,23 @@
 //! `attachment-mismatch`: the subject or an attachment name points at a known organisation
 //! that none of the recipients belongs to ("Jaarrekening_Klantbedrijf.pdf" to the bakery).
 //!
-//! Organisation names come from the registrable labels of the domains the sender writes to,
-//! compared without case, spaces, hyphens or underscores. Names of the sender's own
-//! organisation, personal mail providers and generic words are ignored: they appear in every
-//! attachment.
+//! Organisation names come from the domains the sender writes to and from the display names
+//! of those organisations' own mailboxes (see [`crate::org_names`]), and are found only at
+//! word boundaries. Names of the sender's own organisation, personal mail providers and
+//! generic words are ignored: they appear in every attachment. A part of a hyphenated domain
+//! that several known organisations share ("noord" of noord-bouw.nl and noord-zorg.nl) names
+//! none of them; a part that is a common surname ("schulz" of lohnbuero-schulz.de) names the
+//! organisation only when someone there is called so.
+
+use std::collections::HashSet;
 
 use super::{Rule, RuleFinding};
 use crate::check::Ctx;
-use crate::history::{KnownDomain, KnownKind};
+use crate::history::{KnownDomain, KnownKind, NameOrigin};
 use crate::i18n::{join_list, Lang};
+use crate::org_names::{
+    display_name_has_word, display_name_names, is_common_surname, label_names, word_runs,
+};
 use crate::verdict::Severity;
 
 pub const RULE: Rule = Rule {
@@ -18,97 +26,79 @@ pub const RULE: Rule = Rule {
     run,
 };
 
-/// Labels that are words in every other file name, not organisations.
-const GENERIC: &[&str] = &[
-    "factuur",
-    "facturen",
-    "offerte",
-    "invoice",
-    "contract",
-    "report",
-    "rapport",
-    "document",
-    "documenten",
-    "scan",
-    "online",
-    "service",
-    "groep",
-    "group",
-    "holding",
-    "bedrijf",
-    "company",
-    "jaarrekening",
-    "loonstrook",
-    "salaris",
-    "payroll",
-    "planning",
-    "overzicht",
-    "bijlage",
-    "notulen",
-    "agenda",
-    "budget",
-    "begroting",
-    "project",
-    "advies",
-    "kantoor",
-    "office",
-];
-
-/// Minimal length of an organisation name to look for in file names.
-const MIN_NAME_LENGTH: usize = 5;
-
 fn run(ctx: &Ctx<'_>) -> Vec<RuleFinding> {
     let external: Vec<_> = ctx.external().collect();
     if external.is_empty() {
         return Vec::new();
     }
-    let mut texts: Vec<(&str, String)> = ctx
+    let mut texts: Vec<(&str, HashSet<String>)> = ctx
         .message
         .attachments
         .iter()
-        .map(|a| (a.name.as_str(), fold(&a.name)))
+        .map(|a| (a.name.as_str(), word_runs(&a.name)))
         .collect();
     if !ctx.message.subject.is_empty() {
-        texts.push((ctx.message.subject.as_str(), fold(&ctx.message.subject)));
+        texts.push((
+            ctx.message.subject.as_str(),
+            word_runs(&ctx.message.subject),
+        ));
     }
     if texts.is_empty() {
         return Vec::new();
     }
-    let is_recipient_org = |known: &KnownDomain| {
+    let is_recipient_org = |registrable: &String| {
         ctx.recipients
             .iter()
-            .any(|r| r.address.registrable == known.registrable)
+            .any(|r| r.address.registrable == *registrable)
     };
-    let names_a_recipient_org = texts.iter().any(|(_, folded)| {
-        ctx.recipients.iter().any(|r| {
-            let label = fold(r.address.org_label());
-            label.chars().count() >= MIN_NAME_LENGTH && folded.contains(&label)
+    let names_a_recipient_org = ctx.recipients.iter().any(|r| {
+        let names = label_names(r.address.org_label());
+        texts
+            .iter()
+            .any(|(_, runs)| names.iter().any(|name| runs.contains(name)))
+    }) || texts.iter().any(|(_, runs)| {
+        runs.iter().any(|run| {
+            ctx.model
+                .organisations_named(run, NameOrigin::DisplayName)
+                .iter()
+                .any(is_recipient_org)
         })
     });
     if names_a_recipient_org {
         // "Contract Klantbedrijf - Bakkerij De Vries.pdf" to both: nothing to say.
         return Vec::new();
     }
-    let mut pointed: Vec<(&KnownDomain, &str)> = Vec::new();
-    for known in ctx.model.known_domains() {
-        if !matches!(
-            known.kind,
-            KnownKind::Correspondent | KnownKind::Contact | KnownKind::Trusted
-        ) || ctx.domains.internal().contains(&known.registrable)
-            || is_recipient_org(known)
-        {
-            continue;
-        }
-        // Domain labels are already lower-case letters and digits (UTS 46) once hyphens go.
-        let name = &known.label_plain;
-        if name.chars().count() < MIN_NAME_LENGTH || GENERIC.contains(&name.as_str()) {
-            continue;
-        }
-        if let Some((original, _)) = texts
-            .iter()
-            .find(|(_, folded)| folded.contains(name.as_str()))
-        {
-            pointed.push((known, original));
+    // Look up the words of the texts in the model's name index: the cost follows the length
+    // of the subject and file names, not the number of organisations the sender knows.
+    let mut pointed: Vec<(usize, &KnownDomain, &str)> = Vec::new();
+    for (original, runs) in &texts {
+        for run in runs {
+            for origin in [
+                NameOrigin::Label,
+                NameOrigin::LabelPart,
+                NameOrigin::DisplayName,
+            ] {
+                for registrable in ctx.model.organisations_named(run, origin) {
+                    let Some((position, known)) = ctx.model.known_domain_at(registrable) else {
+                        continue;
+                    };
+                    let eligible = matches!(
+                        known.kind,
+                        KnownKind::Correspondent | KnownKind::Contact | KnownKind::Trusted
+                    ) && !ctx.domains.internal().contains(&known.registrable)
+                        && !is_recipient_org(registrable);
+                    let names_it = origin != NameOrigin::LabelPart
+                        || (!ctx.model.is_shared_name_part(run)
+                            && (!is_common_surname(run)
+                                || someone_there_is_called(ctx, known, run)));
+                    if eligible && names_it && !pointed.iter().any(|(p, ..)| *p == position) {
+                        // In the order the sender came to know them, whatever order the words
+                        // were looked up in.
+                        let at = pointed.partition_point(|(p, ..)| *p < position);
+                        pointed.insert(at, (position, known, original));
+                    }
+                }
+            }
         }
     }
     if pointed.is_empty() {
@@ -116,9 +106,9 @@ fn run(ctx: &Ctx<'_>) -> Vec<RuleFinding> {
     }
     let orgs: Vec<String> = pointed
         .iter()
-        .map(|(k, _)| idna::domain_to_unicode(&k.registrable).0)
+        .map(|(_, k, _)| idna::domain_to_unicode(&k.registrable).0)
         .collect();
-    let mut sources: Vec<String> = pointed.iter().map(|(_, t)| format!("\"{t}\"")).collect();
+    let mut sources: Vec<String> = pointed.iter().map(|(.., t)| format!("\"{t}\"")).collect();
     sources.dedup();
     let recipients: Vec<String> = external.iter().map(|r| r.written()).collect();
     let (orgs, sources) = (join_list(ctx.lang, &orgs), join_list(ctx.lang, &sources));
@@ -131,12 +121,17 @@ fn run(ctx: &Ctx<'_>) -> Vec<RuleFinding> {
     vec![RuleFinding::warning(recipients, message)]
 }
 
-/// Lower-case letters and digits only: `Bakkerij-De Vries_2025` -> `bakkerijdevries2025`.
-fn fold(text: &str) -> String {
-    text.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+/// Whether a person at the organisation carries the surname `name` (Sabine Krüger of
+/// krueger-immobilien.de): then a common surname in its domain is the organisation's name.
+fn someone_there_is_called(ctx: &Ctx<'_>, known: &KnownDomain, name: &str) -> bool {
+    ctx.model
+        .addresses_at(&known.registrable)
+        .iter()
+        .filter_map(|canonical| ctx.model.address_by_canonical(canonical))
+        .flat_map(|stats| stats.names.iter().map(move |n| (&stats.address.mailbox, n)))
+        // "Lohnbüro Schulz GmbH" on lohn@ is the organisation itself, not a person there.
+        .filter(|(mailbox, display_name)| display_name_names(mailbox, display_name).is_empty())
+        .any(|(_, display_name)| display_name_has_word(display_name, name))
 }
 
 #[cfg(test)]
@@ -160,6 +155,84 @@ mod tests {
                 .subject("Loonstroken Bakkerij De Vries november"),
         );
         assert_eq!(only(&v, "attachment-mismatch").len(), 1, "{:?}", v.findings);
+    }
+
+    /// The accountant's profile with clients whose domains have a suffix, a hyphenated part
+    /// or a display name that differs from the domain.
+    fn profile_with_more_clients() -> Profile {
+        let mut p = profile();
+        let mut add = |to: &str| {
+            let mut message = p.history[0].clone();
+            message.to = vec![to.into()];
+            message.cc = Vec::new();
+            p.history.insert(0, message);
+        };
+        add("m.peters@noordzorg-ggz.nl");
+        add("Zorggroep Lindenhof - Personeelszaken <pz@zglh.nl>");
+        add("a.bos@noord-bouw.nl");
+        add("k.visser@noord-installatie.nl");
+        p
+    }
+
+    #[test]
+    fn a_part_of_a_hyphenated_domain_names_the_organisation() {
+        let p = profile_with_more_clients();
+        let v = p.check(
+            draft(&["jan.jansen@klantbedrijf.nl"]).attach("Verzuimoverzicht_Noordzorg_nov.pdf"),
+        );
+        let f = only(&v, "attachment-mismatch");
+        assert_eq!(f.len(), 1, "{:?}", v.findings);
+        assert!(
+            f[0].message.contains("noordzorg-ggz.nl"),
+            "{}",
+            f[0].message
+        );
+        // To Noordzorg itself, it is their own file.
+        let v = p.check(
+            draft(&["m.peters@noordzorg-ggz.nl"]).attach("Verzuimoverzicht_Noordzorg_nov.pdf"),
+        );
+        assert!(
+            only(&v, "attachment-mismatch").is_empty(),
+            "{:?}",
+            v.findings
+        );
+    }
+
+    #[test]
+    fn a_display_name_of_an_organisation_mailbox_names_the_organisation() {
+        let p = profile_with_more_clients();
+        let v = p.check(
+            draft(&["jan.jansen@klantbedrijf.nl"]).subject("Roosters Zorggroep Lindenhof december"),
+        );
+        let f = only(&v, "attachment-mismatch");
+        assert_eq!(f.len(), 1, "{:?}", v.findings);
+        assert!(f[0].message.contains("zglh.nl"), "{}", f[0].message);
+        let v = p.check(draft(&["pz@zglh.nl"]).subject("Roosters Zorggroep Lindenhof december"));
+        assert!(
+            only(&v, "attachment-mismatch").is_empty(),
+            "{:?}",
+            v.findings
+        );
+    }
+
+    #[test]
+    fn word_boundaries_shared_parts_and_persons_stay_quiet() {
+        let p = profile_with_more_clients();
+        for name in [
+            // Inside a longer word.
+            "Noordzorgenplan.pdf",
+            // "noord" is part of two clients' domains: it names neither.
+            "Planning regio Noord.pdf",
+            // A person's display name is not an organisation name.
+            "Notities Jan Jansen.docx",
+        ] {
+            let v = p.check(draft(&["p.devries@bakkerij-devries.nl"]).attach(name));
+            assert!(
+                only(&v, "attachment-mismatch").is_empty(),
+                "{name}: {:?}",
+                v.findings
+            );
+        }
     }
 
     #[test]

@@ -95,7 +95,9 @@ const DECORATIONS: &[&str] = &[
 fn run(ctx: &Ctx<'_>) -> Vec<RuleFinding> {
     let mut findings = Vec::new();
     for rcpt in ctx.external() {
-        if ctx.model.known_domain(&rcpt.address.registrable).is_some() {
+        // Known domains and personal mail providers are what they say they are: outlook.be
+        // is Microsoft's, like outlook.com, even when outlook.com is a domain written to.
+        if rcpt.freemail || ctx.model.known_domain(&rcpt.address.registrable).is_some() {
             continue;
         }
         if let Some((known, how)) = best_resemblance(ctx, &rcpt.address) {
@@ -382,6 +384,41 @@ mod tests {
         assert!(lookalike("someone@hotmial.com").is_some());
         // Providers' brands under other endings are often genuine.
         assert!(lookalike("someone@gmx.ch").is_none());
+        assert!(lookalike("someone@outlook.be").is_none());
+    }
+
+    #[test]
+    fn country_domains_of_a_provider_written_to_are_not_lookalikes() {
+        let mut p = profile();
+        let mut to_outlook = p.history[0].clone();
+        to_outlook.to = vec!["Sophie Claes <sophie.claes@outlook.com>".into()];
+        p.history.insert(0, to_outlook.clone());
+        to_outlook.to = vec!["j.wagner@hotmail.com".into(), "k.lee@yahoo.com".into()];
+        p.history.insert(0, to_outlook);
+        for to in [
+            "sophie.claes@outlook.be",
+            "x@outlook.de",
+            "j.wagner@hotmail.de",
+            "k.lee@yahoo.co.uk",
+            "x@live.be",
+            "x@gmx.at",
+        ] {
+            let v = p.check(draft(&[to]));
+            assert!(
+                only(&v, "lookalike-domain").is_empty(),
+                "{to}: {:?}",
+                v.findings
+            );
+        }
+        // A brand under a non-country ending is anyone's domain, and typos still count.
+        assert_eq!(
+            only(&p.check(draft(&["x@outlook.xyz"])), "lookalike-domain").len(),
+            1
+        );
+        assert_eq!(
+            only(&p.check(draft(&["x@outlok.com"])), "lookalike-domain").len(),
+            1
+        );
     }
 
     #[test]

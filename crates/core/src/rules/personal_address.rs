@@ -69,6 +69,43 @@ mod tests {
     }
 
     #[test]
+    fn personal_providers_of_every_country() {
+        let p = empty_profile();
+        for to in [
+            "k.schmidt@web.de",
+            "k.schmidt@gmx.de",
+            "k.schmidt@gmx.net",
+            "k.schmidt@t-online.de",
+            "k.schmidt@posteo.de",
+            "j.peeters@telenet.be",
+            "j.peeters@skynet.be",
+            "j.peeters@proximus.be",
+            "j.peeters@outlook.be",
+            "j.peeters@hotmail.be",
+            "m.dupont@free.fr",
+            "m.dupont@orange.fr",
+            "m.dupont@laposte.net",
+            "m.dupont@yahoo.fr",
+            "m.rossi@libero.it",
+            "j.smith@comcast.net",
+            "j.smith@yahoo.co.uk",
+            "j.smith@outlook.de",
+            "j.smith@live.fr",
+        ] {
+            let v = p.check(draft(&[to]).attach("Lohnabrechnung_November.pdf"));
+            assert_eq!(
+                only(&v, "personal-address").len(),
+                1,
+                "{to}: {:?}",
+                v.findings
+            );
+        }
+        // A provider's brand under a generic top-level domain is not its country domain.
+        let v = p.check(draft(&["x@outlook-consulting.de"]).attach("Angebot.pdf"));
+        assert!(only(&v, "personal-address").is_empty(), "{:?}", v.findings);
+    }
+
+    #[test]
     fn applies_without_history_too() {
         let v = empty_profile().check(draft(&["someone@gmail.com"]).attach("scan.pdf"));
         assert_eq!(only(&v, "personal-address").len(), 1);

@@ -1,6 +1,7 @@
 //! Health information, a special category of personal data (GDPR Art. 9).
 //!
-//! A term list, Dutch and English, matched on whole words or on word stems. Each term belongs
+//! A term list, Dutch (including Belgian HR language), English, French and German, matched on
+//! whole words or on word stems. Each term belongs
 //! to a concept, and a text counts concepts: "kanker" and "cancer" in a bilingual mail are one
 //! finding, not two.
 //!
@@ -9,7 +10,10 @@
 //! request), "care", "health" (HealthCo, health check), "medical" alone (medical devices are a
 //! market), "patient" alone ("please be patient"), "diagnostic(s)" (IT logs), "hospitality"
 //! (so `hospitalis`/`hospitaliz`, not `hospitali`), "disabled" (accounts), "allergen" (food
-//! labels), "depression" (economy, weather).
+//! labels), "depression" (economy, weather), the disability insurances
+//! ("arbeidsongeschiktheidsverzekering", "Berufsunfähigkeitsversicherung": products an
+//! accountant quotes), "maladie" alone ("assurance maladie" is a health insurer) and
+//! "Attest" alone (any certificate).
 
 use super::text::{find_terms, Term, Words};
 
@@ -36,6 +40,70 @@ const TERMS: &[(&str, Term)] = &[
     ("sick-leave", Term::exact(&["ziekgemeld"])),
     ("sick-leave", Term::exact(&["ziek", "gemeld"])),
     ("sick-leave", Term::exact(&["sick", "leave"])),
+    ("sick-leave", Term::stem(&["ziekteverlof"])),
+    ("sick-leave", Term::stem(&["ziekteverzuim"])),
+    ("sick-leave", Term::stem(&["ziektemelding"])),
+    ("sick-leave", Term::exact(&["conge", "maladie"])),
+    ("sick-leave", Term::exact(&["conge", "de", "maladie"])),
+    ("sick-leave", Term::exact(&["arret", "maladie"])),
+    ("sick-leave", Term::exact(&["arret", "de", "travail"])),
+    ("sick-leave", Term::stem(&["krankmeldung"])),
+    ("sick-leave", Term::stem(&["krankgemeldet"])),
+    ("sick-leave", Term::stem(&["krankgeschrieben"])),
+    ("sick-leave", Term::stem(&["krankschreibung"])),
+    // Not a stem: "arbeidsongeschiktheidsverzekering" is an insurance product.
+    ("unfit-for-work", Term::exact(&["arbeidsongeschikt"])),
+    ("unfit-for-work", Term::exact(&["arbeidsongeschikte"])),
+    ("unfit-for-work", Term::exact(&["arbeidsongeschiktheid"])),
+    (
+        "unfit-for-work",
+        Term::exact(&["incapacite", "de", "travail"]),
+    ),
+    (
+        "unfit-for-work",
+        Term::exact(&["incapacite", "temporaire", "de", "travail"]),
+    ),
+    // "Arbeitsunfähigkeit(sbescheinigung)", also written with "ae".
+    ("unfit-for-work", Term::stem(&["arbeitsunfahig"])),
+    ("unfit-for-work", Term::stem(&["arbeitsunfaehig"])),
+    ("unfit-for-work", Term::exact(&["unfit", "for", "work"])),
+    (
+        "unfit-for-work",
+        Term::exact(&["incapacity", "for", "work"]),
+    ),
+    ("medical-certificate", Term::stem(&["medisch", "attest"])),
+    ("medical-certificate", Term::stem(&["medische", "attest"])),
+    ("medical-certificate", Term::stem(&["doktersattest"])),
+    ("medical-certificate", Term::stem(&["doktersverklaring"])),
+    ("medical-certificate", Term::stem(&["ziektebriefje"])),
+    (
+        "medical-certificate",
+        Term::stem(&["certificat", "medical"]),
+    ),
+    (
+        "medical-certificate",
+        Term::stem(&["certificats", "medicaux"]),
+    ),
+    (
+        "medical-certificate",
+        Term::exact(&["arztliches", "attest"]),
+    ),
+    ("medical-certificate", Term::exact(&["arztliche", "attest"])),
+    (
+        "medical-certificate",
+        Term::exact(&["arztlichen", "attest"]),
+    ),
+    (
+        "medical-certificate",
+        Term::exact(&["aerztliches", "attest"]),
+    ),
+    ("medical-certificate", Term::exact(&["au", "bescheinigung"])),
+    (
+        "medical-certificate",
+        Term::stem(&["medical", "certificate"]),
+    ),
+    ("medical-certificate", Term::exact(&["sick", "note"])),
+    ("medical-certificate", Term::exact(&["fit", "note"])),
     ("occupational-health", Term::stem(&["arbodienst"])),
     ("occupational-health", Term::stem(&["arboarts"])),
     ("occupational-health", Term::stem(&["arbo", "arts"])),
@@ -213,6 +281,70 @@ mod tests {
             ("Registered disability.", "disability"),
         ] {
             assert_eq!(concepts(text), [want], "{text}");
+        }
+    }
+
+    #[test]
+    fn belgian_dutch_french_and_german_hr_terms() {
+        for (text, want) in [
+            ("Zij is arbeidsongeschikt tot eind maart.", "unfit-for-work"),
+            (
+                "Melding van arbeidsongeschiktheid na ongeval.",
+                "unfit-for-work",
+            ),
+            ("Hij is met ziekteverlof sinds 3 november.", "sick-leave"),
+            ("Het ziekteverzuim van Jan blijft hoog.", "sick-leave"),
+            (
+                "In bijlage het medisch attest van mevrouw Peeters.",
+                "medical-certificate",
+            ),
+            ("Medische attesten voor november.", "medical-certificate"),
+            ("Het doktersattest volgt morgen.", "medical-certificate"),
+            (
+                "Ci-joint le certificat médical de Mme Dubois.",
+                "medical-certificate",
+            ),
+            ("Les certificats médicaux du mois.", "medical-certificate"),
+            (
+                "Incapacité de travail du 4 au 18 novembre.",
+                "unfit-for-work",
+            ),
+            ("Elle est en congé maladie.", "sick-leave"),
+            ("Un arrêt de travail de deux semaines.", "sick-leave"),
+            (
+                "Arbeitsunfähigkeitsbescheinigung von Herrn Becker",
+                "unfit-for-work",
+            ),
+            (
+                "Frau Schulz ist bis Freitag arbeitsunfähig.",
+                "unfit-for-work",
+            ),
+            ("Arbeitsunfaehigkeit ab 02.12.", "unfit-for-work"),
+            ("Die Krankmeldung liegt vor.", "sick-leave"),
+            ("Er ist seit Montag krankgeschrieben.", "sick-leave"),
+            ("Anbei das ärztliche Attest.", "medical-certificate"),
+            ("Die AU-Bescheinigung kam per Post.", "medical-certificate"),
+            ("A medical certificate is attached.", "medical-certificate"),
+            ("He sent a fit note from his GP.", "medical-certificate"),
+            ("She is unfit for work this week.", "unfit-for-work"),
+        ] {
+            assert_eq!(concepts(text), [want], "{text}");
+        }
+    }
+
+    #[test]
+    fn insurance_and_certificates_of_other_kinds_are_not_health() {
+        for text in [
+            "De premie van uw arbeidsongeschiktheidsverzekering is aftrekbaar.",
+            "Offerte AOV: arbeidsongeschiktheidsverzekeringen voor zelfstandigen.",
+            "Die Berufsunfähigkeitsversicherung ist als Vorsorgeaufwand absetzbar.",
+            "Bitte das Attest der Steuerberaterkammer beilegen.",
+            "L'assurance maladie rembourse les frais.",
+            "Attest van goed gedrag en zeden.",
+            "SSL certificate renewal for the medical devices portal.",
+            "Au revoir, et merci pour la bescheinigung.",
+        ] {
+            assert_eq!(concepts(text), Vec::<&str>::new(), "{text}");
         }
     }
 

@@ -1,20 +1,26 @@
-//! Sensitive personal data in an outgoing mail: BSN, IBAN, payment card numbers and health
-//! information (a GDPR Art. 9 special category).
+//! Sensitive personal data in an outgoing mail: national identity numbers (the Dutch BSN, the
+//! Belgian national register number, the German tax id, the French NIR, the NHS number), IBAN,
+//! payment card numbers and health information (a GDPR Art. 9 special category).
 //!
 //! [`scan`] runs at send time over the subject, the plain-text body and the attachment names.
 //! Every false alarm teaches the sender to click "send anyway", so each detector validates
-//! what it finds (11-check, mod-97 and country format, Luhn with issuer ranges) and the weak
-//! ones (BSN, Maestro) also need a keyword nearby. Numbers that read as something else (phone
+//! what it finds (11-check, mod-97 and country format, Luhn with issuer ranges, each identity
+//! number's own check digits) and the weak ones (every identity number, Maestro) also need a
+//! keyword nearby. Numbers that read as something else (phone
 //! numbers, amounts, dates, numbers labelled "KvK", "factuur", "order"...) are skipped.
 //!
 //! No `regex`: the scanners are hand-written over `char`s, which keeps the wasm module small
 //! and makes rules like "not one group of a longer spaced number" explicit.
 
+mod be_rrn;
 mod bsn;
 mod card;
+mod de_steuer_id;
+mod fr_nir;
 mod health;
 mod iban;
 mod text;
+mod uk_nhs;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -29,6 +35,18 @@ pub enum SensitiveKind {
     Iban,
     Card,
     Health,
+    /// Belgian national register number (rijksregisternummer, INSZ/NISS, BIS number).
+    #[serde(rename = "be-rrn")]
+    BeRrn,
+    /// German tax identification number (Steuer-ID).
+    #[serde(rename = "de-steuer-id")]
+    DeSteuerId,
+    /// French social security number (NIR).
+    #[serde(rename = "fr-nir")]
+    FrNir,
+    /// UK NHS number.
+    #[serde(rename = "uk-nhs")]
+    UkNhs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,8 +55,8 @@ pub struct SensitiveCount {
     pub count: usize,
 }
 
-/// GDPR-relevant category of a kind: Bsn -> Identity, Iban/Card -> Financial, Health ->
-/// SpecialCategory (Art. 9). Policies and messages reason about categories, because the legal
+/// GDPR-relevant category of a kind: the national identity numbers -> Identity, Iban/Card ->
+/// Financial, Health -> SpecialCategory (Art. 9). Policies and messages reason about categories, because the legal
 /// consequence (a special category needs an Art. 9 ground) follows the category, not the kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -51,7 +69,11 @@ pub enum DataCategory {
 impl SensitiveKind {
     pub fn category(self) -> DataCategory {
         match self {
-            SensitiveKind::Bsn => DataCategory::Identity,
+            SensitiveKind::Bsn
+            | SensitiveKind::BeRrn
+            | SensitiveKind::DeSteuerId
+            | SensitiveKind::FrNir
+            | SensitiveKind::UkNhs => DataCategory::Identity,
             SensitiveKind::Iban | SensitiveKind::Card => DataCategory::Financial,
             SensitiveKind::Health => DataCategory::SpecialCategory,
         }
@@ -66,6 +88,19 @@ impl SensitiveKind {
             SensitiveKind::Iban => lang.pick("IBAN (bank account)", "IBAN (bankrekening)"),
             SensitiveKind::Card => lang.pick("payment card number", "betaalkaartnummer"),
             SensitiveKind::Health => lang.pick("health information", "gezondheidsgegevens"),
+            SensitiveKind::BeRrn => lang.pick(
+                "Belgian national register number",
+                "Belgisch rijksregisternummer",
+            ),
+            SensitiveKind::DeSteuerId => lang.pick(
+                "German tax ID (Steuer-ID)",
+                "Duits fiscaal identificatienummer (Steuer-ID)",
+            ),
+            SensitiveKind::FrNir => lang.pick(
+                "French social security number (NIR)",
+                "Frans socialezekerheidsnummer (NIR)",
+            ),
+            SensitiveKind::UkNhs => lang.pick("NHS number", "NHS-nummer (Brits patiëntnummer)"),
         }
     }
 }
@@ -95,6 +130,9 @@ pub fn scan(texts: &[&str]) -> Vec<SensitiveCount> {
 /// so anything touching the masked span is glued to a word and ignored too.
 const MASK: char = 'X';
 
+/// A detector over the shared number candidates.
+type NumberFinder = fn(&[char], &text::Words, &[text::NumberCandidate]) -> Vec<String>;
+
 fn scan_text(text: &str) -> Vec<(SensitiveKind, String)> {
     let mut chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
@@ -116,6 +154,25 @@ fn scan_text(text: &str) -> Vec<(SensitiveKind, String)> {
             card::find(&chars, &words, &numbers)
                 .into_iter()
                 .map(|v| (SensitiveKind::Card, v)),
+        );
+        let identity_numbers: [(SensitiveKind, NumberFinder); 3] = [
+            (SensitiveKind::BeRrn, be_rrn::find),
+            (SensitiveKind::DeSteuerId, de_steuer_id::find),
+            (SensitiveKind::UkNhs, uk_nhs::find),
+        ];
+        for (kind, find) in identity_numbers {
+            out.extend(
+                find(&chars, &words, &numbers)
+                    .into_iter()
+                    .map(|v| (kind, v)),
+            );
+        }
+    }
+    if chars.iter().any(char::is_ascii_digit) {
+        out.extend(
+            fr_nir::find(&chars, &words)
+                .into_iter()
+                .map(|v| (SensitiveKind::FrNir, v)),
         );
     }
     out.extend(
@@ -157,6 +214,52 @@ mod tests {
         assert_eq!(SensitiveKind::Card.label(Lang::Nl), "betaalkaartnummer");
         assert_eq!(SensitiveKind::Health.label(Lang::En), "health information");
         assert_eq!(SensitiveKind::Health.label(Lang::Nl), "gezondheidsgegevens");
+    }
+
+    #[test]
+    fn national_identity_numbers_are_identity_data_with_labels_in_both_languages() {
+        for (kind, name) in [
+            (SensitiveKind::BeRrn, "\"be-rrn\""),
+            (SensitiveKind::DeSteuerId, "\"de-steuer-id\""),
+            (SensitiveKind::FrNir, "\"fr-nir\""),
+            (SensitiveKind::UkNhs, "\"uk-nhs\""),
+        ] {
+            assert_eq!(kind.category(), DataCategory::Identity, "{kind:?}");
+            assert_eq!(serde_json::to_string(&kind).unwrap(), name);
+            assert_eq!(serde_json::from_str::<SensitiveKind>(name).unwrap(), kind);
+            assert_ne!(kind.label(Lang::En), kind.label(Lang::Nl), "{kind:?}");
+        }
+        // The old names are unchanged.
+        assert_eq!(
+            serde_json::to_string(&SensitiveKind::Bsn).unwrap(),
+            "\"bsn\""
+        );
+        assert_eq!(
+            serde_json::to_string(&SensitiveKind::Health).unwrap(),
+            "\"health\""
+        );
+    }
+
+    #[test]
+    fn one_mail_with_the_identity_numbers_of_four_countries() {
+        let body = "Rijksregisternummer 85.07.30-033.28; Steuer-ID 86 095 742 719; \
+                    numéro de sécurité sociale 2 55 08 14 168 025 38; NHS number 943 476 5919.";
+        assert_eq!(
+            scan(&[body]),
+            [
+                count(SensitiveKind::BeRrn, 1),
+                count(SensitiveKind::DeSteuerId, 1),
+                count(SensitiveKind::FrNir, 1),
+                count(SensitiveKind::UkNhs, 1),
+            ]
+        );
+        // The same digits without the keywords are only numbers.
+        assert_eq!(
+            scan(&[
+                "Dossiers 85.07.30-033.28, 86 095 742 719, 2 55 08 14 168 025 38, 943 476 5919."
+            ]),
+            []
+        );
     }
 
     #[test]

@@ -184,6 +184,47 @@ pub(super) fn near(hits: &[Range<usize>], target: &Range<usize>) -> bool {
     })
 }
 
+/// The values `accept` makes of the candidates that have a keyword within
+/// [`KEYWORD_WINDOW`]. For the identity numbers, whose check digits alone pass one random
+/// number in ten to a hundred: the keyword says what the number is.
+pub(super) fn keyword_confirmed(
+    chars: &[char],
+    words: &Words,
+    numbers: &[NumberCandidate],
+    keywords: &[Term],
+    // A plain function, not a generic closure: one copy of this loop in the wasm module.
+    accept: fn(&NumberCandidate) -> Option<String>,
+) -> Vec<String> {
+    let mut hits = None;
+    let mut found = Vec::new();
+    for number in numbers {
+        let Some(value) = accept(number) else {
+            continue;
+        };
+        // Keyword search is the expensive part; do it only once a number validates.
+        let hits = hits.get_or_insert_with(|| {
+            find_terms(chars, words, keywords)
+                .into_iter()
+                .map(|(_, r)| r)
+                .collect::<Vec<_>>()
+        });
+        if near(hits, &number.range) {
+            found.push(value);
+        }
+    }
+    found
+}
+
+/// The value of a run of ASCII digits; `None` for anything else (or more than 19 digits).
+pub(super) fn digits_value(digits: &str) -> Option<u64> {
+    if digits.is_empty() || digits.len() > 19 {
+        return None;
+    }
+    digits.bytes().try_fold(0u64, |acc, b| {
+        b.is_ascii_digit().then(|| acc * 10 + u64::from(b - b'0'))
+    })
+}
+
 /// A number that could be a BSN or a card number: one compact run of digits, one token of
 /// groups joined by the same punctuation ("1234.56.782", "4111-1111-1111-1111"), or several
 /// compact runs joined by single spaces ("123 456 782").
@@ -193,9 +234,13 @@ pub(super) struct NumberCandidate {
     pub digits: String,
     /// Digit count of each group: `[9]` for a compact number, `[4, 2, 3]` for "1234.56.782".
     pub groups: Vec<usize>,
-    /// The separator between the groups: `None` for a compact number, `-` for any dash.
+    /// The separator between the groups: `None` for a compact number, `-` for any dash,
+    /// [`MIXED_SEP`] when the groups of one token are joined by different punctuation.
     pub sep: Option<char>,
 }
+
+/// The `sep` of "85.07.30-033.28": dots and a dash in one token.
+pub(super) const MIXED_SEP: char = '*';
 
 /// No detector looks at fewer digits (a legacy BSN has 8) or more (the longest card has 19).
 const MIN_DIGITS: usize = 8;
@@ -218,71 +263,19 @@ const FILLER_WORDS: &[&str] = &[
 
 /// Labels that say a number is something else. A BSN keyword 50 characters away does not make
 /// "KvK-nummer 12345678" a BSN; nor is "Ordernummer 4111111111111111" a card being leaked.
-const OTHER_LABELS: &[&str] = &[
-    "kvk",
-    "kvknummer",
-    "kvknr",
-    "coc",
-    "btw",
-    "btwnummer",
-    "vat",
-    "tel",
-    "telnr",
-    "telefoon",
-    "telefoonnummer",
-    "phone",
-    "mobiel",
-    "mobile",
-    "mob",
-    "fax",
-    "gsm",
-    "order",
-    "ordernr",
-    "ordernummer",
-    "bestelnummer",
-    "bestelnr",
-    "factuur",
-    "factuurnr",
-    "factuurnummer",
-    "invoice",
-    "klantnummer",
-    "klantnr",
-    "dossiernummer",
-    "dossiernr",
-    "zaaknummer",
-    "debiteurnummer",
-    "ref",
-    "referentie",
-    "reference",
-    "kenmerk",
-    "betalingskenmerk",
-    "ticket",
-    "tracking",
-    "trackingnummer",
-    "track",
-    "zendingnummer",
-    "pakket",
-    "polis",
-    "polisnummer",
-    "contract",
-    "contractnummer",
-    "artikel",
-    "artikelnummer",
-    "sku",
-    "ean",
-    "isbn",
-    "postbus",
-    "rekening",
-    "rekeningnummer",
-    "account",
-    "build",
-    "versie",
-    "version",
-    "eur",
-    "euro",
-    "usd",
-    "gbp",
-];
+/// Dutch, English, German and French; separated by spaces (smaller in the wasm module than a
+/// slice).
+const OTHER_LABELS: &str =
+    "kvk kvknummer kvknr coc btw btwnummer vat tel telnr telefoon telefoonnummer phone \
+    mobiel mobile mob fax gsm order ordernr ordernummer bestelnummer bestelnr factuur \
+    factuurnr factuurnummer invoice klantnummer klantnr dossiernummer dossiernr zaaknummer \
+    debiteurnummer ref referentie reference kenmerk betalingskenmerk ticket tracking \
+    trackingnummer track zendingnummer pakket polis polisnummer contract contractnummer \
+    artikel artikelnummer sku ean isbn postbus rekening rekeningnummer account build \
+    versie version eur euro usd gbp rechnung rechnungsnummer rechnungsnr auftrag \
+    auftragsnummer bestellung bestellnummer kundennummer kundennr mandantennummer mandant \
+    aktenzeichen az steuernummer ustid hrb telefon handy kontonummer vertragsnummer \
+    facture commande telephone portable contrat siret siren ondernemingsnummer case claim";
 
 /// A run of punctuation-joined digit groups: "06-12345678", "1234.56.782", "123456782".
 #[derive(Debug)]
@@ -407,7 +400,8 @@ fn candidate(chars: &[char], span: &[Token]) -> Option<NumberCandidate> {
         [one] => match one.sep {
             Sep::None => (one.groups.clone(), None),
             Sep::One(c) => (one.groups.clone(), Some(c)),
-            Sep::Mixed => return None,
+            // Only the Belgian national number is written like this: "85.07.30-033.28".
+            Sep::Mixed => (one.groups.clone(), Some(MIXED_SEP)),
         },
         _ => {
             if span.iter().any(|t| t.groups.len() != 1) {
@@ -522,7 +516,7 @@ fn labelled_as_other(words: &Words, start: usize) -> bool {
         .take_while(|w| start - w.chars.end <= LABEL_CHARS)
         .map(|w| words.folded(w))
         .find(|w| !FILLER_WORDS.contains(w))
-        .is_some_and(|w| OTHER_LABELS.contains(&w))
+        .is_some_and(|w| OTHER_LABELS.split(' ').any(|label| label == w))
 }
 
 #[cfg(test)]
