@@ -10,7 +10,7 @@
 // milliseconds. Why the registration happens at compose: addin/outlook/DECISIONS.md.
 
 import { ApiClient, registrationFor } from "../../common/api.mjs";
-import { REASONS, REGISTER_TIMEOUT_MS, reasonFor } from "../../thunderbird/lib/send.mjs";
+import { REASONS, REGISTER_TIMEOUT_MS, reasonFor, signature } from "../../thunderbird/lib/send.mjs";
 import { sentRecord } from "../../thunderbird/lib/compose.mjs";
 import { appendix, recipientKey, smartAlert } from "./decide.mjs";
 import { office, readItem } from "./item.mjs";
@@ -132,7 +132,7 @@ function checkerFor(storage) {
   if (!core) core = global.leakwatchInit();
   const policy = storage.policy().value || {};
   const history = storage.history();
-  const key = JSON.stringify(policy).length + ":" + JSON.stringify(policy).slice(0, 64) + ":" + history.length + ":" + (history[0] ? history[0].sent_at : "");
+  const key = signature({ policy, size: history.length, newest: history[0] || null });
   if (!cachedChecker || cachedChecker.key !== key) {
     if (cachedChecker) cachedChecker.checker.free();
     cachedChecker = { key, checker: new core.Checker({ policy, history }) };
