@@ -58,9 +58,11 @@ async function handlerBundle() {
   return result.outputFiles[0].text;
 }
 
-async function taskpaneBundle() {
+async function taskpaneBundle(entry = "taskpane/taskpane.mjs") {
   const result = await esbuild.build({
-    entryPoints: [path.join(here, "taskpane/taskpane.mjs")],
+    entryPoints: [path.join(here, entry)],
+    // MSAL is loaded only when Microsoft sign-in is offered.
+    external: ["./naa.js"],
     bundle: true,
     format: "esm",
     target: "es2020",
@@ -105,6 +107,7 @@ export async function build({ test = false } = {}) {
   write(out, "launchevent.html", launchEventPage());
 
   write(out, "taskpane.js", await taskpaneBundle());
+  write(out, "naa.js", await taskpaneBundle("taskpane/naa.mjs"));
   for (const file of ["taskpane.html", "taskpane.css"]) fs.copyFileSync(path.join(here, "taskpane", file), path.join(out, file));
   for (const file of fs.readdirSync(path.join(wasmDir, "web"))) {
     if (file.endsWith(".js") || file.endsWith(".wasm")) write(out, `wasm/${file}`, fs.readFileSync(path.join(wasmDir, "web", file)));

@@ -15,7 +15,7 @@ import { sentRecord } from "../../thunderbird/lib/compose.mjs";
 import { appendix, recipientKey, smartAlert } from "./decide.mjs";
 import { office, readItem } from "./item.mjs";
 import { langOf, t } from "./i18n.mjs";
-import { AddinStorage, KEYS } from "./storage.mjs";
+import { AddinStorage, KEYS, expiresAt } from "./storage.mjs";
 
 const global = typeof globalThis !== "undefined" ? globalThis : typeof self !== "undefined" ? self : this;
 
@@ -144,7 +144,8 @@ function checkerFor(storage) {
 function clientFor(storage, now) {
   const session = storage.session();
   if (!session || !session.token || !session.baseUrl) return { client: null, reason: REASONS.notSignedIn };
-  if (session.expires_at && Date.parse(session.expires_at) <= now) return { client: null, reason: REASONS.expired };
+  const expires = expiresAt(session);
+  if (expires !== null && expires <= now) return { client: null, reason: REASONS.expired };
   try {
     return { client: new ApiClient({ baseUrl: session.baseUrl, token: session.token, fetch: boundedFetch, timeoutMs: REGISTER_TIMEOUT_MS }) };
   } catch (_) {

@@ -42,6 +42,16 @@ function compact(sent) {
   return out;
 }
 
+/**
+ * When a stored sign-in expires, in Unix ms (the server's login answers Unix ms; an RFC 3339
+ * string is read too); null when it does not say.
+ */
+export function expiresAt(session) {
+  if (!session || session.expires_at === null || session.expires_at === undefined) return null;
+  const at = typeof session.expires_at === "number" ? session.expires_at : Date.parse(session.expires_at);
+  return Number.isNaN(at) ? null : at;
+}
+
 export class AddinStorage {
   /** @param {{roamingSettings: object, global: object}} options */
   constructor({ roamingSettings, global }) {

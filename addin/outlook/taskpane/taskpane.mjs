@@ -17,7 +17,7 @@ import { loadCore } from "../../common/core.mjs";
 import { formatTime, recipientsOf } from "../../thunderbird/lib/view-model.mjs";
 import { readItem } from "../src/item.mjs";
 import { langOf } from "../src/i18n.mjs";
-import { AddinStorage, KEYS } from "../src/storage.mjs";
+import { AddinStorage, KEYS, expiresAt } from "../src/storage.mjs";
 import { text } from "./texts.mjs";
 
 provideFluentDesignSystem().register(fluentBadge(), fluentButton(), fluentCard(), fluentCheckbox(), fluentDesignSystemProvider(), fluentTextField());
@@ -44,7 +44,7 @@ function labels() {
   for (const [id, key] of [
     ["findings-title", "findingsTitle"], ["signin-title", "signInTitle"], ["messages-title", "messagesTitle"],
     ["incidents-title", "incidentsTitle"], ["alerts-title", "alertsTitle"], ["sends-title", "sendsTitle"],
-    ["signin-button", "signIn"], ["signout", "signOut"],
+    ["signin-button", "signIn"], ["signout", "signOut"], ["naa-button", "signInMicrosoft"], ["password-note", "passwordNote"],
   ]) $(`#${id}`).textContent = text(lang, key);
   for (const [id, key] of [["server", "server"], ["tenant", "tenant"], ["email", "email"], ["password", "password"]]) {
     $(`#${id}`).textContent = text(lang, key);
@@ -165,7 +165,8 @@ function startAlerts(client) {
 
 async function signedIn() {
   const session = storage.session();
-  if (!session || !session.token || (session.expires_at && Date.parse(session.expires_at) <= Date.now())) {
+  const expires = expiresAt(session);
+  if (!session || !session.token || (expires !== null && expires <= Date.now())) {
     $("#signin-section").hidden = false;
     $("#account-section").hidden = true;
     $("#who").textContent = "";
@@ -202,6 +203,44 @@ async function signIn(event) {
   }
 }
 
+/**
+ * The Entra app the server names in `config.json` next to this page (`{"entra":
+ * {"client_id", "scope"}}`), when the host supports nested app authentication; else null.
+ */
+async function microsoftSignIn() {
+  if (!Office.context.requirements.isSetSupported("NestedAppAuth", "1.1")) return null;
+  try {
+    const response = await fetch(new URL("config.json", location.href), { cache: "no-store" });
+    if (!response.ok) return null;
+    const entra = (await response.json()).entra;
+    return entra && entra.client_id && entra.scope ? { clientId: entra.client_id, scope: entra.scope } : null;
+  } catch (_) {
+    return null;
+  }
+}
+
+async function signInMicrosoft(entra) {
+  try {
+    const baseUrl = normaliseBaseUrl(new URL("../..", location.href).href);
+    const { signInWithMicrosoft } = await import("./naa.js");
+    const answer = await signInWithMicrosoft(entra);
+    const client = new ApiClient({ baseUrl, token: answer.token });
+    const me = await client.me();
+    const values = { [KEYS.session]: { baseUrl, token: answer.token, expires_at: answer.expires_at, email: me.email || answer.email, kind: "entra" } };
+    try {
+      values[KEYS.policy] = { value: await client.policy(), at: Date.now() };
+    } catch (_) {
+      // the event handler asks again at the next compose event
+    }
+    await storage.setRoaming(values);
+    status("");
+    await signedIn();
+    await showFindings();
+  } catch (err) {
+    status(text(lang, "signInFailed", { why: err.message }), true);
+  }
+}
+
 async function signOut() {
   feed?.stop();
   await storage.setRoaming({ [KEYS.session]: null });
@@ -212,11 +251,17 @@ Office.onReady(async () => {
   lang = langOf(Office.context.displayLanguage);
   storage = new AddinStorage({ roamingSettings: Office.context.roamingSettings, global: window });
   labels();
-  $("#server").value = storage.session()?.baseUrl || location.origin;
+  // The page is served at <base>/addin/outlook/taskpane.html: the server is two levels up.
+  $("#server").value = storage.session()?.baseUrl || normaliseBaseUrl(new URL("../..", location.href).href);
   $("#signin").addEventListener("submit", signIn);
   $("#signin-button").addEventListener("click", signIn);
   $("#signout").addEventListener("click", signOut);
   showSends();
+  const entra = await microsoftSignIn();
+  if (entra) {
+    $("#naa-button").hidden = false;
+    $("#naa-button").addEventListener("click", () => signInMicrosoft(entra));
+  }
   const item = Office.context.mailbox.item;
   if (item && item.addHandlerAsync) {
     for (const type of [Office.EventType.RecipientsChanged, Office.EventType.AttachmentsChanged]) {

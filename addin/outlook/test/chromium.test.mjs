@@ -4,7 +4,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { build, testDir } from "../build.mjs";
+import { testDir } from "../build.mjs";
 import { launchChromium, serveStatic } from "./support/browser.mjs";
 import { nativeCheck, readScenarioJson } from "./support/load.mjs";
 
@@ -14,7 +14,6 @@ let browser;
 let site;
 
 before(async () => {
-  await build({ test: true });
   site = await serveStatic(testDir);
   browser = await launchChromium();
 });

@@ -185,6 +185,13 @@ test("not signed in, and an expired sign-in, are reasons too", async () => {
   const expired = host({ to: ["jan.jansen@klantbedrijf.nl"], roaming: session(leakwatch.baseUrl, { expires_at: "2020-01-01T00:00:00Z" }) });
   await expired.fire("onNewMessageComposeHandler");
   assert.equal(state(expired).reason, "expired");
+  // The server's login answers expires_at in Unix milliseconds.
+  const expiredMs = host({ to: ["jan.jansen@klantbedrijf.nl"], roaming: session(leakwatch.baseUrl, { expires_at: Date.now() - 1000 }) });
+  await expiredMs.fire("onNewMessageComposeHandler");
+  assert.equal(state(expiredMs).reason, "expired");
+  const validMs = host({ to: ["jan.jansen@klantbedrijf.nl"], roaming: session(leakwatch.baseUrl, { expires_at: Date.now() + 3600_000 }) });
+  await validMs.fire("onNewMessageComposeHandler");
+  assert.ok(state(validMs).registration);
 });
 
 test("a revoked token at the real server (401): untracked, reason expired", async () => {

@@ -1,17 +1,14 @@
 // What ships in dist/outlook: one ES2016 event handler without modules, nothing test-only,
 // and what the event runtime downloads, gzipped.
 
-import { test, before } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import * as acorn from "acorn";
-import { build, distDir, testDir } from "../build.mjs";
+import { distDir, testDir } from "../build.mjs";
 
-before(async () => {
-  await build({ test: true });
-});
 
 const walk = (dir) => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 

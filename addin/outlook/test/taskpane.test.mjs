@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { ApiClient } from "../../common/api.mjs";
 import { startLeakwatch } from "../../common/test-support/leakwatch-server.mjs";
-import { OFFICE_JS, build, distDir, root } from "../build.mjs";
+import { OFFICE_JS, distDir, root } from "../build.mjs";
 import { launchChromium, serveStatic } from "./support/browser.mjs";
 
 const USER = { tenant: "boekhoudpartners", email: "anna.deboer@boekhoudpartners.nl", password: "correct horse battery", domain: "boekhoudpartners.nl" };
@@ -22,7 +22,6 @@ let leakwatch;
 let browser;
 
 before(async () => {
-  await build();
   site = await serveStatic(distDir);
   // The server trusts 127.0.0.1 as a proxy (so X-Forwarded-For names the reader's network)
   // and lets the static server's origin call its API.
@@ -37,9 +36,10 @@ after(async () => {
 });
 
 /** A page of the task pane with Office.js answered by the host double. */
-async function openPane(options) {
+async function openPane(options, { entraConfig } = {}) {
   const page = await browser.context.newPage();
   await page.setViewportSize({ width: 380, height: 900 });
+  if (entraConfig) await page.route(`${site.url}/config.json`, (route) => route.fulfill({ contentType: "application/json", body: JSON.stringify(entraConfig) }));
   await page.route(OFFICE_JS, (route) => route.fulfill({
     contentType: "text/javascript",
     body: `${hostDouble}\nwindow.host = createOfficeHost(${JSON.stringify(options)});\nwindow.Office = window.host.Office;\n`,
@@ -127,4 +127,20 @@ test("the findings for the draft, in Dutch, from the same core and policy", asyn
   assert.equal(await page.evaluate(() => document.documentElement.lang), "nl");
   await page.screenshot({ path: path.join(artifacts, "taskpane-findings-nl.png"), fullPage: true });
   await page.close();
+});
+
+test("Microsoft sign-in is offered only where the host has nested app authentication and the server names an Entra app", async () => {
+  const entraConfig = { entra: { client_id: "00000000-0000-0000-0000-000000000001", scope: "api://leakwatch.example.nl/00000000-0000-0000-0000-000000000001/access_as_user" } };
+  for (const [nestedAppAuth, config, offered] of [[true, entraConfig, true], [false, entraConfig, false], [true, undefined, false]]) {
+    const page = await openPane({ draft: { from: USER.email, to: [] }, nestedAppAuth }, { entraConfig: config });
+    await page.locator("#signin-section").waitFor({ state: "visible" });
+    await page.waitForLoadState("networkidle");
+    assert.equal(await page.locator("#naa-button").isVisible(), offered, `NestedAppAuth ${nestedAppAuth}, config ${Boolean(config)}`);
+    assert.ok(await page.locator("#signin-button").isVisible(), "the password sign-in is always there");
+    if (offered) {
+      assert.equal((await page.locator("#naa-button").textContent()).trim(), "Sign in with Microsoft 365");
+      await page.screenshot({ path: path.join(artifacts, "taskpane-sign-in.png"), fullPage: true });
+    }
+    await page.close();
+  }
 });

@@ -17,6 +17,10 @@ export const root = path.resolve(outlookDir, "../..");
 export const dist = path.join(root, "dist/outlook");
 export const handlerFile = path.join(dist, "launchevent.js");
 const hostDouble = fs.readFileSync(path.join(here, "office-host-double.js"), "utf8");
+// The tests read the builds, never make them (files run in parallel): `npm test` builds first.
+for (const file of [handlerFile, path.join(root, "target/outlook-test/harness.html")]) {
+  if (!fs.existsSync(file)) throw new Error(`${file} is missing: run node build.mjs && node build.mjs --test (npm test does)`);
+}
 const handlerCode = () => fs.readFileSync(handlerFile, "utf8");
 
 class MemoryStorage {

@@ -86,6 +86,7 @@
         displayLanguage: options.displayLanguage || "en-US",
         requirements: {
           isSetSupported: function (name, version) {
+            if (name === "NestedAppAuth") return Boolean(options.nestedAppAuth);
             if (name !== "Mailbox") return false;
             return Number(String(version).split(".")[1]) <= Number(mailboxVersion.split(".")[1]);
           },
