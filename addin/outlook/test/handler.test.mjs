@@ -101,6 +101,20 @@ test("warning path: tracked notice at compose, a Smart Alert with the findings a
   assert.equal(JSON.parse(h.localStorage.getItem("leakwatch.history")).local.length, 0, "a stopped send is not history");
 });
 
+test("an HTML body is read as HTML: an IBAN in a table is seen where a text read gives nothing", async () => {
+  const h = loadHandler({
+    draft: {
+      from: FROM, to: ["directie@klantbedrijf.nl"], subject: "Betaalgegevens", bodyType: "html",
+      html: "<html><head><style>td{color:red}</style></head><body><table><tr><td>Het rekeningnummer is</td><td>NL91&nbsp;ABNA 0417 1643 00.</td></tr></table></body></html>",
+    },
+    roaming: { "leakwatch.policy": policy },
+  });
+  h.localStorage.setItem("leakwatch.history", JSON.stringify(history));
+  const alert = await h.fire("onMessageSendHandler");
+  assert.equal(alert.allowEvent, false);
+  assert.deepEqual(JSON.parse(alert.contextData).rules, ["sensitive-content"]);
+});
+
 test("Markdown only where the requirement set has it (Mailbox 1.15)", async () => {
   const h = loadHandler({ draft: { from: FROM, to: ["jan.jansen@klantbedrijf.nI"] }, roaming: { "leakwatch.policy": policy }, mailboxVersion: "1.14" });
   h.localStorage.setItem("leakwatch.history", JSON.stringify(history));

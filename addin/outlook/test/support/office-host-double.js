@@ -48,9 +48,14 @@
       bcc: recipients("bcc"),
       subject: { getAsync: function () { ok(lastCallback(arguments), draft.subject || ""); } },
       body: {
+        // An HTML body is held as HTML (draft.html, or the text in paragraphs). A text read of
+        // an HTML body with a table, list or link answers "", as Outlook on the web may.
         getAsync: function (coercion) {
           var cb = lastCallback(arguments);
-          ok(cb, coercion === "html" ? "<html><body><p>" + (draft.body || "") + "</p></body></html>" : draft.body || "");
+          var html = draft.html || "<html><body>" + String(draft.body || "").split("\n").map(function (l) { return "<p>" + l.replace(/&/g, "&amp;").replace(/</g, "&lt;") + "</p>"; }).join("") + "</body></html>";
+          if (coercion === "html") return ok(cb, bodyType === "html" ? html : String(draft.body || ""));
+          if (bodyType === "html" && /<(table|ul|ol|a)\b/i.test(html)) return ok(cb, "");
+          ok(cb, bodyType === "html" ? String(draft.body || draft.html.replace(/<[^>]*>/g, "")) : String(draft.body || ""));
         },
         getTypeAsync: function () { ok(lastCallback(arguments), bodyType); },
         appendOnSendAsync: function (data, opts) {
