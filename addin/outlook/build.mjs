@@ -6,7 +6,8 @@
 //   taskpane.html/.js/.css, wasm/  the task pane and the core's web package it checks with
 //   icon-*.png, color.png, outline.png
 //   manifest-templates/  the two manifest templates the server renders (manifest/render.mjs)
-//   example/          both manifests rendered for http://127.0.0.1:8080 (sideloading)
+//   example/          both manifests rendered for http://127.0.0.1:8080 (sideloading), and
+//                     the two icons the unified manifest's app package carries beside it
 //
 // `--test` builds target/outlook-test/ instead: the same files plus the test-only harness
 // page. Nothing test-only is ever written to dist/outlook (test/package.test.mjs checks).
@@ -120,6 +121,8 @@ export async function build({ test = false } = {}) {
     write(out, `manifest-templates/${name}`, template);
     write(out, `example/${name.replace(/\.tmpl$/, "")}`, render(template, EXAMPLE));
   }
+  // The unified manifest's app package is the manifest with these two icons beside it.
+  for (const name of ["color.png", "outline.png"]) fs.copyFileSync(path.join(out, name), path.join(out, "example", name));
   if (test) {
     // Test-only: a page that loads the shipped handler under an Office.js host double.
     for (const file of ["harness.html", "office-host-double.js"]) fs.copyFileSync(path.join(here, "test/support", file), path.join(out, file));

@@ -117,7 +117,10 @@ test("every URL in both rendered manifests is a file the build produced", () => 
     for (const file of files) assert.ok(fs.existsSync(path.join(dist, file)), `${name}: ${file} is in dist/outlook`);
   }
   const json = JSON.parse(render(template("manifest.json.tmpl"), { baseUrl: BASE, sendMode: "promptUser" }));
-  for (const icon of Object.values(json.icons)) assert.ok(fs.existsSync(path.join(dist, icon)), icon);
+  for (const icon of Object.values(json.icons)) {
+    assert.ok(fs.existsSync(path.join(dist, icon)), icon);
+    assert.ok(fs.existsSync(path.join(dist, "example", icon)), `example/${icon}, for the app package`);
+  }
 });
 
 test("the icons are PNGs of the sizes their names say", () => {
