@@ -9,8 +9,11 @@ import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
-/** Starts the server; resolves with `{baseUrl, stop()}`. */
-export async function startLeakwatch({ tenant, email, password, domain = "acme.nl" }) {
+/**
+ * Starts the server; resolves with `{baseUrl, stop()}`. `config` is the text of a TOML
+ * settings file (e.g. `trusted_proxies`, `cors_origins`), passed with `--config`.
+ */
+export async function startLeakwatch({ tenant, email, password, domain = "acme.nl", config }) {
   const bin = process.env.LEAKWATCH_BIN || path.join(root, "target/debug/leakwatch");
   if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: cargo build -p leakwatch-cli`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "leakwatch-addin-test-"));
@@ -22,7 +25,12 @@ export async function startLeakwatch({ tenant, email, password, domain = "acme.n
   cli(["tenant", "create", "--name", tenant, "--domain", domain]);
   cli(["user", "add", "--tenant", tenant, "--email", email, "--admin"]);
   cli(["user", "password", "--tenant", tenant, "--email", email], `${password}\n`);
-  const server = spawn(bin, ["serve", "--listen", "127.0.0.1:0", "--data-dir", tmp], {
+  const args = ["serve", "--listen", "127.0.0.1:0", "--data-dir", tmp];
+  if (config !== undefined) {
+    fs.writeFileSync(path.join(tmp, "leakwatch.toml"), config);
+    args.push("--config", path.join(tmp, "leakwatch.toml"));
+  }
+  const server = spawn(bin, args, {
     stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, RUST_LOG: "warn" },
   });

@@ -1,0 +1,146 @@
+// The task pane as built (dist/outlook), served by a small static server, with Office.js
+// replaced by the host double, against the real leakwatch server: password sign-in, the
+// tracked messages, "I sent this to the wrong person", and the client_open alert that arrives
+// live once a mail client on another network fetches the pixel of that message. Screenshots: target/artifacts/outlook/.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { ApiClient } from "../../common/api.mjs";
+import { startLeakwatch } from "../../common/test-support/leakwatch-server.mjs";
+import { OFFICE_JS, distDir, root } from "../build.mjs";
+import { launchChromium, serveStatic } from "./support/browser.mjs";
+
+const USER = { tenant: "boekhoudpartners", email: "anna.deboer@boekhoudpartners.nl", password: "correct horse battery", domain: "boekhoudpartners.nl" };
+const MAIL_CLIENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Thunderbird/128.5.0";
+const artifacts = path.join(root, "target/artifacts/outlook");
+const hostDouble = fs.readFileSync(path.join(import.meta.dirname, "support/office-host-double.js"), "utf8");
+
+let site;
+let leakwatch;
+let browser;
+
+before(async () => {
+  site = await serveStatic(distDir);
+  // The server trusts 127.0.0.1 as a proxy (so X-Forwarded-For names the reader's network)
+  // and lets the static server's origin call its API.
+  leakwatch = await startLeakwatch({ ...USER, config: `trusted_proxies = ["127.0.0.1/32"]\ncors_origins = ["${site.url}"]\n` });
+  browser = await launchChromium();
+  fs.mkdirSync(artifacts, { recursive: true });
+});
+after(async () => {
+  await browser?.close();
+  await site?.close();
+  leakwatch?.stop();
+});
+
+/** A page of the task pane with Office.js answered by the host double. */
+async function openPane(options, { entraConfig } = {}) {
+  const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 380, height: 900 });
+  if (entraConfig) await page.route(`${site.url}/config.json`, (route) => route.fulfill({ contentType: "application/json", body: JSON.stringify(entraConfig) }));
+  await page.route(OFFICE_JS, (route) => route.fulfill({
+    contentType: "text/javascript",
+    body: `${hostDouble}\nwindow.host = createOfficeHost(${JSON.stringify(options)});\nwindow.Office = window.host.Office;\n`,
+  }));
+  await page.goto(`${site.url}/taskpane.html`);
+  return page;
+}
+
+async function signIn(page) {
+  await page.locator("#server input").fill(leakwatch.baseUrl);
+  await page.locator("#tenant input").fill(USER.tenant);
+  await page.locator("#email input").fill(USER.email);
+  await page.locator("#password input").fill(USER.password);
+  await page.locator("#signin-button").click();
+  await page.locator("#account-section").waitFor({ state: "visible" });
+}
+
+test("sign in, see the tracked message, report an incident, an alert arrives after the pixel is fetched", async () => {
+  // A message as the event handler registers it: at risk, so tracked.
+  const api = new ApiClient({ baseUrl: leakwatch.baseUrl });
+  await api.login(USER.tenant, USER.email, USER.password);
+  const registration = await api.register({
+    to: ["jan.jansen@klantbedrijf.nI"], cc: [], bcc: [], subject: "Jaarrekening 2025",
+    findings: [{ rule: "lookalike-domain", severity: "warn", recipients: ["jan.jansen@klantbedrijf.nI"], message: "looks like klantbedrijf.nl" }],
+    overridden: true, sensitive: [], has_attachments: true, lang: "en",
+  });
+  assert.equal(registration.track, true);
+
+  const page = await openPane({ draft: { from: USER.email, to: ["jan.jansen@klantbedrijf.nI"], subject: "Jaarrekening 2025" }, displayLanguage: "en-GB" });
+  await page.locator("#signin-section").waitFor({ state: "visible" });
+  await signIn(page);
+  assert.equal(await page.locator("#who").textContent(), `Signed in as ${USER.email}`);
+  const roaming = await page.evaluate(() => window.host.roaming["leakwatch.session"]);
+  assert.equal(roaming.baseUrl, leakwatch.baseUrl, "the sign-in is where the event handler reads it");
+  assert.ok(roaming.token);
+
+  const card = page.locator(`fluent-card.message[data-id="${registration.id}"]`);
+  await card.waitFor();
+  assert.ok((await card.textContent()).includes("Jaarrekening 2025"));
+  assert.ok((await card.textContent()).includes("tracked"));
+  await page.screenshot({ path: path.join(artifacts, "taskpane-signed-in.png"), fullPage: true });
+
+  await card.locator("fluent-button", { hasText: "I sent this to the wrong person" }).click();
+  await card.locator("fluent-checkbox.wrong").first().click();
+  await card.locator("fluent-button", { hasText: "Report incident" }).click();
+  await page.locator("#status", { hasText: "Incident reported." }).waitFor();
+  await page.locator("#incidents fluent-card.incident").first().waitFor();
+  const incidents = await api.incidents();
+  assert.equal(incidents.incidents.length, 1);
+  assert.equal(incidents.incidents[0].message_id, registration.id);
+  await page.screenshot({ path: path.join(artifacts, "taskpane-incident.png"), fullPage: true });
+  // An incident is open: a mail client fetching the pixel from another network now raises
+  // a client_open alert, which the live stream brings in (docs/incidents.md).
+  await page.waitForFunction(() => document.querySelector("#alerts p, #alerts ul"));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const pixel = await fetch(registration.pixel_url, { headers: { "User-Agent": MAIL_CLIENT, "X-Forwarded-For": "198.51.100.23" } });
+  assert.equal(pixel.status, 200);
+  await page.locator("#alerts li.alert").first().waitFor({ timeout: 15_000 });
+  await page.screenshot({ path: path.join(artifacts, "taskpane-alert.png"), fullPage: true });
+
+  await page.close();
+});
+
+test("the findings for the draft, in Dutch, from the same core and policy", async () => {
+  const profile = JSON.parse(fs.readFileSync(path.join(root, "crates/core/tests/scenarios/profile-accountant.json"), "utf8"));
+  const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 380, height: 900 });
+  await page.addInitScript((history) => {
+    localStorage.setItem("leakwatch.history", JSON.stringify({ fromFolders: history, local: [], builtAt: 1, folders: 1, headers: 1, complete: true }));
+  }, profile.history);
+  await page.route(OFFICE_JS, (route) => route.fulfill({
+    contentType: "text/javascript",
+    body: `${hostDouble}\nwindow.host = createOfficeHost(${JSON.stringify({
+      draft: { from: USER.email, to: ["jan.jansen@klantbedrijf.nI"], subject: "Jaarrekening 2025" },
+      displayLanguage: "nl-NL",
+      roaming: { "leakwatch.policy": { value: profile.policy, at: Date.now() } },
+    })});\nwindow.Office = window.host.Office;\n`,
+  }));
+  await page.goto(`${site.url}/taskpane.html`);
+  const finding = page.locator("#findings fluent-card.finding.warn");
+  await finding.waitFor();
+  assert.ok((await finding.textContent()).includes("Bedoelt u jan.jansen@klantbedrijf.nl?"));
+  assert.equal(await page.locator("#findings-title").textContent(), "Dit bericht");
+  assert.equal(await page.locator("#signin-title").textContent(), "Aanmelden");
+  assert.equal(await page.evaluate(() => document.documentElement.lang), "nl");
+  await page.screenshot({ path: path.join(artifacts, "taskpane-findings-nl.png"), fullPage: true });
+  await page.close();
+});
+
+test("Microsoft sign-in is offered only where the host has nested app authentication and the server names an Entra app", async () => {
+  const entraConfig = { entra: { client_id: "00000000-0000-0000-0000-000000000001", scope: "api://leakwatch.example.nl/00000000-0000-0000-0000-000000000001/access_as_user" } };
+  for (const [nestedAppAuth, config, offered] of [[true, entraConfig, true], [false, entraConfig, false], [true, undefined, false]]) {
+    const page = await openPane({ draft: { from: USER.email, to: [] }, nestedAppAuth }, { entraConfig: config });
+    await page.locator("#signin-section").waitFor({ state: "visible" });
+    await page.waitForLoadState("networkidle");
+    assert.equal(await page.locator("#naa-button").isVisible(), offered, `NestedAppAuth ${nestedAppAuth}, config ${Boolean(config)}`);
+    assert.ok(await page.locator("#signin-button").isVisible(), "the password sign-in is always there");
+    if (offered) {
+      assert.equal((await page.locator("#naa-button").textContent()).trim(), "Sign in with Microsoft 365");
+      await page.screenshot({ path: path.join(artifacts, "taskpane-sign-in.png"), fullPage: true });
+    }
+    await page.close();
+  }
+});
