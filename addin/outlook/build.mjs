@@ -29,21 +29,6 @@ export const EXAMPLE = { baseUrl: "http://127.0.0.1:8080", sendMode: "softBlock"
 /** Office.js from Microsoft's CDN, as every add-in page must load it. */
 export const OFFICE_JS = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js";
 
-// The fallback glue refreshes its DataView of memory only when the old buffer is detached
-// (where engines have `ArrayBuffer.prototype.detached`, as Chromium does). wasm2js grows
-// memory by copying into a new buffer and never detaches the old one, so after the first
-// growth the glue reads and writes a stale copy ("null pointer passed to rust"). Node 20 has
-// no `detached` and compares buffers, which is why crates/wasm's own tests pass. Until
-// crates/wasm/js/build.mjs patches this cache as it patches the Uint8Array one, the Outlook
-// build compares buffers here; it fails loudly if the glue changes shape.
-const STALE_DATAVIEW_CHECK = "cachedDataViewMemory0 === null || cachedDataViewMemory0.buffer.detached === true || cachedDataViewMemory0.buffer.detached === void 0 && cachedDataViewMemory0.buffer !== wasm.memory.buffer";
-export function patchDataViewCache(fallback) {
-  const parts = fallback.split(STALE_DATAVIEW_CHECK);
-  if (parts.length === 1 && fallback.includes("cachedDataViewMemory0.buffer !== wasm.memory.buffer)")) return fallback; // fixed upstream
-  if (parts.length !== 2) throw new Error("the fallback's DataView cache changed shape: review patchDataViewCache");
-  return parts.join("cachedDataViewMemory0 === null || cachedDataViewMemory0.buffer !== wasm.memory.buffer");
-}
-
 /** The handler bundle alone (ES2016, IIFE, no imports). */
 async function handlerBundle() {
   const result = await esbuild.build({
@@ -100,7 +85,7 @@ export async function build({ test = false } = {}) {
   fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(out, { recursive: true });
 
-  const fallback = patchDataViewCache(fs.readFileSync(path.join(wasmDir, "leakwatch-fallback.js"), "utf8"));
+  const fallback = fs.readFileSync(path.join(wasmDir, "leakwatch-fallback.js"), "utf8");
   const handler = `${fallback}\n${await handlerBundle()}`;
   // The classic-Windows runtime takes ES2016 and nothing newer: refuse to ship otherwise.
   acorn.parse(handler, { ecmaVersion: 2016, sourceType: "script" });

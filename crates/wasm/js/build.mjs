@@ -68,15 +68,27 @@ function asmFactory(wasm2jsModule) {
   return `function leakwatchAsm(imports) {\n${bindings.join("\n")}\n${body.join("\n")}\nreturn {${exported.join(", ")}};\n}`;
 }
 
-/** The no-modules glue, made safe for wasm2js memory (which grows without detaching). */
+/**
+ * The no-modules glue, made safe for wasm2js memory. A real wasm memory detaches its old
+ * buffer on growth; wasm2js's copies into a new buffer and never detaches the old one. The
+ * glue notices growth by `byteLength === 0` (Uint8Array cache) and by `buffer.detached`
+ * where the engine has it (DataView cache, Chromium), both of which stay false for wasm2js,
+ * so it would go on using a stale copy ("null pointer passed to rust"). Comparing the buffer
+ * itself is right for both.
+ */
 function patchGlue(glue) {
-  const stale = "cachedUint8ArrayMemory0.byteLength === 0";
-  if (!glue.includes(stale)) {
-    throw new Error("wasm-bindgen glue changed: cannot find the Uint8Array memory cache check");
+  const caches = [
+    ["cachedUint8ArrayMemory0.byteLength === 0", "cachedUint8ArrayMemory0.buffer !== wasm.memory.buffer"],
+    [
+      "cachedDataViewMemory0.buffer.detached === true || (cachedDataViewMemory0.buffer.detached === undefined && cachedDataViewMemory0.buffer !== wasm.memory.buffer)",
+      "cachedDataViewMemory0.buffer !== wasm.memory.buffer",
+    ],
+  ];
+  for (const [stale, fixed] of caches) {
+    if (!glue.includes(stale)) throw new Error(`wasm-bindgen glue changed: cannot find the memory cache check ${stale}`);
+    glue = glue.split(stale).join(fixed);
   }
-  // A real wasm memory detaches its old buffer on growth; wasm2js's does not, so compare
-  // the buffer itself (true for both).
-  return glue.split(stale).join("cachedUint8ArrayMemory0.buffer !== wasm.memory.buffer");
+  return glue;
 }
 
 const UTF8_POLYFILL = fs.readFileSync(path.join(here, "utf8-polyfill.js"), "utf8");

@@ -19,9 +19,17 @@ export async function loadWeb() {
 }
 
 /** Runs the fallback script in a new realm; `withoutWebAssembly` removes WebAssembly first. */
-export function loadFallback({ withoutWebAssembly }) {
+export function loadFallback({ withoutWebAssembly, withDetached = false }) {
   const context = vm.createContext({ console });
   if (withoutWebAssembly) vm.runInContext("delete globalThis.WebAssembly;", context);
+  // Chromium (and Node 22) have ArrayBuffer.prototype.detached, Node 20 has not; the glue
+  // takes another path where it exists.
+  if (withDetached && !("detached" in ArrayBuffer.prototype)) {
+    vm.runInContext(
+      "Object.defineProperty(ArrayBuffer.prototype, 'detached', { configurable: true, get() { try { new Uint8Array(this); return false; } catch { return true; } } });",
+      context,
+    );
+  }
   // The classic Outlook runtime has neither; the polyfill must carry the glue.
   vm.runInContext("delete globalThis.TextEncoder; delete globalThis.TextDecoder;", context);
   vm.runInContext(fs.readFileSync(path.join(dist, "leakwatch-fallback.js"), "utf8"), context, {

@@ -91,3 +91,19 @@ for (const [name, api] of [["wasm", web], ["wasm2js", fallbackJs]]) {
     checker.free();
   });
 }
+
+test("wasm2js in an engine with ArrayBuffer.prototype.detached (Chromium) survives memory growth", () => {
+  // wasm2js grows memory into a new buffer without detaching the old one: the glue must see
+  // the growth anyway, or it reads a stale copy ("null pointer passed to rust").
+  const api = loadFallback({ withoutWebAssembly: true, withDetached: true });
+  assert.equal(api.engine, "wasm2js");
+  const history = Array.from({ length: 3000 }, (_, i) => ({
+    to: [{ address: `person${i}@client${i % 400}.nl`, name: `Person ${i}` }],
+    subject: `Message ${i} about the annual accounts`,
+    sent_at: new Date(Date.UTC(2026, 0, 1) + i * 3_600_000).toISOString(),
+  }));
+  const checker = new api.Checker({ policy: { internal_domains: ["acme.nl"] }, history });
+  const verdict = checker.check({ from: "anna@acme.nl", to: [{ address: "person1@client1.nl" }], subject: "Vraag" }, "en");
+  assert.equal(verdict.verdict, "send");
+  checker.free();
+});
