@@ -211,6 +211,16 @@ fn test(_args: &[String]) -> Result<()> {
             .current_dir(WASM_JS),
     )?;
     thunderbird::thunderbird_e2e()?;
+    step(
+        "Outlook add-in: build dist/outlook and the test build, unit, browser and task-pane tests",
+        Command::new("npm")
+            .arg("test")
+            .env(
+                "LEAKWATCH_BIN",
+                workspace_root().join("target/debug/leakwatch"),
+            )
+            .current_dir(setup::OUTLOOK_ADDIN),
+    )?;
     println!(
         "all test steps passed in {:.0}s",
         started.elapsed().as_secs_f64()
@@ -231,6 +241,12 @@ fn run(args: &[String]) -> Result<()> {
             .arg("build.mjs")
             .current_dir("addin/thunderbird"),
     )?;
+    step(
+        "build the Outlook add-in (dist/outlook)",
+        Command::new("node")
+            .arg("build.mjs")
+            .current_dir(setup::OUTLOOK_ADDIN),
+    )?;
     let binary = Path::new("target/release/leakwatch");
     let listen = args
         .iter()
@@ -244,6 +260,7 @@ fn run(args: &[String]) -> Result<()> {
     );
     println!("  WebAssembly core:      dist/wasm/web (fallback: dist/wasm/leakwatch-fallback.js)");
     println!("  Thunderbird add-on:    dist/leakwatch-thunderbird-*.xpi (unpacked, manifest.json: dist/thunderbird/; install: README, \"Thunderbird add-on\")");
+    println!("  Outlook add-in:        dist/outlook (sideloading for development: dist/outlook/example/manifest.xml; not served by leakwatch serve yet)");
     println!(
         "  recipients' page:      http://{listen}/i/<message id> (what the disclosure links to)"
     );

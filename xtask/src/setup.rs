@@ -41,9 +41,16 @@ pub enum Need {
 pub const WASM_JS: &str = "crates/wasm/js";
 pub const THUNDERBIRD_ADDON: &str = "addin/thunderbird";
 pub const THUNDERBIRD_E2E: &str = "tests/thunderbird";
+pub const OUTLOOK_ADDIN: &str = "addin/outlook";
 
-/// What `cargo xtask run` needs: the Rust build, the WebAssembly package and its build tools.
-pub const FOR_RUN: &[Need] = &[Need::WasmTarget, Need::WasmBindgenCli, Need::Npm(WASM_JS)];
+/// What `cargo xtask run` needs: the Rust build, the WebAssembly package and the add-ins'
+/// build tools.
+pub const FOR_RUN: &[Need] = &[
+    Need::WasmTarget,
+    Need::WasmBindgenCli,
+    Need::Npm(WASM_JS),
+    Need::Npm(OUTLOOK_ADDIN),
+];
 
 /// What `cargo xtask lint` needs.
 pub const FOR_LINT: &[Need] = &[
@@ -72,6 +79,7 @@ pub const FOR_TEST: &[Need] = &[
     Need::Npm(WASM_JS),
     Need::Npm(THUNDERBIRD_ADDON),
     Need::Npm(THUNDERBIRD_E2E),
+    Need::Npm(OUTLOOK_ADDIN),
     // Browser tests: the server's transparency page (nextest), the wasm shell in Chromium,
     // the Thunderbird end-to-end test's recipient.
     Need::Apt {
