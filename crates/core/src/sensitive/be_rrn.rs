@@ -62,14 +62,11 @@ pub(super) fn is_valid(digits: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::text::number_candidates;
+    use super::super::text::run_detector;
     use super::*;
 
     fn found(text: &str) -> Vec<String> {
-        let chars: Vec<char> = text.chars().collect();
-        let words = Words::new(&chars);
-        let numbers = number_candidates(&chars, &words);
-        find(&chars, &words, &numbers)
+        run_detector(text, find)
     }
 
     #[test]

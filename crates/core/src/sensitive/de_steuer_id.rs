@@ -74,14 +74,11 @@ fn mod_11_10_check_digit(digits: &[u32]) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::text::number_candidates;
+    use super::super::text::run_detector;
     use super::*;
 
     fn found(text: &str) -> Vec<String> {
-        let chars: Vec<char> = text.chars().collect();
-        let words = Words::new(&chars);
-        let numbers = number_candidates(&chars, &words);
-        find(&chars, &words, &numbers)
+        run_detector(text, find)
     }
 
     #[test]

@@ -364,6 +364,18 @@ fn tokens(chars: &[char]) -> Vec<Token> {
 /// All numbers in `chars` that could be a BSN or a card, with the context rules that are the
 /// same for both already applied: not glued to letters, not one group of a longer spaced
 /// number, not a phone number or an amount, not labelled as some other kind of number.
+/// Runs one number detector (`find(chars, words, numbers)`) over a text, as the scan does.
+#[cfg(test)]
+pub(super) fn run_detector(
+    text: &str,
+    find: fn(&[char], &Words, &[NumberCandidate]) -> Vec<String>,
+) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let words = Words::new(&chars);
+    let numbers = number_candidates(&chars, &words);
+    find(&chars, &words, &numbers)
+}
+
 pub(super) fn number_candidates(chars: &[char], words: &Words) -> Vec<NumberCandidate> {
     let tokens = tokens(chars);
     let mut out = Vec::new();
