@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use leakwatch_server::admin;
-use leakwatch_server::db::Db;
+use leakwatch_server::accounts;
+use leakwatch_server::kit::db::Db;
 
 struct Temp(std::path::PathBuf);
 
@@ -18,7 +18,7 @@ fn temp_db() -> (Temp, String) {
     let dir = std::env::temp_dir().join(format!(
         "leakwatch_cli_auth_{}_{}",
         std::process::id(),
-        leakwatch_server::db::random_id().replace(['-', '_'], "")
+        leakwatch_server::kit::ids::random_id().replace(['-', '_'], "")
     ));
     let url = format!("sqlite://{}", dir.join("leakwatch.db").display());
     (Temp(dir), url)
@@ -115,7 +115,7 @@ fn user_password_reads_the_first_line_of_stdin() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("password set"));
     let hash = stored_hash(&url, email).expect("a hash was stored");
     assert!(hash.starts_with("$argon2id$"), "{hash}");
-    assert!(leakwatch_server::password::verify_blocking(
+    assert!(leakwatch_server::kit::password::verify_blocking(
         "correct horse battery staple",
         &hash
     ));
@@ -191,8 +191,13 @@ fn tenant_oidc_sets_and_clears_the_settings() {
     assert_ok(&oidc(&jwks, "acme"));
     let stored = runtime().block_on(async {
         let db = Db::connect(&url).await.unwrap();
-        let tenant = admin::tenant_by_name(&db, "acme").await.unwrap().unwrap();
-        let settings = admin::tenant_oidc(&db, &tenant.id).await.unwrap();
+        let tenant = accounts::tenant_by_name(&db, "acme")
+            .await
+            .unwrap()
+            .unwrap();
+        let settings = leakwatch_server::auth::oidc::tenant_oidc(&db, &tenant.id)
+            .await
+            .unwrap();
         db.pool.close().await;
         settings
     });

@@ -11,8 +11,8 @@
 use std::time::{Duration, Instant};
 
 use leakwatch_server::auth::{issue_token, AuthUser};
-use leakwatch_server::db::random_id;
-use leakwatch_server::{admin, Application, Config};
+use leakwatch_server::kit::ids::random_id;
+use leakwatch_server::{accounts, Application, Config};
 use serde_json::{json, Value};
 
 const THUNDERBIRD: &str =
@@ -78,10 +78,10 @@ async fn run(backend: &str, rounds: usize) -> Vec<Duration> {
     let server = tokio::spawn(app.run_until(async {
         let _ = stopped.await;
     }));
-    admin::create_tenant(state.db(), "bench", "bench.nl")
+    accounts::create_tenant(state.db(), "bench", "bench.nl")
         .await
         .unwrap();
-    let (user, _) = admin::add_user(state.db(), "bench", "anna@bench.nl", false)
+    let (user, _) = accounts::add_user(state.db(), "bench", "anna@bench.nl", false)
         .await
         .unwrap();
     let token = issue_token(

@@ -7,42 +7,39 @@ use axum::{Json, Router};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::api;
-use crate::state::AppState;
-
 #[derive(OpenApi)]
 #[openapi(
     info(title = "leakwatch", description = "Send-time data-leak prevention for e-mail: authentication, message registration, the leak-detection pixel, incidents and the breach register, alerts, privacy (transparency page, objection, retention, audit log, record of processing)."),
     paths(
-        api::messages::register, api::messages::list, api::messages::show,
-        api::incidents::create, api::incidents::list, api::incidents::show, api::incidents::update,
-        crate::notification::show, crate::notification::edit, crate::notification::printable,
-        api::alerts::list, api::alerts::stream, api::alerts::show_settings, api::alerts::set_settings,
-        api::auth::login, api::auth::me,
-        api::tenant::show_oidc, api::tenant::set_oidc, api::tenant::clear_oidc,
-        api::tenant::show_policy, api::tenant::set_policy,
-        api::health::healthz, api::health::readyz, api::health::metrics,
+        crate::messages::register, crate::messages::list, crate::messages::show,
+        crate::incidents::create, crate::incidents::list, crate::incidents::show, crate::incidents::update,
+        crate::incidents::notification::show, crate::incidents::notification::edit, crate::incidents::notification::printable,
+        crate::alerts::http::list, crate::alerts::http::stream, crate::alerts::http::show_settings, crate::alerts::http::set_settings,
+        crate::auth::http::login, crate::auth::http::me,
+        crate::auth::http::show_oidc, crate::auth::http::set_oidc, crate::auth::http::clear_oidc,
+        crate::policy::show_policy, crate::policy::set_policy,
+        crate::health::healthz, crate::health::readyz, crate::health::metrics,
         crate::pixel::pixel,
         crate::privacy::page::show, crate::privacy::objection::request,
         crate::privacy::objection::confirm_page, crate::privacy::objection::confirm,
-        crate::privacy::audit_api::list,
+        crate::audit::http::list,
         crate::privacy::settings::show, crate::privacy::settings::set,
         crate::privacy::record::show,
     ),
     components(schemas(
-        api::messages::RegisterMessage, api::messages::Registered, api::messages::MessageView,
-        api::messages::MessageList,
-        api::incidents::CreateIncident, api::incidents::Created, api::incidents::IncidentView,
-        api::incidents::IncidentList, api::incidents::UpdateIncident, api::incidents::Decision,
-        crate::evidence::Evidence, crate::evidence::ClassEvidence, crate::evidence::Status,
-        crate::notification::NotificationDraft, crate::notification::NotificationEdits,
-        crate::notification::Contact, crate::notification::Timeline, crate::notification::FirstFetch,
-        crate::notification::PersonalData, crate::notification::DataKind, crate::notification::People,
-        api::alerts::AlertList, crate::alerts::Alert, crate::alerts::Kind, crate::alerts::Severity,
+        crate::messages::RegisterMessage, crate::messages::Registered, crate::messages::MessageView,
+        crate::messages::MessageList,
+        crate::incidents::CreateIncident, crate::incidents::Created, crate::incidents::IncidentView,
+        crate::incidents::IncidentList, crate::incidents::UpdateIncident, crate::incidents::Decision,
+        crate::pixel::evidence::Evidence, crate::pixel::evidence::ClassEvidence, crate::pixel::evidence::Status,
+        crate::incidents::notification::NotificationDraft, crate::incidents::notification::NotificationEdits,
+        crate::incidents::notification::Contact, crate::incidents::notification::Timeline, crate::incidents::notification::FirstFetch,
+        crate::incidents::notification::PersonalData, crate::incidents::notification::DataKind, crate::incidents::notification::People,
+        crate::alerts::http::AlertList, crate::alerts::Alert, crate::alerts::Kind, crate::alerts::Severity,
         crate::alerts::settings::AlertSettings, crate::alerts::settings::Webhook, crate::alerts::settings::WebhookFormat,
-        api::auth::LoginRequest, api::auth::LoginResponse, api::auth::Me, api::auth::TenantRef,
-        crate::oidc::OidcSettings,
-        crate::audit::Entry, crate::privacy::audit_api::AuditPage,
+        crate::auth::http::LoginRequest, crate::auth::http::LoginResponse, crate::auth::http::Me, crate::auth::http::TenantRef,
+        crate::auth::oidc::OidcSettings,
+        crate::audit::Entry, crate::audit::AuditPage,
         crate::privacy::settings::PrivacySettings,
         crate::privacy::record::RecordOfProcessing, crate::privacy::record::ControllerDetails,
         crate::privacy::record::TrackingDetails, crate::privacy::record::RetentionDetails,
@@ -68,7 +65,7 @@ impl Modify for BearerAuth {
     }
 }
 
-pub fn router() -> Router<AppState> {
+pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .route("/docs", get(docs))

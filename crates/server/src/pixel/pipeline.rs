@@ -41,12 +41,12 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::classify::{Agent, Class};
+use super::feed::CommitFeed;
 use super::network::{day_of, DayKey, NetPrefix, NetworkKeys};
 use super::token::{PixelId, Verifier};
-use crate::alerts::CommitFeed;
-use crate::config::Config;
-use crate::db::{Backend, Db};
-use crate::keys::Keys;
+use crate::kit::config::Config;
+use crate::kit::db::{Backend, Db};
+use crate::kit::keys::Keys;
 
 /// One pixel fetch, classified when it arrived.
 #[derive(Debug, Clone, Copy)]

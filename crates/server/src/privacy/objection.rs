@@ -32,15 +32,15 @@ use leakwatch_core::address::{parse_addr_spec, parse_recipient, Address};
 use leakwatch_core::history::{Domains, Relation};
 use leakwatch_core::Lang;
 
-use super::html::{esc, negotiate, page, respond};
 use super::page::{lang_param, render, Controller, FormState};
-use crate::audit::{self, Action, Actor};
-use crate::db::random_bytes;
-use crate::error::ApiError;
-use crate::mail::OutgoingMail;
-use crate::pixel::network::ClientAddr;
-use crate::ratelimit::ip_key;
-use crate::state::AppState;
+use super::PrivacyState;
+use crate::kit::audit::{self, Action, Actor};
+use crate::kit::client::ClientAddr;
+use crate::kit::error::ApiError;
+use crate::kit::html::{esc, negotiate, page, respond};
+use crate::kit::ids::random_bytes;
+use crate::kit::mail::OutgoingMail;
+use crate::kit::ratelimit::ip_key;
 
 /// The longest address accepted (RFC 5321 path limit).
 const MAX_ADDRESS_LEN: usize = 320;
@@ -54,7 +54,7 @@ pub struct ObjectionForm {
 }
 
 /// The keyed hash of an address for a tenant.
-fn address_hash(state: &AppState, tenant_id: &str, address: &Address) -> String {
+fn address_hash(state: &PrivacyState, tenant_id: &str, address: &Address) -> String {
     state
         .privacy()
         .hasher()
@@ -68,7 +68,7 @@ fn token_hash(token: &str) -> String {
 /// At registration: `decision` (the policy's), unless a recipient objected; then no pixel,
 /// and a reason that says so without naming who.
 pub async fn unless_objected(
-    state: &AppState,
+    state: &PrivacyState,
     tenant_id: &str,
     recipients: &[Address],
     lang: Lang,
@@ -118,7 +118,7 @@ pub async fn unless_objected(
         (status = 429, description = "Too many requests from this network or for this address"),
         (status = 503, description = "No mail can be sent now")))]
 pub async fn request(
-    State(state): State<AppState>,
+    State(state): State<PrivacyState>,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
     ClientAddr(client): ClientAddr,
@@ -362,7 +362,7 @@ struct Pending {
     confirmed_at: Option<i64>,
 }
 
-async fn pending(state: &AppState, token: &str) -> Result<Option<Pending>, sqlx::Error> {
+async fn pending(state: &PrivacyState, token: &str) -> Result<Option<Pending>, sqlx::Error> {
     if token.is_empty() || token.len() > 64 {
         return Ok(None);
     }
@@ -411,7 +411,7 @@ fn invalid_link(lang: Lang, status: StatusCode) -> Response {
     responses((status = 200, description = "A page with the button that confirms (HTML)", content_type = "text/html"),
         (status = 404, description = "No such link"), (status = 410, description = "Expired or already used")))]
 pub async fn confirm_page(
-    State(state): State<AppState>,
+    State(state): State<PrivacyState>,
     Path(token): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -455,7 +455,7 @@ pub async fn confirm_page(
     respond(StatusCode::OK, lang, html)
 }
 
-async fn organisation(state: &AppState, tenant_id: &str, lang: Lang) -> String {
+async fn organisation(state: &PrivacyState, tenant_id: &str, lang: Lang) -> String {
     match Controller::of_tenant(state.db(), tenant_id).await {
         Ok(Some(c)) => c.name,
         _ => lang.pick("the organisation", "de organisatie").to_string(),
@@ -468,7 +468,7 @@ async fn organisation(state: &AppState, tenant_id: &str, lang: Lang) -> String {
     responses((status = 200, description = "The objection is stored (HTML)", content_type = "text/html"),
         (status = 404, description = "No such link"), (status = 410, description = "Expired or already used")))]
 pub async fn confirm(
-    State(state): State<AppState>,
+    State(state): State<PrivacyState>,
     Path(token): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -524,7 +524,7 @@ pub enum Confirmed {
 
 /// Uses a token: stores the objection, stops the tenant's messages that went to nobody
 /// outside it but objectors, and records it in the audit log, all in one transaction.
-pub async fn confirm_token(state: &AppState, token: &str) -> Result<Confirmed, sqlx::Error> {
+pub async fn confirm_token(state: &PrivacyState, token: &str) -> Result<Confirmed, sqlx::Error> {
     let Some(request) = pending(state, token).await? else {
         return Ok(Confirmed::Unknown);
     };
@@ -597,7 +597,7 @@ pub async fn confirm_token(state: &AppState, token: &str) -> Result<Confirmed, s
 /// The tenant's tracked messages whose every recipient outside the tenant has objected,
 /// counting `also` (the objection being confirmed) as one.
 async fn messages_to_stop(
-    state: &AppState,
+    state: &PrivacyState,
     tenant_id: &str,
     also: &str,
 ) -> Result<Vec<String>, sqlx::Error> {

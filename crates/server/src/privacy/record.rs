@@ -13,11 +13,11 @@ use utoipa::ToSchema;
 use leakwatch_core::policy::TrackingScope;
 use leakwatch_core::Lang;
 
-use super::html::{document, esc, negotiate, respond, Shell};
 use super::page::{contact_html, lang_param, scope_html, Controller};
+use super::PrivacyState;
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::kit::error::{ApiError, ApiResult};
+use crate::kit::html::{document, esc, negotiate, respond, Shell};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ControllerDetails {
@@ -129,7 +129,7 @@ pub fn build(c: &Controller, lang: Lang, public_url: &str, now_ms: i64) -> Recor
     });
     RecordOfProcessing {
         lang: lang.code().into(),
-        generated_at: super::rfc3339(now_ms),
+        generated_at: crate::kit::time::rfc3339(now_ms),
         processing: t(
             "Detection of misdirected e-mail (leak detection) with a disclosed tracking pixel, and handling of the resulting personal data breaches",
             "Detectie van verkeerd verstuurde e-mail (lekdetectie) met een aangekondigde trackingpixel, en afhandeling van de datalekken die daaruit volgen",
@@ -406,7 +406,7 @@ pub fn html(r: &RecordOfProcessing, c: &Controller, lang: Lang) -> String {
     responses((status = 200, description = "The record: a printable HTML page, or JSON", body = RecordOfProcessing),
         (status = 400, description = "Unknown format"), (status = 403, description = "Not an admin")))]
 pub async fn show(
-    State(state): State<AppState>,
+    State(state): State<PrivacyState>,
     user: AuthUser,
     RawQuery(query): RawQuery,
     headers: HeaderMap,

@@ -1,0 +1,12 @@
+//! The server's integration tests, one binary (one link, one process to start): the real
+//! server on port 0 against SQLite and PostgreSQL, through `leakwatch-testkit`.
+
+mod alerts;
+mod api;
+mod auth;
+mod incidents;
+mod layout;
+
+mod pixel;
+mod privacy;
+mod transparency_browser;
