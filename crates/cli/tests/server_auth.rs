@@ -1,7 +1,8 @@
 //! `leakwatch user password` and `leakwatch tenant oidc` against a fresh SQLite database.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+use assert_cmd::Command;
 
 use leakwatch_server::accounts;
 use leakwatch_server::kit::db::Db;
@@ -25,20 +26,13 @@ fn temp_db() -> (Temp, String) {
 }
 
 fn leakwatch(url: &str, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_leakwatch"))
+    Command::cargo_bin("leakwatch")
+        .unwrap()
         .args(args)
         .env("LEAKWATCH_DATABASE_URL", url)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("leakwatch runs");
-    // A process that rejects its arguments may exit before reading: a closed pipe is fine.
-    match child.stdin.take().unwrap().write_all(stdin) {
-        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {}
-        other => other.unwrap(),
-    }
-    child.wait_with_output().unwrap()
+        .write_stdin(stdin)
+        .output()
+        .unwrap()
 }
 
 fn assert_ok(out: &Output) {

@@ -20,6 +20,7 @@ use serde_json::Value;
 use sqlx::Connection;
 
 pub mod events;
+pub mod fixtures;
 pub mod smtp;
 
 pub use leakwatch_server::kit::db::Backend;
@@ -84,11 +85,31 @@ pub async fn spawn_with_clock(
         listen: "127.0.0.1:0".parse().unwrap(),
         ..Config::default()
     };
+    let cleanup = fresh_store(backend, &mut config).await;
+    configure(&mut config);
+    let (address, state, shutdown, server) = start(config.clone(), clock.clone()).await;
+    TestApp {
+        address,
+        base: format!("http://{address}"),
+        state,
+        client: reqwest::Client::new(),
+        backend,
+        config,
+        clock,
+        cleanup,
+        shutdown: Some(shutdown),
+        server: Some(server),
+    }
+}
+
+/// A fresh store for one test: an SQLite file in a new temporary directory, or a new
+/// PostgreSQL database; `config` is pointed at it.
+async fn fresh_store(backend: Backend, config: &mut Config) -> Cleanup {
     let name = format!(
         "leakwatch_test_{}",
         random_id().to_lowercase().replace(['-', '_'], "")
     );
-    let cleanup = match backend {
+    match backend {
         Backend::Sqlite => {
             let dir = std::env::temp_dir().join(&name);
             config.data_dir = dir.clone();
@@ -110,21 +131,58 @@ pub async fn spawn_with_clock(
             config.database_url = format!("{base}/{name}");
             Cleanup::Database(name)
         }
-    };
-    configure(&mut config);
-    let (address, state, shutdown, server) = start(config.clone(), clock.clone()).await;
-    TestApp {
-        address,
-        base: format!("http://{address}"),
-        state,
-        client: reqwest::Client::new(),
-        backend,
-        config,
-        clock,
-        cleanup,
-        shutdown: Some(shutdown),
-        server: Some(server),
     }
+}
+
+impl Cleanup {
+    async fn run(&self) {
+        match self {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Database(name) => {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
+                }
+            }
+        }
+    }
+}
+
+/// A fresh, migrated database without a server, for the parts that run without HTTP (the
+/// alert engine, the account store). Dropped by [`TestDb::finish`].
+pub struct TestDb {
+    pub db: Db,
+    pub config: Config,
+    cleanup: Cleanup,
+}
+
+impl TestDb {
+    pub async fn create(backend: Backend) -> TestDb {
+        let mut config = Config::default();
+        let cleanup = fresh_store(backend, &mut config).await;
+        let db = Db::connect(&config.effective_database_url())
+            .await
+            .expect("the database connects");
+        TestDb {
+            db,
+            config,
+            cleanup,
+        }
+    }
+
+    pub async fn finish(self) {
+        self.db.pool.close().await;
+        self.cleanup.run().await;
+    }
+}
+
+/// Trusts the loopback proxy, so tests can send `X-Forwarded-For` as a proxy in front of
+/// the server would (see [`open_from`]).
+pub fn behind_local_proxy(config: &mut Config) {
+    config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
 }
 
 type Started = (
@@ -205,22 +263,36 @@ impl TestApp {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// A tracked message from `token`'s user to `to`, the sender having overridden a
+    /// warning, with sensitive-data counts: (message id, pixel URL).
+    pub async fn tracked_message(
+        &self,
+        token: &str,
+        to: &[&str],
+        subject: &str,
+    ) -> (String, String) {
+        let (status, body) = self
+            .post(
+                "/api/v1/messages",
+                token,
+                &serde_json::json!({"to": to, "subject": subject,
+                        "findings": [{"rule": "lookalike-domain", "severity": "warn", "recipients": [to[0]], "message": "m"}],
+                        "overridden": true, "sensitive": [{"kind": "bsn", "count": 2}, {"kind": "health", "count": 1}]}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        assert_eq!(body["track"], true, "{body}");
+        (
+            body["id"].as_str().unwrap().to_string(),
+            body["pixel_url"].as_str().unwrap().to_string(),
+        )
+    }
+
     /// Stops the server (committing in-flight hits) and removes the test's database.
     pub async fn finish(mut self) {
         self.stop().await;
         self.state.db().pool.close().await;
-        match &self.cleanup {
-            Cleanup::Dir(dir) => {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-            Cleanup::Database(name) => {
-                if let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut conn)
-                        .await;
-                }
-            }
-        }
+        self.cleanup.run().await;
     }
 
     /// Stops the server and starts it again on the same database (a new port), as after a

@@ -14,7 +14,7 @@ const HOUR: i64 = 3600 * 1000;
 const WAIT: Duration = Duration::from_secs(10);
 
 fn fast(config: &mut leakwatch_server::Config) {
-    config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    behind_local_proxy(config);
     // Tests drive the time-based rules themselves (`tick`); keep the periodic one away.
     config.alerts.tick_seconds = 3600;
     config.alerts.outbox_poll_ms = 50;

@@ -4,31 +4,6 @@
 use leakwatch_testkit::*;
 use serde_json::{json, Value};
 
-fn behind_proxy(config: &mut leakwatch_server::Config) {
-    // Fetches say where they come from in X-Forwarded-For, as behind a reverse proxy, so a
-    // test can be a recipient on another network than the sender's.
-    config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
-}
-
-/// A tracked message from `token`'s user to a client, the sender having overridden a warning.
-async fn tracked(app: &TestApp, token: &str, to: &[&str], subject: &str) -> (String, String) {
-    let (status, body) = app
-        .post(
-            "/api/v1/messages",
-            token,
-            &json!({"to": to, "subject": subject,
-                    "findings": [{"rule": "lookalike-domain", "severity": "warn", "recipients": [to[0]], "message": "m"}],
-                    "overridden": true, "sensitive": [{"kind": "bsn", "count": 2}, {"kind": "health", "count": 1}]}),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    assert_eq!(body["track"], true, "{body}");
-    (
-        body["id"].as_str().unwrap().to_string(),
-        body["pixel_url"].as_str().unwrap().to_string(),
-    )
-}
-
 async fn patch(app: &TestApp, path: &str, token: &str, body: &Value) -> (u16, Value) {
     let response = app
         .client
@@ -56,15 +31,15 @@ async fn audit_actions(app: &TestApp, tenant: &str) -> Vec<(String, String, Stri
 }
 
 both_backends!(incident_lifecycle_and_register, |backend| async move {
-    let app = spawn_with(backend, behind_proxy).await;
+    let app = spawn_with(backend, behind_local_proxy).await;
     let anna = app.user("acme", "acme.nl", "anna@acme.nl", false).await;
-    let (message, pixel) = tracked(
-        &app,
-        &anna,
-        &["jan@klantbedrijf.nI", "piet@klantbedrijf.nl"],
-        "Dossier <Jansen>",
-    )
-    .await;
+    let (message, pixel) = app
+        .tracked_message(
+            &anna,
+            &["jan@klantbedrijf.nI", "piet@klantbedrijf.nl"],
+            "Dossier <Jansen>",
+        )
+        .await;
     open_from(&app.client, &pixel, "198.51.100.7").await;
 
     // Before any incident the sender sees that the message is tracked, never its fetches.
@@ -194,7 +169,9 @@ both_backends!(incident_lifecycle_and_register, |backend| async move {
 
     // A second, undecided incident that is then decided against notifying, with its reason:
     // it stays in the register.
-    let (second, _) = tracked(&app, &anna, &["kees@client.nl"], "Offerte").await;
+    let (second, _) = app
+        .tracked_message(&anna, &["kees@client.nl"], "Offerte")
+        .await;
     let (_, created2) = app
         .post(
             "/api/v1/incidents",
@@ -243,7 +220,7 @@ both_backends!(incident_lifecycle_and_register, |backend| async move {
 both_backends!(
     notification_draft_prefilled_edited_printed,
     |backend| async move {
-        let app = spawn_with(backend, behind_proxy).await;
+        let app = spawn_with(backend, behind_local_proxy).await;
         let anna = app.user("acme", "acme.nl", "anna@acme.nl", false).await;
         let dpo = app.user("acme", "acme.nl", "dpo@acme.nl", true).await;
         // The tenant's public name and DPO, from its policy.
@@ -269,7 +246,9 @@ both_backends!(
             .unwrap();
         assert_eq!(response.status(), 200);
 
-        let (message, pixel) = tracked(&app, &anna, &["jan@klantbedrijf.nI"], "Loonstrook").await;
+        let (message, pixel) = app
+            .tracked_message(&anna, &["jan@klantbedrijf.nI"], "Loonstrook")
+            .await;
         // A scanner first, then a mail client.
         app.client
             .head(&pixel)
@@ -459,9 +438,11 @@ both_backends!(
 );
 
 both_backends!(concurrent_reports_open_one_incident, |backend| async move {
-    let app = spawn_with(backend, behind_proxy).await;
+    let app = spawn_with(backend, behind_local_proxy).await;
     let anna = app.user("acme", "acme.nl", "anna@acme.nl", false).await;
-    let (message, _) = tracked(&app, &anna, &["jan@klantbedrijf.nI"], "Twice").await;
+    let (message, _) = app
+        .tracked_message(&anna, &["jan@klantbedrijf.nI"], "Twice")
+        .await;
     let mut reports = tokio::task::JoinSet::new();
     for _ in 0..8 {
         let client = app.client.clone();

@@ -155,7 +155,7 @@ async fn total_rows(app: &TestApp, table: &str) -> i64 {
 }
 
 fn trusting_localhost(config: &mut Config) {
-    config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    behind_local_proxy(config);
 }
 
 both_backends!(every_answered_fetch_is_counted, |backend| async move {
