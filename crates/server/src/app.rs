@@ -17,6 +17,8 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::alerts::{AlertEngine, EngineDeps};
 use crate::auth::Authenticator;
@@ -286,7 +288,7 @@ pub fn router(state: AppState) -> Router {
             Method::OPTIONS,
         ])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]);
-    let api = Router::new()
+    let api = OpenApiRouter::new()
         .merge(messages::router())
         .merge(incidents::router())
         .merge(alerts::http::router())
@@ -296,12 +298,14 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::http::router())
         .layer(cors)
         .layer(DefaultBodyLimit::max(config.max_body_bytes));
-    Router::new()
+    let (routes, doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(api)
         .merge(pixel::router())
         .merge(health::router())
         .merge(privacy::public_router())
-        .merge(openapi::router())
+        .split_for_parts();
+    routes
+        .merge(openapi::router(doc))
         .fallback(|| async { ApiError::NotFound("route") })
         // Spans name the path, never the query (the alert stream's `access_token`).
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {

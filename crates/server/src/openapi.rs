@@ -1,5 +1,11 @@
 //! The OpenAPI 3.1 document (utoipa) at `/openapi.json`, and a self-contained docs page at
 //! `/docs` (no CDN: recipients' networks and test machines are often offline).
+//!
+//! The paths come from the routes themselves: every feature registers its handlers with
+//! `utoipa_axum::routes!`, so a route cannot be served without being documented; this
+//! module adds the title, the shared schemas and the bearer scheme.
+
+use std::sync::Arc;
 
 use axum::response::Html;
 use axum::routing::get;
@@ -10,22 +16,6 @@ use utoipa::{Modify, OpenApi};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "leakwatch", description = "Send-time data-leak prevention for e-mail: authentication, message registration, the leak-detection pixel, incidents and the breach register, alerts, privacy (transparency page, objection, retention, audit log, record of processing)."),
-    paths(
-        crate::messages::register, crate::messages::list, crate::messages::show,
-        crate::incidents::create, crate::incidents::list, crate::incidents::show, crate::incidents::update,
-        crate::incidents::notification::show, crate::incidents::notification::edit, crate::incidents::notification::printable,
-        crate::alerts::http::list, crate::alerts::http::stream, crate::alerts::http::show_settings, crate::alerts::http::set_settings,
-        crate::auth::http::login, crate::auth::http::me,
-        crate::auth::http::show_oidc, crate::auth::http::set_oidc, crate::auth::http::clear_oidc,
-        crate::policy::show_policy, crate::policy::set_policy,
-        crate::health::healthz, crate::health::readyz, crate::health::metrics,
-        crate::pixel::pixel,
-        crate::privacy::page::show, crate::privacy::objection::request,
-        crate::privacy::objection::confirm_page, crate::privacy::objection::confirm,
-        crate::audit::http::list,
-        crate::privacy::settings::show, crate::privacy::settings::set,
-        crate::privacy::record::show,
-    ),
     components(schemas(
         crate::messages::RegisterMessage, crate::messages::Registered, crate::messages::MessageView,
         crate::messages::MessageList,
@@ -65,15 +55,29 @@ impl Modify for BearerAuth {
     }
 }
 
-pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
+/// `/openapi.json` and `/docs` for the document the routes made.
+pub fn router<S: Clone + Send + Sync + 'static>(doc: utoipa::openapi::OpenApi) -> Router<S> {
+    let json = Arc::new(doc);
+    let page = Arc::new(docs(&json));
     Router::new()
-        .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
-        .route("/docs", get(docs))
+        .route(
+            "/openapi.json",
+            get(move || {
+                let json = json.clone();
+                async move { Json(json.as_ref().clone()) }
+            }),
+        )
+        .route(
+            "/docs",
+            get(move || {
+                let page = page.clone();
+                async move { Html(page.as_ref().clone()) }
+            }),
+        )
 }
 
 /// Renders the OpenAPI document as a plain HTML reference.
-async fn docs() -> Html<String> {
-    let doc = ApiDoc::openapi();
+fn docs(doc: &utoipa::openapi::OpenApi) -> String {
     let escape = |s: &str| {
         s.replace('&', "&amp;")
             .replace('<', "&lt;")
@@ -106,7 +110,7 @@ async fn docs() -> Html<String> {
             }
         }
     }
-    Html(format!(
+    format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>leakwatch API</title>\
          <style>body{{font:15px/1.5 system-ui,sans-serif;margin:2rem;color:#222}}table{{border-collapse:collapse}}\
          td,th{{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}}</style></head><body>\
@@ -115,5 +119,5 @@ async fn docs() -> Html<String> {
         escape(&doc.info.version),
         escape(doc.info.description.as_deref().unwrap_or("")),
         "3.1"
-    ))
+    )
 }

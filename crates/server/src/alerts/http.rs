@@ -18,13 +18,14 @@ use axum::extract::{FromRef, Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::settings::AlertSettings;
 use super::{published_from_row, Alert, AlertEngine, Published};
@@ -41,19 +42,16 @@ const REORDER_WINDOW: i64 = 10_000;
 /// Rows per table read.
 const PAGE: i64 = 1000;
 
-pub fn router<S>() -> Router<S>
+pub fn router<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     AlertEngine: FromRef<S>,
     Authenticator: FromRef<S>,
 {
-    Router::new()
-        .route("/api/v1/alerts", get(list))
-        .route("/api/v1/alerts/stream", get(stream))
-        .route(
-            "/api/v1/tenant/alerts",
-            get(show_settings).put(set_settings),
-        )
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(stream))
+        .routes(routes!(show_settings, set_settings))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -5,11 +5,11 @@
 use axum::extract::{FromRef, RawQuery, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::Json;
-use axum::Router;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::Entry;
 use crate::auth::{AuthUser, Authenticator};
@@ -18,14 +18,14 @@ use crate::kit::clock::Clock;
 use crate::kit::db::Db;
 use crate::kit::error::{ApiError, ApiResult};
 
-pub fn router<S>() -> Router<S>
+pub fn router<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     Db: FromRef<S>,
     Clock: FromRef<S>,
     Authenticator: FromRef<S>,
 {
-    Router::new().route("/api/v1/audit", get(list))
+    OpenApiRouter::new().routes(routes!(list))
 }
 
 /// Entries per JSON page by default, and at most.

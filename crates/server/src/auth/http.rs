@@ -13,11 +13,12 @@ use std::time::Duration;
 
 use axum::extract::{FromRef, State};
 use axum::http::{header, StatusCode};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::oidc::{self, OidcSettings};
 use super::{issue_token_until, AuthUser, Authenticator};
@@ -28,19 +29,16 @@ use crate::kit::error::{ApiError, ApiResult};
 use crate::kit::json::ApiJson;
 use crate::kit::ratelimit::{ip_key, Limiter};
 
-pub fn router<S>() -> Router<S>
+pub fn router<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     Authenticator: FromRef<S>,
     TrustedProxies: FromRef<S>,
 {
-    Router::new()
-        .route("/api/v1/auth/login", post(login))
-        .route("/api/v1/me", get(me))
-        .route(
-            "/api/v1/tenant/oidc",
-            get(show_oidc).put(set_oidc).delete(clear_oidc),
-        )
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(me))
+        .routes(routes!(show_oidc, set_oidc, clear_oidc))
 }
 
 /// The one answer to every failed login.

@@ -3,10 +3,11 @@
 use axum::extract::{FromRef, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::kit::db::Db;
 use crate::pixel::Pipeline;
@@ -15,17 +16,17 @@ use crate::pixel::Pipeline;
 #[derive(Clone, Default)]
 pub struct Metrics(pub Option<PrometheusHandle>);
 
-pub fn router<S>() -> Router<S>
+pub fn router<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     Db: FromRef<S>,
     Pipeline: FromRef<S>,
     Metrics: FromRef<S>,
 {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
 }
 
 /// 200 when the server can reach its database.

@@ -16,12 +16,13 @@ pub mod notification;
 use axum::extract::FromRef;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::Row;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::alerts::{self, AlertEngine};
 use crate::auth::{AuthUser, Authenticator};
@@ -65,15 +66,15 @@ impl IncidentsState {
 /// GDPR Art. 33: notify the supervisory authority within 72 hours of becoming aware.
 pub const NOTIFICATION_WINDOW_MS: i64 = 72 * 3600 * 1000;
 
-pub fn router<S>() -> Router<S>
+pub fn router<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     IncidentsState: FromRef<S>,
     Authenticator: FromRef<S>,
 {
-    Router::new()
-        .route("/api/v1/incidents", post(create).get(list))
-        .route("/api/v1/incidents/{id}", get(show).patch(update))
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(show, update))
         .merge(notification::router())
 }
 

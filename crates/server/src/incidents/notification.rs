@@ -8,12 +8,13 @@
 use axum::extract::{FromRef, Path, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::Row;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use leakwatch_core::sensitive::{DataCategory, SensitiveCount};
 use leakwatch_core::Lang;
@@ -27,15 +28,15 @@ use crate::kit::json::ApiJson;
 use crate::kit::time::utc_minute;
 use crate::pixel::Status;
 
-pub fn router<S>() -> Router<S>
+pub fn router<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     IncidentsState: FromRef<S>,
     Authenticator: FromRef<S>,
 {
-    Router::new()
-        .route("/api/v1/incidents/{id}/notification", get(show).put(edit))
-        .route("/api/v1/incidents/{id}/notification.html", get(printable))
+    OpenApiRouter::new()
+        .routes(routes!(show, edit))
+        .routes(routes!(printable))
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]

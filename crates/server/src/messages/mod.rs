@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use axum::extract::{FromRef, Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use leakwatch_core::address::{parse_recipient, Address};
 use leakwatch_core::history::{Domains, Relation};
@@ -84,16 +85,16 @@ impl MessagesState {
     }
 }
 
-pub fn router<S>() -> Router<S>
+pub fn router<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     MessagesState: FromRef<S>,
     Authenticator: FromRef<S>,
     TrustedProxies: FromRef<S>,
 {
-    Router::new()
-        .route("/api/v1/messages", post(register).get(list))
-        .route("/api/v1/messages/{id}", get(show))
+    OpenApiRouter::new()
+        .routes(routes!(register, list))
+        .routes(routes!(show))
 }
 
 /// What the add-in registers.

@@ -21,8 +21,8 @@ use axum::body::Body;
 use axum::extract::{FromRef, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use evidence::{ClassEvidence, Evidence, Status};
 pub use feed::CommitFeed;
@@ -39,14 +39,15 @@ pub const GIF: [u8; 43] = [
     0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
 ];
 
-pub fn router<S>() -> Router<S>
+pub fn router<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     Pipeline: FromRef<S>,
     Clock: FromRef<S>,
 {
-    // `get` answers HEAD as well (without the body); the handler sees the method.
-    Router::new().route("/p/{token}", get(pixel))
+    // Registered with axum's `get`, which answers HEAD as well (without the body); the
+    // handler sees the method.
+    OpenApiRouter::new().routes(routes!(pixel))
 }
 
 /// The GIF, never cached, so every view is a fetch. One header-map allocation; the body is

@@ -4,8 +4,9 @@
 //! stands on the account store).
 
 use axum::extract::{FromRef, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::accounts;
 use crate::auth::{AuthUser, Authenticator};
@@ -13,13 +14,13 @@ use crate::kit::db::Db;
 use crate::kit::error::{ApiError, ApiResult};
 use crate::kit::json::ApiJson;
 
-pub fn router<S>() -> Router<S>
+pub fn router<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     Db: FromRef<S>,
     Authenticator: FromRef<S>,
 {
-    Router::new().route("/api/v1/tenant/policy", get(show_policy).put(set_policy))
+    OpenApiRouter::new().routes(routes!(show_policy, set_policy))
 }
 
 /// The tenant's check policy, which the add-ins fetch, cache and check with at send time.

@@ -23,11 +23,11 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, FromRef};
-use axum::routing::{get, post};
-use axum::Router;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use sqlx::Row;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use objection::unless_objected;
 pub use retention::{run_retention, RetentionReport};
@@ -181,35 +181,29 @@ impl AddressHasher {
 
 /// The recipients' pages: transparency page, objection, confirmation. No authentication,
 /// small bodies.
-pub fn public_router<S>() -> Router<S>
+pub fn public_router<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     PrivacyState: FromRef<S>,
     TrustedProxies: FromRef<S>,
 {
-    Router::new()
-        .route("/i/{id}", get(page::show))
-        .route("/i/{id}/objection", post(objection::request))
-        .route(
-            "/i/confirm/{token}",
-            get(objection::confirm_page).post(objection::confirm),
-        )
+    OpenApiRouter::new()
+        .routes(routes!(page::show))
+        .routes(routes!(objection::request))
+        .routes(routes!(objection::confirm_page, objection::confirm))
         .layer(DefaultBodyLimit::max(4 * 1024))
 }
 
 /// The admins' API: privacy settings, record of processing.
-pub fn api_router<S>() -> Router<S>
+pub fn api_router<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     PrivacyState: FromRef<S>,
     Authenticator: FromRef<S>,
 {
-    Router::new()
-        .route(
-            "/api/v1/tenant/privacy",
-            get(settings::show).put(settings::set),
-        )
-        .route("/api/v1/tenant/record-of-processing", get(record::show))
+    OpenApiRouter::new()
+        .routes(routes!(settings::show, settings::set))
+        .routes(routes!(record::show))
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ mod api;
 mod auth;
 mod incidents;
 mod layout;
+mod openapi;
 mod pixel;
 mod privacy;
 mod transparency_browser;
