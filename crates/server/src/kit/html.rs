@@ -1,6 +1,10 @@
 //! What the recipients' pages share: escaping, the language choice, one page shell with
 //! inline CSS (no scripts, no images, no outside resources), and the security headers.
 
+use std::convert::Infallible;
+
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use leakwatch_core::Lang;
@@ -37,23 +41,34 @@ pub fn negotiate(query: Option<&str>, headers: &HeaderMap) -> Lang {
     else {
         return Lang::En;
     };
-    let mut best: Option<(f32, Lang)> = None;
-    for item in accept.split(',') {
-        let mut parts = item.split(';');
-        let tag = parts.next().unwrap_or("").trim();
-        let primary = tag.split('-').next().unwrap_or("");
-        let Ok(lang) = primary.parse::<Lang>() else {
-            continue;
-        };
-        let q = parts
-            .filter_map(|p| p.trim().strip_prefix("q="))
-            .find_map(|q| q.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
-        if q > 0.0 && best.is_none_or(|(b, _)| q > b) {
-            best = Some((q, lang));
-        }
+    // Best quality first, ties in the header's order; `q=0` means "not this one".
+    accept_language::parse_with_quality(accept)
+        .into_iter()
+        .filter(|(_, quality)| *quality > 0.0)
+        .find_map(|(tag, _)| tag.split('-').next()?.parse::<Lang>().ok())
+        .unwrap_or(Lang::En)
+}
+
+#[derive(serde::Deserialize)]
+struct LangParam {
+    lang: Option<String>,
+}
+
+/// The language of a recipients' page, for handlers: [`negotiate`] over `?lang=` and
+/// `Accept-Language`. A query string that does not parse is as good as none.
+#[derive(Debug, Clone, Copy)]
+pub struct PageLang(pub Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for PageLang {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let param = Query::<LangParam>::from_request_parts(parts, state)
+            .await
+            .ok()
+            .and_then(|Query(p)| p.lang);
+        Ok(PageLang(negotiate(param.as_deref(), &parts.headers)))
     }
-    best.map(|(_, lang)| lang).unwrap_or(Lang::En)
 }
 
 /// The frame of a page: the band at the top and how wide the content may be.
@@ -236,6 +251,9 @@ mod tests {
         assert_eq!(negotiate(None, &accept("fr, en-GB;q=0.7")), Lang::En);
         assert_eq!(negotiate(None, &accept("nl;q=0, en;q=0.1")), Lang::En);
         assert_eq!(negotiate(None, &accept("de")), Lang::En);
+        // Equal quality: the header's order.
+        assert_eq!(negotiate(None, &accept("en, nl")), Lang::En);
+        assert_eq!(negotiate(None, &accept("nl;q=0.5, en;q=0.5")), Lang::Nl);
         assert_eq!(negotiate(None, &HeaderMap::new()), Lang::En);
     }
 }

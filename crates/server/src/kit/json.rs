@@ -1,8 +1,9 @@
-//! The JSON body extractor every feature uses, so a malformed body is the API's JSON error
-//! rather than axum's plain-text rejection.
+//! The JSON body and query-string extractors every feature uses, so a malformed body or
+//! query is the API's JSON error rather than axum's plain-text rejection.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::kit::error::ApiError;
@@ -26,5 +27,23 @@ where
             )),
             Err(rejection) => Err(ApiError::BadRequest(rejection.body_text())),
         }
+    }
+}
+
+/// `Query<T>` whose rejection is the API's 400 naming the problem.
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| ApiQuery(value))
+            .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))
     }
 }

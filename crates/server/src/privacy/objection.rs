@@ -19,8 +19,8 @@
 use std::collections::HashSet;
 
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Path, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{Form, Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -32,12 +32,12 @@ use leakwatch_core::address::{parse_addr_spec, parse_recipient, Address};
 use leakwatch_core::history::{Domains, Relation};
 use leakwatch_core::Lang;
 
-use super::page::{lang_param, render, Controller, FormState};
+use super::page::{render, Controller, FormState};
 use super::PrivacyState;
 use crate::kit::audit::{self, Action, Actor};
 use crate::kit::client::ClientAddr;
 use crate::kit::error::ApiError;
-use crate::kit::html::{esc, negotiate, page, respond};
+use crate::kit::html::{esc, page, respond, PageLang};
 use crate::kit::ids::random_bytes;
 use crate::kit::mail::OutgoingMail;
 use crate::kit::ratelimit::ip_key;
@@ -120,12 +120,10 @@ pub async fn unless_objected(
 pub async fn request(
     State(state): State<PrivacyState>,
     Path(id): Path<String>,
-    RawQuery(query): RawQuery,
+    PageLang(lang): PageLang,
     ClientAddr(client): ClientAddr,
-    headers: HeaderMap,
     form: Result<Form<ObjectionForm>, FormRejection>,
 ) -> Response {
-    let lang = negotiate(lang_param(query.as_deref()), &headers);
     let form = form.map(|Form(f)| f).unwrap_or_default();
     let privacy = state.privacy();
     let client_key = client.map(ip_key).unwrap_or_else(|| "unknown".into());
@@ -413,10 +411,8 @@ fn invalid_link(lang: Lang, status: StatusCode) -> Response {
 pub async fn confirm_page(
     State(state): State<PrivacyState>,
     Path(token): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
 ) -> Response {
-    let lang = negotiate(lang_param(query.as_deref()), &headers);
     let found = match pending(&state, &token).await {
         Ok(found) => found,
         Err(e) => {
@@ -470,10 +466,8 @@ async fn organisation(state: &PrivacyState, tenant_id: &str, lang: Lang) -> Stri
 pub async fn confirm(
     State(state): State<PrivacyState>,
     Path(token): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
 ) -> Response {
-    let lang = negotiate(lang_param(query.as_deref()), &headers);
     match confirm_token(&state, &token).await {
         Ok(Confirmed::Done { tenant_id, .. }) => {
             let org = organisation(&state, &tenant_id, lang).await;

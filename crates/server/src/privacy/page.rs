@@ -9,8 +9,8 @@
 //! someone holding a real link, who has the e-mail and its notice naming the organisation
 //! anyway, sees the organisation's own details.
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 
 use leakwatch_core::policy::{TrackingPolicy, TrackingScope};
@@ -20,7 +20,7 @@ use super::settings::{self, PrivacySettings, DEFAULT_RETENTION_DAYS};
 use super::PrivacyState;
 use crate::accounts::{self, AccountsError};
 use crate::kit::db::Db;
-use crate::kit::html::{esc, negotiate, page, respond};
+use crate::kit::html::{esc, page, respond, PageLang};
 
 /// Message ids are 22 characters; anything much longer is not one (and is not looked up).
 const MAX_ID_LEN: usize = 64;
@@ -75,13 +75,6 @@ impl Controller {
     }
 }
 
-/// The `lang` parameter of a raw query string.
-pub fn lang_param(query: Option<&str>) -> Option<&str> {
-    query?
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("lang="))
-}
-
 /// The transparency page for the recipients of a message.
 #[utoipa::path(get, path = "/i/{id}", tag = "privacy",
     params(("id" = String, Path, description = "Message id (from the disclosure's link)"),
@@ -90,10 +83,8 @@ pub fn lang_param(query: Option<&str>) -> Option<&str> {
 pub async fn show(
     State(state): State<PrivacyState>,
     Path(id): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
 ) -> Response {
-    let lang = negotiate(lang_param(query.as_deref()), &headers);
     let controller = match Controller::of_message(state.db(), &id).await {
         Ok(c) => c,
         Err(e) => {

@@ -3,8 +3,8 @@
 //! `GET /api/v1/tenant/record-of-processing?format=html|json&lang=nl|en` (admins). The HTML
 //! is a printable page; the JSON has the same content, in the chosen language.
 
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -13,11 +13,12 @@ use utoipa::ToSchema;
 use leakwatch_core::policy::TrackingScope;
 use leakwatch_core::Lang;
 
-use super::page::{contact_html, lang_param, scope_html, Controller};
+use super::page::{contact_html, scope_html, Controller};
 use super::PrivacyState;
 use crate::auth::AuthUser;
 use crate::kit::error::{ApiError, ApiResult};
-use crate::kit::html::{document, esc, negotiate, respond, Shell};
+use crate::kit::html::{document, esc, respond, PageLang, Shell};
+use crate::kit::json::ApiQuery;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ControllerDetails {
@@ -399,6 +400,12 @@ pub fn html(r: &RecordOfProcessing, c: &Controller, lang: Lang) -> String {
     )
 }
 
+/// The record's query: `format=json` or the printable page (`lang` is read by [`PageLang`]).
+#[derive(Debug, Deserialize)]
+pub struct RecordParams {
+    format: Option<String>,
+}
+
 /// The tenant's record of processing for leak detection (admins).
 #[utoipa::path(get, path = "/api/v1/tenant/record-of-processing", tag = "privacy", security(("bearer" = [])),
     params(("format" = Option<String>, Query, description = "html (default) or json"),
@@ -408,16 +415,11 @@ pub fn html(r: &RecordOfProcessing, c: &Controller, lang: Lang) -> String {
 pub async fn show(
     State(state): State<PrivacyState>,
     user: AuthUser,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
+    ApiQuery(params): ApiQuery<RecordParams>,
 ) -> ApiResult<Response> {
     user.require_admin()?;
-    let query = query.unwrap_or_default();
-    let lang = negotiate(lang_param(Some(&query)), &headers);
-    let format = query
-        .split('&')
-        .find_map(|p| p.strip_prefix("format="))
-        .unwrap_or("html");
+    let format = params.format.as_deref().unwrap_or("html");
     let controller = Controller::of_tenant(state.db(), &user.tenant_id)
         .await?
         .ok_or(ApiError::NotFound("tenant"))?;
