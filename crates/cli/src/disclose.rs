@@ -8,9 +8,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use leakwatch_core::disclose::{
-    insert_html, insert_text, Disclosure, InfoUrl, Insertion, PixelUrl,
-};
+use leakwatch_core::disclose::{insert_html, insert_text, InfoUrl, Insertion, PixelUrl};
 use leakwatch_core::{Lang, Policy};
 
 use crate::error::CliError;
@@ -77,18 +75,14 @@ pub fn run(args: DiscloseArgs) -> Result<(), CliError> {
         Some(path) => read_policy(path)?,
         None => Policy::default(),
     };
-    let disclosure = Disclosure::new(&policy.disclosure, lang, info_url)
+    let insertion = Insertion::new(&policy.disclosure, lang, info_url, pixel_url)
         .map_err(|e| CliError::invalid_input(format!("--policy: {e}")))?;
 
     let body = read_input(args.file.as_deref())?;
     let output = match format {
         // A text body never carries a pixel, whatever --pixel-url says.
-        Format::Text => insert_text(&body, &disclosure),
+        Format::Text => insert_text(&body, insertion.disclosure()),
         Format::Html => {
-            let insertion = match pixel_url {
-                Some(pixel) => Insertion::Tracked(disclosure.track(pixel)),
-                None => Insertion::Disclosure(disclosure),
-            };
             insert_html(&body, &insertion)
                 .map_err(|e| CliError::invalid_input(format!("cannot add the disclosure: {e}")))?
                 .html

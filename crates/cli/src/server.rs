@@ -5,12 +5,12 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use leakwatch_server::admin::{self, AdminError};
+use leakwatch_server::accounts::{self, AccountsError};
+use leakwatch_server::auth::oidc::{self, OidcSettings};
 use leakwatch_server::auth::{issue_token, AuthUser};
-use leakwatch_server::config::{Config, Overrides};
-use leakwatch_server::db::Db;
-use leakwatch_server::keys::{self, Keys};
-use leakwatch_server::oidc::OidcSettings;
+use leakwatch_server::kit::config::{Config, Overrides};
+use leakwatch_server::kit::db::Db;
+use leakwatch_server::kit::keys::{self, Keys};
 use leakwatch_server::Application;
 
 use crate::error::CliError;
@@ -163,10 +163,10 @@ async fn connect(config: &Config) -> Result<Db, CliError> {
         .map_err(|e| CliError::failure(e.to_string()))
 }
 
-fn admin_error(err: AdminError) -> CliError {
+fn admin_error(err: AccountsError) -> CliError {
     match err {
-        AdminError::Db(e) => CliError::failure(format!("database: {e}")),
-        AdminError::Internal(e) => CliError::failure(format!("{e:#}")),
+        AccountsError::Db(e) => CliError::failure(format!("database: {e}")),
+        AccountsError::Internal(e) => CliError::failure(format!("{e:#}")),
         other => CliError::invalid_input(other.to_string()),
     }
 }
@@ -263,7 +263,7 @@ pub fn tenant(command: TenantCommand) -> Result<(), CliError> {
     let config = config(&database, None, None)?;
     runtime()?.block_on(async {
         let db = connect(&config).await?;
-        let (tenant, created) = admin::create_tenant(&db, &name, &domain)
+        let (tenant, created) = accounts::create_tenant(&db, &name, &domain)
             .await
             .map_err(admin_error)?;
         let verb = if created { "created" } else { "exists" };
@@ -283,11 +283,11 @@ fn tenant_oidc(
     let config = config(database, None, None)?;
     runtime()?.block_on(async {
         let db = connect(&config).await?;
-        let tenant = admin::tenant_by_name(&db, name)
+        let tenant = accounts::tenant_by_name(&db, name)
             .await
             .map_err(admin_error)?
             .ok_or_else(|| CliError::invalid_input(format!("no tenant named '{name}'")))?;
-        match admin::set_tenant_oidc(&db, &tenant.id, settings)
+        match oidc::set_tenant_oidc(&db, &tenant.id, settings)
             .await
             .map_err(admin_error)?
         {
@@ -342,7 +342,7 @@ pub fn user(command: UserCommand) -> Result<(), CliError> {
                 None
             } else {
                 let password = read_password_line()?;
-                leakwatch_server::password::check_rules(&password)
+                leakwatch_server::kit::password::check_rules(&password)
                     .map_err(|e| CliError::invalid_input(e.to_string()))?;
                 Some(password)
             };
@@ -350,8 +350,8 @@ pub fn user(command: UserCommand) -> Result<(), CliError> {
             return runtime()?.block_on(async {
                 let db = connect(&config).await?;
                 let user = match &password {
-                    Some(password) => admin::set_password(&db, &tenant, &email, password).await,
-                    None => admin::clear_password(&db, &tenant, &email).await,
+                    Some(password) => accounts::set_password(&db, &tenant, &email, password).await,
+                    None => accounts::clear_password(&db, &tenant, &email).await,
                 }
                 .map_err(admin_error)?;
                 let verb = if password.is_some() { "set" } else { "removed" };
@@ -363,7 +363,7 @@ pub fn user(command: UserCommand) -> Result<(), CliError> {
     let config = config(&database, None, None)?;
     runtime()?.block_on(async {
         let db = connect(&config).await?;
-        let (user, created) = admin::add_user(&db, &tenant, &email, is_admin)
+        let (user, created) = accounts::add_user(&db, &tenant, &email, is_admin)
             .await
             .map_err(admin_error)?;
         let verb = if created { "added" } else { "exists" };
@@ -388,7 +388,7 @@ pub fn token(command: TokenCommand) -> Result<(), CliError> {
             let config = config(&database, None, None)?;
             runtime()?.block_on(async {
                 let db = connect(&config).await?;
-                let user = admin::find_user(&db, &tenant, &email)
+                let user = accounts::find_user(&db, &tenant, &email)
                     .await
                     .map_err(admin_error)?;
                 let keys = Keys::load_or_create(&db)

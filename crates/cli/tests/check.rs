@@ -1,24 +1,19 @@
 //! `leakwatch check` as outside tools drive it (contract check-v1).
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+use assert_cmd::Command;
 
 use serde_json::{json, Value};
 
 fn leakwatch(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_leakwatch"))
+    // assert_cmd tolerates a process that exits before reading its input.
+    Command::cargo_bin("leakwatch")
+        .unwrap()
         .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("leakwatch runs");
-    // A process that rejects its arguments may exit before reading: a closed pipe is fine.
-    match child.stdin.take().unwrap().write_all(stdin) {
-        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {}
-        other => other.unwrap(),
-    }
-    child.wait_with_output().unwrap()
+        .write_stdin(stdin)
+        .output()
+        .unwrap()
 }
 
 fn check(draft: &Value, args: &[&str]) -> Value {

@@ -1,25 +1,23 @@
 //! `leakwatch disclose` as outside tools drive it: the built binary, stdin/FILE in, the body
 //! on stdout, one-line errors with exit 2 and nothing on stdout.
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+use assert_cmd::Command;
 
 const INFO: &str = "https://lw.example.nl/i/tok42";
 const PIXEL: &str = "https://lw.example.nl/p/tok42";
 
 fn leakwatch(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_leakwatch"))
+    // assert_cmd tolerates a process that exits before reading its input (a bad argument).
+    Command::cargo_bin("leakwatch")
+        .unwrap()
         .arg("disclose")
         .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run leakwatch");
-    // The binary may exit before reading stdin (a bad argument); that is not an error here.
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    child.wait_with_output().unwrap()
+        .write_stdin(stdin)
+        .output()
+        .unwrap()
 }
 
 fn ok(args: &[&str], stdin: &str) -> String {

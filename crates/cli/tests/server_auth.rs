@@ -1,10 +1,11 @@
 //! `leakwatch user password` and `leakwatch tenant oidc` against a fresh SQLite database.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-use leakwatch_server::admin;
-use leakwatch_server::db::Db;
+use assert_cmd::Command;
+
+use leakwatch_server::accounts;
+use leakwatch_server::kit::db::Db;
 
 struct Temp(std::path::PathBuf);
 
@@ -18,27 +19,20 @@ fn temp_db() -> (Temp, String) {
     let dir = std::env::temp_dir().join(format!(
         "leakwatch_cli_auth_{}_{}",
         std::process::id(),
-        leakwatch_server::db::random_id().replace(['-', '_'], "")
+        leakwatch_server::kit::ids::random_id().replace(['-', '_'], "")
     ));
     let url = format!("sqlite://{}", dir.join("leakwatch.db").display());
     (Temp(dir), url)
 }
 
 fn leakwatch(url: &str, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_leakwatch"))
+    Command::cargo_bin("leakwatch")
+        .unwrap()
         .args(args)
         .env("LEAKWATCH_DATABASE_URL", url)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("leakwatch runs");
-    // A process that rejects its arguments may exit before reading: a closed pipe is fine.
-    match child.stdin.take().unwrap().write_all(stdin) {
-        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {}
-        other => other.unwrap(),
-    }
-    child.wait_with_output().unwrap()
+        .write_stdin(stdin)
+        .output()
+        .unwrap()
 }
 
 fn assert_ok(out: &Output) {
@@ -115,7 +109,7 @@ fn user_password_reads_the_first_line_of_stdin() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("password set"));
     let hash = stored_hash(&url, email).expect("a hash was stored");
     assert!(hash.starts_with("$argon2id$"), "{hash}");
-    assert!(leakwatch_server::password::verify_blocking(
+    assert!(leakwatch_server::kit::password::verify_blocking(
         "correct horse battery staple",
         &hash
     ));
@@ -191,8 +185,13 @@ fn tenant_oidc_sets_and_clears_the_settings() {
     assert_ok(&oidc(&jwks, "acme"));
     let stored = runtime().block_on(async {
         let db = Db::connect(&url).await.unwrap();
-        let tenant = admin::tenant_by_name(&db, "acme").await.unwrap().unwrap();
-        let settings = admin::tenant_oidc(&db, &tenant.id).await.unwrap();
+        let tenant = accounts::tenant_by_name(&db, "acme")
+            .await
+            .unwrap()
+            .unwrap();
+        let settings = leakwatch_server::auth::oidc::tenant_oidc(&db, &tenant.id)
+            .await
+            .unwrap();
         db.pool.close().await;
         settings
     });

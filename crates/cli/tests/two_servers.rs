@@ -7,11 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-
-fn admin_url() -> String {
-    std::env::var("LEAKWATCH_TEST_POSTGRES").unwrap_or_else(|_| ADMIN_URL.to_string())
-}
+use leakwatch_testkit::postgres_admin_url as admin_url;
 
 fn psql(sql: &str) {
     // sqlx is a dev-dependency; a blocking runtime keeps this test free of a pool.

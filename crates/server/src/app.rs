@@ -1,25 +1,124 @@
 //! The application: built from a [`Config`], bound to its listener (port 0 picks a free
 //! one, so tests run the real server), served until shutdown, when in-flight pixel hits are
 //! committed before the process ends.
+//!
+//! The composition root: the only module that knows every feature. It builds each
+//! feature's state from the configuration, wires the pixel writer's commit feed to the
+//! alert engine, and merges the routers.
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::http::{header, HeaderValue, Method};
 use axum::Router;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
-use crate::clock::Clock;
-use crate::config::Config;
-use crate::db::Db;
-use crate::keys::Keys;
+use crate::alerts::{AlertEngine, EngineDeps};
+use crate::auth::Authenticator;
+use crate::health::Metrics;
+use crate::incidents::IncidentsState;
+use crate::kit::client::TrustedProxies;
+use crate::kit::clock::Clock;
+use crate::kit::config::{Config, PublicUrl};
+use crate::kit::db::Db;
+use crate::kit::error::ApiError;
+use crate::kit::keys::Keys;
+use crate::kit::mail::Mailer;
+use crate::messages::MessagesState;
 use crate::pixel::Pipeline;
-use crate::state::{AppState, Inner};
-use crate::{api, info, openapi, pixel};
+use crate::privacy::PrivacyState;
+use crate::{alerts, audit, auth, health, incidents, messages, openapi, pixel, policy, privacy};
+
+/// Every feature's state, assembled here and nowhere else. Handlers take the part they
+/// need (`State<Db>`, `State<AlertEngine>`, ...) through [`FromRef`]; no feature sees this
+/// type.
+#[derive(Clone)]
+pub struct AppState {
+    config: Arc<Config>,
+    db: Db,
+    clock: Clock,
+    keys: Arc<Keys>,
+    public_url: PublicUrl,
+    trusted_proxies: TrustedProxies,
+    metrics: Metrics,
+    auth: Authenticator,
+    pixel: Pipeline,
+    alerts: AlertEngine,
+    privacy: PrivacyState,
+    messages: MessagesState,
+    incidents: IncidentsState,
+}
+
+impl AppState {
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// "Now" for rules and jobs that act on time passing (manual in tests).
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// Base URL for pixel and info links, without a trailing slash.
+    pub fn public_url(&self) -> &str {
+        self.public_url.as_str()
+    }
+
+    pub fn auth(&self) -> &Authenticator {
+        &self.auth
+    }
+
+    pub fn pixel(&self) -> &Pipeline {
+        &self.pixel
+    }
+
+    pub fn alerts(&self) -> &AlertEngine {
+        &self.alerts
+    }
+
+    pub fn privacy(&self) -> &PrivacyState {
+        &self.privacy
+    }
+}
+
+/// `FromRef` for each part a handler may take.
+macro_rules! parts {
+    ($($field:ident: $part:ty),* $(,)?) => {
+        $(impl FromRef<AppState> for $part {
+            fn from_ref(state: &AppState) -> $part {
+                state.$field.clone()
+            }
+        })*
+    };
+}
+
+parts! {
+    db: Db,
+    clock: Clock,
+    trusted_proxies: TrustedProxies,
+    metrics: Metrics,
+    auth: Authenticator,
+    pixel: Pipeline,
+    alerts: AlertEngine,
+    privacy: PrivacyState,
+    messages: MessagesState,
+    incidents: IncidentsState,
+}
 
 pub struct Application {
     listener: TcpListener,
@@ -43,32 +142,55 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
         let bound = listener.local_addr()?;
-        let keys = Keys::load_or_create(&db).await?;
+        let keys = Arc::new(Keys::load_or_create(&db).await?);
         // The dummy password hash, made now rather than during someone's first login.
-        tokio::task::spawn_blocking(crate::password::warm_up);
+        tokio::task::spawn_blocking(crate::kit::password::warm_up);
         // The recorder first: the pipeline takes its metric handles when it starts.
-        let metrics = metrics_recorder();
-        let alerts = crate::alerts::Alerts::new();
-        let pixel = Pipeline::start(db.clone(), &config, &keys, Some(alerts.feed())).await?;
-        let privacy = crate::privacy::Privacy::load(&db, &config.privacy).await?;
-        let state = AppState::new(Inner {
-            public_url: config.effective_public_url(bound),
+        let metrics = Metrics(metrics_recorder());
+        let public_url = PublicUrl::new(&config.effective_public_url(bound));
+        let mailer =
+            Mailer::from_config(&config.mail).map_err(|e| anyhow::anyhow!("mail settings: {e}"))?;
+        let alerts = AlertEngine::new(EngineDeps {
+            db: db.clone(),
+            clock: clock.clone(),
+            mailer: mailer.clone(),
+            settings: config.alerts.clone(),
+            mail_settings: config.mail.clone(),
+            database_url: config.effective_database_url(),
+        });
+        let pixel =
+            Pipeline::start(db.clone(), &config, &keys, Some(alerts.alerts().feed())).await?;
+        let privacy = PrivacyState::load(
+            db.clone(),
+            clock.clone(),
+            mailer,
+            public_url.clone(),
+            &config.privacy,
+        )
+        .await?;
+        let state = AppState {
+            auth: Authenticator::new(db.clone(), keys.clone(), &config.auth)?,
+            messages: MessagesState::new(
+                db.clone(),
+                clock.clone(),
+                keys.clone(),
+                public_url.clone(),
+                pixel.clone(),
+                privacy.clone(),
+            ),
+            incidents: IncidentsState::new(db.clone(), clock.clone(), alerts.clone()),
+            trusted_proxies: TrustedProxies(config.trusted_proxies.clone().into()),
+            config: Arc::new(config),
             db,
-            keys,
-            pixel,
-            metrics,
-            http: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(10))
-                .build()?,
-            auth: crate::auth::AuthRuntime::new(&config.auth)?,
             clock,
-            mailer: crate::mail::Mailer::from_config(&config.mail)
-                .map_err(|e| anyhow::anyhow!("mail settings: {e}"))?,
+            keys,
+            public_url,
+            metrics,
+            pixel,
             alerts,
             privacy,
-            config,
-        });
-        state.alerts().start(&state).await?;
+        };
+        state.alerts.start().await?;
         let router = router(state.clone());
         Ok(Application {
             listener,
@@ -98,7 +220,7 @@ impl Application {
             router,
         } = self;
         // Retention runs while the server does (stopped when dropped).
-        let _retention = crate::privacy::retention::start(&state);
+        let _retention = crate::privacy::retention::start(&state.privacy);
         let served = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -107,13 +229,13 @@ impl Application {
             let state = state.clone();
             async move {
                 shutdown.await;
-                state.alerts().close_streams();
+                state.alerts.alerts().close_streams();
             }
         })
         .await;
         // Also after a serving error: answered fetches are committed, then evaluated.
-        state.pixel().shutdown().await;
-        state.alerts().shutdown().await;
+        state.pixel.shutdown().await;
+        state.alerts.shutdown().await;
         Ok(served?)
     }
 }
@@ -147,6 +269,8 @@ fn metrics_recorder() -> Option<PrometheusHandle> {
         .clone()
 }
 
+/// Every feature's router, merged: the API under CORS and the body limit; the pixel, the
+/// recipients' pages, health and the API document outside it.
 pub fn router(state: AppState) -> Router {
     let config = state.config();
     let origins: Vec<HeaderValue> = config
@@ -164,22 +288,25 @@ pub fn router(state: AppState) -> Router {
             Method::OPTIONS,
         ])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]);
-    let api = Router::new()
-        .merge(api::messages::router())
-        .merge(api::incidents::router())
-        .merge(api::alerts::router())
-        .merge(api::auth::router())
-        .merge(api::tenant::router())
-        .merge(crate::privacy::api_router())
+    let api = OpenApiRouter::new()
+        .merge(messages::router())
+        .merge(incidents::router())
+        .merge(alerts::http::router())
+        .merge(auth::http::router())
+        .merge(policy::router())
+        .merge(privacy::api_router())
+        .merge(audit::http::router())
         .layer(cors)
         .layer(DefaultBodyLimit::max(config.max_body_bytes));
-    Router::new()
+    let (routes, doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(api)
         .merge(pixel::router())
-        .merge(api::health::router())
-        .merge(info::router())
-        .merge(openapi::router())
-        .fallback(|| async { crate::error::ApiError::NotFound("route") })
+        .merge(health::router())
+        .merge(privacy::public_router())
+        .split_for_parts();
+    routes
+        .merge(openapi::router(doc))
+        .fallback(|| async { ApiError::NotFound("route") })
         // Spans name the path, never the query (the alert stream's `access_token`).
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
             tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())

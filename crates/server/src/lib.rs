@@ -1,29 +1,27 @@
 //! The leakwatch backend: tenants and users, authentication, message registration at send
-//! time, the leak-detection pixel (its hot path), incidents. SQLite by default, PostgreSQL to
-//! scale out. See `docs/configuration.md` for settings and `/docs` on a running server.
+//! time, the leak-detection pixel (its hot path), incidents, alerts, privacy. SQLite by
+//! default, PostgreSQL to scale out. See `docs/configuration.md` for settings and `/docs` on
+//! a running server.
+//!
+//! The house (ADR 0007): [`kit`] at the bottom imports no feature; above it one module per
+//! feature, each with its own `router()`, handlers, queries and state; [`app`] is the
+//! composition root, the only place that knows every feature and builds the state.
 
-pub mod admin;
+pub mod kit;
+
+pub mod accounts;
 pub mod alerts;
-pub mod api;
-pub mod app;
 pub mod audit;
 pub mod auth;
-pub mod clock;
-pub mod config;
-pub mod db;
-pub mod error;
-pub mod evidence;
-pub mod info;
-pub mod keys;
-pub mod mail;
-pub mod notification;
-pub mod oidc;
-pub mod openapi;
-pub mod password;
+pub mod health;
+pub mod incidents;
+pub mod messages;
 pub mod pixel;
+pub mod policy;
 pub mod privacy;
-pub mod ratelimit;
-pub mod state;
+
+pub mod app;
+pub mod openapi;
 
 pub use app::Application;
-pub use config::Config;
+pub use kit::config::Config;

@@ -1,5 +1,11 @@
 //! The OpenAPI 3.1 document (utoipa) at `/openapi.json`, and a self-contained docs page at
 //! `/docs` (no CDN: recipients' networks and test machines are often offline).
+//!
+//! The paths come from the routes themselves: every feature registers its handlers with
+//! `utoipa_axum::routes!`, so a route cannot be served without being documented; this
+//! module adds the title, the shared schemas and the bearer scheme.
+
+use std::sync::Arc;
 
 use axum::response::Html;
 use axum::routing::get;
@@ -7,42 +13,23 @@ use axum::{Json, Router};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::api;
-use crate::state::AppState;
-
 #[derive(OpenApi)]
 #[openapi(
     info(title = "leakwatch", description = "Send-time data-leak prevention for e-mail: authentication, message registration, the leak-detection pixel, incidents and the breach register, alerts, privacy (transparency page, objection, retention, audit log, record of processing)."),
-    paths(
-        api::messages::register, api::messages::list, api::messages::show,
-        api::incidents::create, api::incidents::list, api::incidents::show, api::incidents::update,
-        crate::notification::show, crate::notification::edit, crate::notification::printable,
-        api::alerts::list, api::alerts::stream, api::alerts::show_settings, api::alerts::set_settings,
-        api::auth::login, api::auth::me,
-        api::tenant::show_oidc, api::tenant::set_oidc, api::tenant::clear_oidc,
-        api::tenant::show_policy, api::tenant::set_policy,
-        api::health::healthz, api::health::readyz, api::health::metrics,
-        crate::pixel::pixel,
-        crate::privacy::page::show, crate::privacy::objection::request,
-        crate::privacy::objection::confirm_page, crate::privacy::objection::confirm,
-        crate::privacy::audit_api::list,
-        crate::privacy::settings::show, crate::privacy::settings::set,
-        crate::privacy::record::show,
-    ),
     components(schemas(
-        api::messages::RegisterMessage, api::messages::Registered, api::messages::MessageView,
-        api::messages::MessageList,
-        api::incidents::CreateIncident, api::incidents::Created, api::incidents::IncidentView,
-        api::incidents::IncidentList, api::incidents::UpdateIncident, api::incidents::Decision,
-        crate::evidence::Evidence, crate::evidence::ClassEvidence, crate::evidence::Status,
-        crate::notification::NotificationDraft, crate::notification::NotificationEdits,
-        crate::notification::Contact, crate::notification::Timeline, crate::notification::FirstFetch,
-        crate::notification::PersonalData, crate::notification::DataKind, crate::notification::People,
-        api::alerts::AlertList, crate::alerts::Alert, crate::alerts::Kind, crate::alerts::Severity,
+        crate::messages::RegisterMessage, crate::messages::Registered, crate::messages::MessageView,
+        crate::messages::MessageList,
+        crate::incidents::CreateIncident, crate::incidents::Created, crate::incidents::IncidentView,
+        crate::incidents::IncidentList, crate::incidents::UpdateIncident, crate::incidents::Decision,
+        crate::pixel::evidence::Evidence, crate::pixel::evidence::ClassEvidence, crate::pixel::evidence::Status,
+        crate::incidents::notification::NotificationDraft, crate::incidents::notification::NotificationEdits,
+        crate::incidents::notification::Contact, crate::incidents::notification::Timeline, crate::incidents::notification::FirstFetch,
+        crate::incidents::notification::PersonalData, crate::incidents::notification::DataKind, crate::incidents::notification::People,
+        crate::alerts::http::AlertList, crate::alerts::Alert, crate::alerts::Kind, crate::alerts::Severity,
         crate::alerts::settings::AlertSettings, crate::alerts::settings::Webhook, crate::alerts::settings::WebhookFormat,
-        api::auth::LoginRequest, api::auth::LoginResponse, api::auth::Me, api::auth::TenantRef,
-        crate::oidc::OidcSettings,
-        crate::audit::Entry, crate::privacy::audit_api::AuditPage,
+        crate::auth::http::LoginRequest, crate::auth::http::LoginResponse, crate::auth::http::Me, crate::auth::http::TenantRef,
+        crate::auth::oidc::OidcSettings,
+        crate::audit::Entry, crate::audit::AuditPage,
         crate::privacy::settings::PrivacySettings,
         crate::privacy::record::RecordOfProcessing, crate::privacy::record::ControllerDetails,
         crate::privacy::record::TrackingDetails, crate::privacy::record::RetentionDetails,
@@ -68,15 +55,29 @@ impl Modify for BearerAuth {
     }
 }
 
-pub fn router() -> Router<AppState> {
+/// `/openapi.json` and `/docs` for the document the routes made.
+pub fn router<S: Clone + Send + Sync + 'static>(doc: utoipa::openapi::OpenApi) -> Router<S> {
+    let json = Arc::new(doc);
+    let page = Arc::new(docs(&json));
     Router::new()
-        .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
-        .route("/docs", get(docs))
+        .route(
+            "/openapi.json",
+            get(move || {
+                let json = json.clone();
+                async move { Json(json.as_ref().clone()) }
+            }),
+        )
+        .route(
+            "/docs",
+            get(move || {
+                let page = page.clone();
+                async move { Html(page.as_ref().clone()) }
+            }),
+        )
 }
 
 /// Renders the OpenAPI document as a plain HTML reference.
-async fn docs() -> Html<String> {
-    let doc = ApiDoc::openapi();
+fn docs(doc: &utoipa::openapi::OpenApi) -> String {
     let escape = |s: &str| {
         s.replace('&', "&amp;")
             .replace('<', "&lt;")
@@ -109,7 +110,7 @@ async fn docs() -> Html<String> {
             }
         }
     }
-    Html(format!(
+    format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>leakwatch API</title>\
          <style>body{{font:15px/1.5 system-ui,sans-serif;margin:2rem;color:#222}}table{{border-collapse:collapse}}\
          td,th{{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}}</style></head><body>\
@@ -118,5 +119,5 @@ async fn docs() -> Html<String> {
         escape(&doc.info.version),
         escape(doc.info.description.as_deref().unwrap_or("")),
         "3.1"
-    ))
+    )
 }

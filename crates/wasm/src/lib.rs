@@ -120,17 +120,15 @@ impl DisclosureOptions {
     ) -> Result<disclose::Insertion, JsError> {
         let info_url = disclose::InfoUrl::parse(&self.info_url)
             .map_err(|e| JsError::new(&format!("info_url: {e}")))?;
-        let disclosure =
-            disclose::Disclosure::new(policy, parse_lang(self.lang.clone())?, info_url)
-                .map_err(|e| JsError::new(&e.to_string()))?;
-        Ok(match &self.pixel_url {
-            Some(url) => {
-                let pixel = disclose::PixelUrl::parse(url)
-                    .map_err(|e| JsError::new(&format!("pixel_url: {e}")))?;
-                disclosure.track(pixel).into()
-            }
-            None => disclosure.into(),
-        })
+        let lang = parse_lang(self.lang.clone())?;
+        let pixel_url = self
+            .pixel_url
+            .as_deref()
+            .map(disclose::PixelUrl::parse)
+            .transpose()
+            .map_err(|e| JsError::new(&format!("pixel_url: {e}")))?;
+        disclose::Insertion::new(policy, lang, info_url, pixel_url)
+            .map_err(|e| JsError::new(&e.to_string()))
     }
 }
 

@@ -292,6 +292,22 @@ pub enum Insertion {
 }
 
 impl Insertion {
+    /// The tenant's disclosure for a message, tracked when there is a pixel URL: what the
+    /// wasm shell and `leakwatch disclose` both build from their options (each parses and
+    /// names the URLs its own way first). The pixel still only exists inside the notice.
+    pub fn new(
+        policy: &DisclosurePolicy,
+        lang: Lang,
+        info_url: InfoUrl,
+        pixel_url: Option<PixelUrl>,
+    ) -> Result<Insertion, DisclosureError> {
+        let disclosure = Disclosure::new(policy, lang, info_url)?;
+        Ok(match pixel_url {
+            Some(pixel) => disclosure.track(pixel).into(),
+            None => disclosure.into(),
+        })
+    }
+
     pub fn disclosure(&self) -> &Disclosure {
         match self {
             Insertion::Disclosure(d) => d,
@@ -612,6 +628,22 @@ mod tests {
         for e in [err("x", None), err("{info_url} {", None)] {
             assert!(!e.to_string().contains('\n'));
         }
+    }
+
+    #[test]
+    fn insertions_are_tracked_only_with_a_pixel_url() {
+        let policy = DisclosurePolicy::default();
+        let info = || InfoUrl::parse("https://lw.example.nl/i/m1").unwrap();
+        let pixel = PixelUrl::parse("https://lw.example.nl/p/t1").unwrap();
+        let plain = Insertion::new(&policy, Lang::Nl, info(), None).unwrap();
+        assert!(matches!(plain, Insertion::Disclosure(_)));
+        assert_eq!(plain.pixel_url(), None);
+        let tracked = Insertion::new(&policy, Lang::Nl, info(), Some(pixel.clone())).unwrap();
+        assert_eq!(tracked.pixel_url(), Some(&pixel));
+        assert!(tracked
+            .html_snippet()
+            .contains("https://lw.example.nl/p/t1"));
+        assert_eq!(tracked.disclosure(), plain.disclosure());
     }
 
     #[test]

@@ -12,12 +12,16 @@
 //! Tasks: the evaluator (woken by the pixel writer after each commit, with the messages it
 //! wrote), the scheduler (time-based rules every `alerts.tick_seconds`), the outbox worker,
 //! and with PostgreSQL the listener.
+//!
+//! The engine ([`AlertEngine`]) depends on the database, the clock, the mailer and its
+//! settings only, so the rules, the outbox and the tasks are tested without HTTP
+//! (`tests/it/alert_engine.rs`); [`http`] is the API over it (list, stream, settings).
 
+pub mod http;
 pub mod outbox;
 pub mod rules;
 pub mod settings;
 
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,11 +31,16 @@ use tokio::sync::{broadcast, watch, Notify};
 use tokio::task::JoinHandle;
 use utoipa::ToSchema;
 
-use crate::db::{random_id, Backend, Db};
-use crate::evidence::Status;
-use crate::state::AppState;
+use crate::kit::clock::Clock;
+use crate::kit::config::{AlertsConfig, MailConfig};
+use crate::kit::db::{Backend, Db};
+use crate::kit::ids::random_id;
+use crate::kit::mail::Mailer;
+use crate::kit::time::now_ms;
+use crate::pixel::{CommitFeed, Status};
 
-pub use settings::AlertSettings;
+pub use rules::{summary, Context};
+pub use settings::{load as tenant_settings, AlertSettings};
 
 /// The PostgreSQL channel alerts are announced on; the payload is the alert's `seq`.
 pub const CHANNEL: &str = "leakwatch_alerts";
@@ -129,49 +138,91 @@ impl NewAlert {
     }
 }
 
-/// Messages the pixel writer has just committed fetches for, waiting for the evaluator.
-/// A set, so a flood on one message is one evaluation, however many commits it takes.
-#[derive(Clone, Default)]
-pub struct CommitFeed(Arc<Feed>);
+/// The alert engine: what it depends on (database, clock, mailer, settings) and its
+/// running tasks. A cheap handle; the root builds one and hands it to the features that
+/// raise alerts (incidents) and to the alerts API.
+#[derive(Clone)]
+pub struct AlertEngine(Arc<EngineParts>);
 
-#[derive(Default)]
-struct Feed {
-    messages: Mutex<HashSet<String>>,
-    wake: Notify,
+struct EngineParts {
+    db: Db,
+    clock: Clock,
+    mailer: Mailer,
+    settings: AlertsConfig,
+    /// `[mail]`: the relay a tenant's own sender address goes through, the SMTP timeout.
+    mail_settings: MailConfig,
+    /// PostgreSQL: where the listener connects (its own connection, outside the pool).
+    database_url: String,
+    runtime: Alerts,
 }
 
-impl CommitFeed {
-    pub fn push<'a>(&self, message_ids: impl IntoIterator<Item = &'a str>) {
-        let mut set = self
-            .0
-            .messages
-            .lock()
-            .expect("the feed lock is never poisoned");
-        let before = set.len();
-        for id in message_ids {
-            if !set.contains(id) {
-                set.insert(id.to_string());
-            }
-        }
-        let grew = set.len() > before;
-        drop(set);
-        if grew {
-            self.0.wake.notify_one();
-        }
+/// What the engine needs, named.
+pub struct EngineDeps {
+    pub db: Db,
+    pub clock: Clock,
+    /// The server's default relay (`[mail]`); a tenant's own smarthost overrides it.
+    pub mailer: Mailer,
+    pub settings: AlertsConfig,
+    pub mail_settings: MailConfig,
+    pub database_url: String,
+}
+
+impl AlertEngine {
+    /// An engine whose tasks are not running yet ([`AlertEngine::start`]).
+    pub fn new(deps: EngineDeps) -> AlertEngine {
+        AlertEngine(Arc::new(EngineParts {
+            db: deps.db,
+            clock: deps.clock,
+            mailer: deps.mailer,
+            settings: deps.settings,
+            mail_settings: deps.mail_settings,
+            database_url: deps.database_url,
+            runtime: Alerts::new(),
+        }))
     }
 
-    fn take(&self) -> HashSet<String> {
-        std::mem::take(
-            &mut *self
-                .0
-                .messages
-                .lock()
-                .expect("the feed lock is never poisoned"),
-        )
+    pub fn db(&self) -> &Db {
+        &self.0.db
+    }
+
+    /// "Now" for the rules (manual in tests).
+    pub fn clock(&self) -> &Clock {
+        &self.0.clock
+    }
+
+    pub fn mailer(&self) -> &Mailer {
+        &self.0.mailer
+    }
+
+    pub fn settings(&self) -> &AlertsConfig {
+        &self.0.settings
+    }
+
+    pub fn mail_settings(&self) -> &MailConfig {
+        &self.0.mail_settings
+    }
+
+    pub fn database_url(&self) -> &str {
+        &self.0.database_url
+    }
+
+    /// The live streams, the feed and the tasks.
+    pub fn alerts(&self) -> &Alerts {
+        &self.0.runtime
+    }
+
+    /// Starts the evaluator, the scheduler, the outbox worker and (PostgreSQL) the listener.
+    pub async fn start(&self) -> anyhow::Result<()> {
+        self.alerts().start(self).await
+    }
+
+    /// Stops the tasks (see [`Alerts::shutdown`]).
+    pub async fn shutdown(&self) {
+        self.alerts().shutdown().await
     }
 }
 
-/// The alert machinery's handle, in the application state.
+/// The alert machinery's running part: live streams, the commit feed, the tasks.
 pub struct Alerts {
     live: broadcast::Sender<Arc<Published>>,
     feed: CommitFeed,
@@ -217,7 +268,7 @@ impl Alerts {
 
     /// Starts the evaluator, the scheduler, the outbox worker and (PostgreSQL) the listener,
     /// which is listening when this returns, so nothing announced after is missed.
-    pub async fn start(&self, state: &AppState) -> anyhow::Result<()> {
+    async fn start(&self, state: &AlertEngine) -> anyhow::Result<()> {
         let listening = if state.db().backend == Backend::Postgres {
             Some(listen(state).await?)
         } else {
@@ -282,7 +333,7 @@ impl Alerts {
 /// already fired for this incident. After the commit, call [`announced`] with the result.
 pub async fn raise(
     tx: &mut Transaction<'static, Any>,
-    state: &AppState,
+    state: &AlertEngine,
     new: &NewAlert,
     settings: &AlertSettings,
 ) -> Result<Option<Published>, sqlx::Error> {
@@ -338,7 +389,7 @@ pub async fn raise(
         .bind(channel)
         .bind(target)
         // The outbox schedules by the system clock (see `outbox`).
-        .bind(crate::db::now_ms())
+        .bind(now_ms())
         .execute(&mut **tx)
         .await?;
     }
@@ -359,7 +410,7 @@ pub async fn raise(
 
 /// After the commit of [`raise`]: publishes the alert to this server's streams (with
 /// PostgreSQL the listener does that for every server) and wakes the outbox.
-pub fn announced(state: &AppState, raised: Option<Published>) {
+pub fn announced(state: &AlertEngine, raised: Option<Published>) {
     let Some(published) = raised else { return };
     if state.db().backend != Backend::Postgres {
         state.alerts().publish(published);
@@ -388,11 +439,11 @@ pub fn published_from_row(row: &sqlx::any::AnyRow) -> Result<Published, sqlx::Er
     })
 }
 
-async fn evaluator(state: AppState, mut stop: watch::Receiver<bool>) {
+async fn evaluator(state: AlertEngine, mut stop: watch::Receiver<bool>) {
     let feed = state.alerts().feed.clone();
     loop {
         let stopping = tokio::select! {
-            _ = feed.0.wake.notified() => false,
+            _ = feed.pushed() => false,
             _ = stop.changed() => true,
         };
         // On stop, what the pixel writer committed last is still evaluated.
@@ -413,8 +464,8 @@ async fn evaluator(state: AppState, mut stop: watch::Receiver<bool>) {
     }
 }
 
-async fn scheduler(state: AppState, mut stop: watch::Receiver<bool>) {
-    let period = Duration::from_secs(state.config().alerts.tick_seconds.max(1));
+async fn scheduler(state: AlertEngine, mut stop: watch::Receiver<bool>) {
+    let period = Duration::from_secs(state.settings().tick_seconds.max(1));
     let mut interval = tokio::time::interval(period);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -428,16 +479,15 @@ async fn scheduler(state: AppState, mut stop: watch::Receiver<bool>) {
     }
 }
 
-async fn listen(state: &AppState) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
-    let mut listener =
-        sqlx::postgres::PgListener::connect(&state.config().effective_database_url()).await?;
+async fn listen(state: &AlertEngine) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
+    let mut listener = sqlx::postgres::PgListener::connect(state.database_url()).await?;
     listener.listen(CHANNEL).await?;
     Ok(listener)
 }
 
 /// PostgreSQL: publishes every alert announced on [`CHANNEL`], by any server.
 async fn listener(
-    state: AppState,
+    state: AlertEngine,
     first: sqlx::postgres::PgListener,
     mut stop: watch::Receiver<bool>,
 ) {

@@ -17,27 +17,26 @@ use sqlx::Row;
 use tokio::sync::{watch, Notify};
 
 use super::settings::{self, AlertSettings, WebhookFormat};
+use super::AlertEngine;
 use super::{Alert, Published};
-use crate::db::now_ms;
-use crate::mail::{MailError, Mailer, OutgoingMail};
-use crate::state::AppState;
+use crate::kit::mail::{MailError, Mailer, OutgoingMail};
+use crate::kit::time::now_ms;
 
 /// How long a claimed row is left to its server before another may take it: well beyond
 /// the longest a delivery can take (an SMTP session is several timed operations), so a
 /// slow but live delivery is not claimed again.
-fn lease_ms(state: &AppState) -> i64 {
+fn lease_ms(state: &AlertEngine) -> i64 {
     let longest = state
-        .config()
-        .mail
+        .mail_settings()
         .timeout_seconds
-        .max(state.config().alerts.webhook_timeout_seconds);
+        .max(state.settings().webhook_timeout_seconds);
     (longest as i64).saturating_mul(10_000).max(120_000)
 }
 /// Rows claimed at once.
 const CLAIM_MAX: i64 = 16;
 
-pub(super) async fn worker(state: AppState, wake: Arc<Notify>, mut stop: watch::Receiver<bool>) {
-    let poll = Duration::from_millis(state.config().alerts.outbox_poll_ms.max(10));
+pub(super) async fn worker(state: AlertEngine, wake: Arc<Notify>, mut stop: watch::Receiver<bool>) {
+    let poll = Duration::from_millis(state.settings().outbox_poll_ms.max(10));
     loop {
         match deliver_due(&state).await {
             // A full claim: there may be more due right away.
@@ -62,7 +61,7 @@ struct Claimed {
 }
 
 /// Claims and delivers what is due; returns how many rows were claimed.
-pub async fn deliver_due(state: &AppState) -> Result<usize, sqlx::Error> {
+pub async fn deliver_due(state: &AlertEngine) -> Result<usize, sqlx::Error> {
     let now = now_ms();
     let rows = sqlx::query(
         "UPDATE outbox SET lease_until = $1, attempts = attempts + 1 \
@@ -130,7 +129,7 @@ impl Failure {
     }
 }
 
-async fn deliver(state: &AppState, row: &Claimed) -> Result<(), Failure> {
+async fn deliver(state: &AlertEngine, row: &Claimed) -> Result<(), Failure> {
     let published = super::load(state.db(), row.alert_seq)
         .await
         .map_err(|e| Failure::transient(e.to_string()))?
@@ -151,12 +150,12 @@ async fn deliver(state: &AppState, row: &Claimed) -> Result<(), Failure> {
 }
 
 async fn settle(
-    state: &AppState,
+    state: &AlertEngine,
     row: &Claimed,
     result: Result<(), Failure>,
 ) -> Result<(), sqlx::Error> {
     let now = now_ms();
-    let config = &state.config().alerts;
+    let config = state.settings();
     let outcome = match &result {
         Ok(()) => {
             sqlx::query("UPDATE outbox SET delivered_at = $1, lease_until = 0, last_error = NULL WHERE id = $2")
@@ -216,12 +215,12 @@ pub fn retry_delay_ms(attempts: i64, base_seconds: i64, max_seconds: i64) -> i64
 }
 
 async fn send_mail(
-    state: &AppState,
+    state: &AlertEngine,
     tenant: &AlertSettings,
     published: &Published,
     to: &str,
 ) -> Result<(), Failure> {
-    let config = &state.config().mail;
+    let config = state.mail_settings();
     let custom;
     let mailer = if tenant.smarthost.is_empty() && tenant.mail_from.is_empty() {
         state.mailer()
@@ -261,7 +260,7 @@ fn mail_text(alert: &Alert) -> String {
         alert.title,
         alert.body,
         alert.incident_id,
-        super::rules::time(alert.deadline_at)
+        crate::kit::time::utc_minute(alert.deadline_at)
     )
 }
 
@@ -291,7 +290,7 @@ pub fn webhook_body(format: WebhookFormat, alert: &Alert, dedupe_key: &str) -> s
                 alert.kind.as_str().replace('_', " "),
                 alert.incident_id,
                 alert.evidence_status.as_str().replace('_', " "),
-                super::rules::time(alert.deadline_at)
+                crate::kit::time::utc_minute(alert.deadline_at)
             )
         }),
     }
@@ -307,7 +306,7 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
 }
 
 async fn send_webhook(
-    state: &AppState,
+    state: &AlertEngine,
     hook: &settings::Webhook,
     row: &Claimed,
     alert: &Alert,
@@ -319,7 +318,7 @@ async fn send_webhook(
     let response = webhook_client()
         .post(&hook.url)
         .timeout(Duration::from_secs(
-            state.config().alerts.webhook_timeout_seconds.max(1),
+            state.settings().webhook_timeout_seconds.max(1),
         ))
         .header("Content-Type", "application/json")
         .header(

@@ -19,9 +19,9 @@ use sqlx::Row;
 
 use leakwatch_core::Lang;
 
-use super::{announced, raise, AlertSettings, Kind, NewAlert, Severity};
-use crate::evidence::{self, Evidence, Status};
-use crate::state::AppState;
+use super::{announced, raise, AlertEngine, AlertSettings, Kind, NewAlert, Severity};
+use crate::kit::time::utc_minute;
+use crate::pixel::{Evidence, Status};
 
 /// Incidents older than this are no longer evaluated by the time-based rules.
 const TICK_HORIZON_MS: i64 = 30 * 24 * 3600 * 1000;
@@ -72,7 +72,10 @@ fn context_from_row(row: &sqlx::any::AnyRow) -> Result<Context, sqlx::Error> {
     })
 }
 
-pub async fn context(state: &AppState, incident_id: &str) -> Result<Option<Context>, sqlx::Error> {
+pub async fn context(
+    state: &AlertEngine,
+    incident_id: &str,
+) -> Result<Option<Context>, sqlx::Error> {
     let row = sqlx::query(&format!("{CONTEXT_SQL} WHERE i.id = $1"))
         .bind(incident_id)
         .fetch_optional(&state.db().pool)
@@ -81,7 +84,7 @@ pub async fn context(state: &AppState, incident_id: &str) -> Result<Option<Conte
 }
 
 /// After the pixel writer committed fetches of these messages.
-pub async fn on_fetches(state: &AppState, messages: HashSet<String>) -> Result<(), sqlx::Error> {
+pub async fn on_fetches(state: &AlertEngine, messages: HashSet<String>) -> Result<(), sqlx::Error> {
     let messages: Vec<String> = messages.into_iter().collect();
     for chunk in messages.chunks(64) {
         let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
@@ -104,7 +107,7 @@ pub async fn on_fetches(state: &AppState, messages: HashSet<String>) -> Result<(
                     settings.entry(ctx.tenant_id.clone()).or_insert(loaded)
                 }
             };
-            let evidence = evidence::for_message(
+            let evidence = Evidence::for_message(
                 state.db(),
                 &ctx.message_id,
                 ctx.tracked,
@@ -134,11 +137,11 @@ pub fn fetch_rules(ctx: &Context, evidence: &Evidence) -> Vec<NewAlert> {
                 match lang {
                     Lang::Nl => format!(
                         "Het bericht dat je als verkeerd verstuurd hebt gemeld, is om {} geopend in een mailprogramma. Besluit vóór {} of je het datalek meldt bij de Autoriteit Persoonsgegevens.",
-                        time(direct.last_at), time(ctx.deadline_at)
+                        utc_minute(direct.last_at), utc_minute(ctx.deadline_at)
                     ),
                     Lang::En => format!(
                         "The message you reported as sent to the wrong recipient was opened in a mail client at {}. Decide before {} whether to notify the Autoriteit Persoonsgegevens.",
-                        time(direct.last_at), time(ctx.deadline_at)
+                        utc_minute(direct.last_at), utc_minute(ctx.deadline_at)
                     ),
                 },
             ));
@@ -172,8 +175,8 @@ pub fn summary(ctx: &Context, evidence: &Evidence) -> NewAlert {
     let first_open = evidence
         .class("direct")
         .map(|d| match lang {
-            Lang::Nl => format!(" Eerst geopend om {}.", time(d.first_at)),
-            Lang::En => format!(" First opened at {}.", time(d.first_at)),
+            Lang::Nl => format!(" Eerst geopend om {}.", utc_minute(d.first_at)),
+            Lang::En => format!(" First opened at {}.", utc_minute(d.first_at)),
         })
         .unwrap_or_default();
     alert(
@@ -186,12 +189,12 @@ pub fn summary(ctx: &Context, evidence: &Evidence) -> NewAlert {
             Lang::Nl => format!(
                 "Stand van zaken: {}.{first_open} Deadline voor de melding (AVG art. 33): {}.",
                 evidence.status.text(lang),
-                time(ctx.deadline_at)
+                utc_minute(ctx.deadline_at)
             ),
             Lang::En => format!(
                 "So far: {}.{first_open} Deadline for notification (GDPR Art. 33): {}.",
                 evidence.status.text(lang),
-                time(ctx.deadline_at)
+                utc_minute(ctx.deadline_at)
             ),
         },
     )
@@ -200,7 +203,7 @@ pub fn summary(ctx: &Context, evidence: &Evidence) -> NewAlert {
 /// The time-based rules, for every recent incident, and a catch-up of the fetch rules (an
 /// evaluation lost to a restart or a database error is made up here). Returns how many
 /// alerts were raised.
-pub async fn tick(state: &AppState) -> Result<usize, sqlx::Error> {
+pub async fn tick(state: &AlertEngine) -> Result<usize, sqlx::Error> {
     let now = state.clock().now_ms();
     let rows = sqlx::query(&format!(
         "{CONTEXT_SQL} WHERE i.created_at >= $1 AND (i.decision IS NULL OR m.tracked = 1)"
@@ -217,7 +220,7 @@ pub async fn tick(state: &AppState) -> Result<usize, sqlx::Error> {
             settings.insert(ctx.tenant_id.clone(), loaded);
         }
         let tenant = &settings[&ctx.tenant_id];
-        let evidence = evidence::for_message(
+        let evidence = Evidence::for_message(
             state.db(),
             &ctx.message_id,
             ctx.tracked,
@@ -262,11 +265,11 @@ fn reminder(ctx: &Context, hours: i64, status: Status) -> NewAlert {
         match lang {
             Lang::Nl => format!(
                 "Er is {hours} uur na het ontdekken nog geen besluit over het melden van dit datalek. De meldtermijn loopt af om {}. Leg het besluit vast, ook als je niet meldt.",
-                time(ctx.deadline_at)
+                utc_minute(ctx.deadline_at)
             ),
             Lang::En => format!(
                 "{hours} hours after awareness there is no decision yet about notifying this breach. The deadline is {}. Record the decision, also when you do not notify.",
-                time(ctx.deadline_at)
+                utc_minute(ctx.deadline_at)
             ),
         },
     )
@@ -321,7 +324,7 @@ fn titled(ctx: &Context, en: &str, nl: &str) -> String {
 
 /// Raises one alert in its own transaction; whether it was new.
 async fn fire(
-    state: &AppState,
+    state: &AlertEngine,
     new: &NewAlert,
     settings: &AlertSettings,
 ) -> Result<bool, sqlx::Error> {
@@ -331,23 +334,4 @@ async fn fire(
     let fired = raised.is_some();
     announced(state, raised);
     Ok(fired)
-}
-
-/// A time for people: `2026-12-01 14:05 UTC`.
-pub fn time(ms: i64) -> String {
-    // 2026-12-01T14:05:09.000Z -> 2026-12-01 14:05 UTC
-    let text = crate::privacy::rfc3339(ms);
-    format!("{} {} UTC", &text[..10], &text[11..16])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_read_as_utc_minutes() {
-        assert_eq!(time(0), "1970-01-01 00:00 UTC");
-        assert_eq!(time(1_796_125_509_000), "2026-12-01 11:45 UTC");
-        assert_eq!(time(i64::MAX), "9999-12-31 23:59 UTC");
-    }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use crate::db::Db;
+use crate::kit::db::Db;
 
 /// What a webhook receives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
@@ -77,7 +77,7 @@ impl AlertSettings {
             return Err("undecided_reminder_hours: must be under 72 (the deadline)".into());
         }
         if !self.smarthost.is_empty() {
-            crate::mail::Mailer::new(
+            crate::kit::mail::Mailer::new(
                 &self.smarthost,
                 if self.mail_from.is_empty() {
                     "leakwatch@localhost"
@@ -88,7 +88,7 @@ impl AlertSettings {
             )
             .map_err(|e| format!("smarthost: {e}"))?;
         } else if !self.mail_from.is_empty() {
-            crate::mail::Mailer::new("", &self.mail_from, 5)
+            crate::kit::mail::Mailer::new("", &self.mail_from, 5)
                 .map_err(|e| format!("mail_from: {e}"))?;
         }
         if self.webhooks.len() > 10 {

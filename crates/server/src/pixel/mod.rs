@@ -11,20 +11,26 @@
 //! the network are stored; never an address or a user-agent string, and neither is logged.
 
 pub mod classify;
+pub mod evidence;
+pub mod feed;
 pub mod network;
 pub mod pipeline;
 pub mod token;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{FromRef, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+pub use evidence::{ClassEvidence, Evidence, Status};
+pub use feed::CommitFeed;
 pub use pipeline::{Hit, Outcome, Pipeline};
+pub use token::{issue as issue_token, PixelId};
 
-use crate::state::AppState;
+use crate::kit::client;
+use crate::kit::clock::Clock;
 
 /// The smallest transparent GIF: 1x1, 43 bytes.
 pub const GIF: [u8; 43] = [
@@ -33,9 +39,15 @@ pub const GIF: [u8; 43] = [
     0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
 ];
 
-pub fn router() -> Router<AppState> {
-    // `get` answers HEAD as well (without the body); the handler sees the method.
-    Router::new().route("/p/{token}", get(pixel))
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Pipeline: FromRef<S>,
+    Clock: FromRef<S>,
+{
+    // Registered with axum's `get`, which answers HEAD as well (without the body); the
+    // handler sees the method.
+    OpenApiRouter::new().routes(routes!(pixel))
 }
 
 /// The GIF, never cached, so every view is a fetch. One header-map allocation; the body is
@@ -60,16 +72,19 @@ pub fn gif_response() -> Response {
 #[utoipa::path(get, path = "/p/{token}", tag = "pixel",
     params(("token" = String, Path, description = "The pixel token from pixel_url")),
     responses((status = 200, description = "A 1x1 transparent GIF", content_type = "image/gif")))]
-pub async fn pixel(State(state): State<AppState>, request: Request) -> Response {
-    let pipeline = state.pixel();
+pub async fn pixel(
+    State(pipeline): State<Pipeline>,
+    State(clock): State<Clock>,
+    request: Request,
+) -> Response {
     // The route matched `/p/{token}`; the raw path segment is all a genuine token needs
     // (URL-safe base64 is never percent-encoded), so nothing is decoded or allocated.
     let token = request.uri().path().strip_prefix("/p/").unwrap_or_default();
     if let Some(pixel) = pipeline.verifier().verify(token) {
-        let at = state.clock().now_ms();
+        let at = clock.now_ms();
         let headers = request.headers();
-        let client = network::client_ip(
-            network::peer_of(&request),
+        let client = client::client_ip(
+            client::peer_of(&request),
             headers,
             pipeline.trusted_proxies(),
         );

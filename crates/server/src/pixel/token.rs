@@ -16,7 +16,7 @@ pub struct PixelId(pub [u8; ID_LEN]);
 
 impl PixelId {
     pub fn random() -> Self {
-        PixelId(crate::db::random_bytes())
+        PixelId(crate::kit::ids::random_bytes())
     }
 
     /// As stored in `messages.pixel_id`.

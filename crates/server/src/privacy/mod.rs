@@ -10,11 +10,8 @@
 //! - [`retention`]: the job that deletes fetch records and message metadata after the
 //!   tenant's period, and incidents after the breach register's.
 //! - [`settings`]: the tenant's retention periods and controller details.
-//! - [`audit_api`]: the audit log for admins, as JSON pages or a CSV export.
 //! - [`record`]: the Art. 30 record of processing, generated from the tenant's policy.
 
-pub mod audit_api;
-pub mod html;
 pub mod objection;
 pub mod page;
 pub mod record;
@@ -23,20 +20,89 @@ pub mod settings;
 
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
-use axum::Router;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, FromRef};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use sqlx::Row;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+pub use objection::unless_objected;
 pub use retention::{run_retention, RetentionReport};
 pub use settings::PrivacySettings;
 
-use crate::config::PrivacyConfig;
-use crate::db::{now_ms, random_bytes, Db};
-use crate::ratelimit::Limiter;
-use crate::state::AppState;
+use crate::auth::Authenticator;
+use crate::kit::client::TrustedProxies;
+use crate::kit::clock::Clock;
+use crate::kit::config::{PrivacyConfig, PublicUrl};
+use crate::kit::db::Db;
+use crate::kit::ids::random_bytes;
+use crate::kit::mail::Mailer;
+use crate::kit::ratelimit::Limiter;
+use crate::kit::time::now_ms;
+
+/// What the privacy pages, the retention job and the objection check need: the database,
+/// the clock, the mailer (confirmation links), the public URL, the objection key and rate
+/// limits, and the `[privacy]` settings. A cheap handle.
+#[derive(Clone)]
+pub struct PrivacyState(Arc<PrivacyParts>);
+
+struct PrivacyParts {
+    db: Db,
+    clock: Clock,
+    mailer: Mailer,
+    public_url: PublicUrl,
+    privacy: Privacy,
+    settings: PrivacyConfig,
+}
+
+impl PrivacyState {
+    /// Loads (or, on a fresh database, creates) the objection key.
+    pub async fn load(
+        db: Db,
+        clock: Clock,
+        mailer: Mailer,
+        public_url: PublicUrl,
+        settings: &PrivacyConfig,
+    ) -> Result<PrivacyState, sqlx::Error> {
+        let privacy = Privacy::load(&db, settings).await?;
+        Ok(PrivacyState(Arc::new(PrivacyParts {
+            db,
+            clock,
+            mailer,
+            public_url,
+            privacy,
+            settings: settings.clone(),
+        })))
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.0.db
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.0.clock
+    }
+
+    pub fn mailer(&self) -> &Mailer {
+        &self.0.mailer
+    }
+
+    pub fn public_url(&self) -> &str {
+        self.0.public_url.as_str()
+    }
+
+    /// The objection key and the form's rate limits.
+    pub fn privacy(&self) -> &Privacy {
+        &self.0.privacy
+    }
+
+    pub fn settings(&self) -> &PrivacyConfig {
+        &self.0.settings
+    }
+}
 
 /// The objection key's fixed id in `signing_keys`: every server of a deployment inserts the
 /// same row (the first wins) and reads the winner, so all hash addresses alike.
@@ -115,57 +181,34 @@ impl AddressHasher {
 
 /// The recipients' pages: transparency page, objection, confirmation. No authentication,
 /// small bodies.
-pub fn public_router() -> Router<AppState> {
-    Router::new()
-        .route("/i/{id}", get(page::show))
-        .route("/i/{id}/objection", post(objection::request))
-        .route(
-            "/i/confirm/{token}",
-            get(objection::confirm_page).post(objection::confirm),
-        )
+pub fn public_router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    PrivacyState: FromRef<S>,
+    TrustedProxies: FromRef<S>,
+{
+    OpenApiRouter::new()
+        .routes(routes!(page::show))
+        .routes(routes!(objection::request))
+        .routes(routes!(objection::confirm_page, objection::confirm))
         .layer(DefaultBodyLimit::max(4 * 1024))
 }
 
-/// The admins' API: audit log, privacy settings, record of processing.
-pub fn api_router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/audit", get(audit_api::list))
-        .route(
-            "/api/v1/tenant/privacy",
-            get(settings::show).put(settings::set),
-        )
-        .route("/api/v1/tenant/record-of-processing", get(record::show))
-}
-
-/// A Unix-millisecond time as RFC 3339 UTC (`2026-03-01T09:30:00.250Z`), clamped to the
-/// years 1970 to 9999 that humantime formats.
-pub fn rfc3339(ms: i64) -> String {
-    const LAST: i64 = 253_402_300_799_999;
-    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.clamp(0, LAST) as u64);
-    humantime::format_rfc3339_millis(at).to_string()
+/// The admins' API: privacy settings, record of processing.
+pub fn api_router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    PrivacyState: FromRef<S>,
+    Authenticator: FromRef<S>,
+{
+    OpenApiRouter::new()
+        .routes(routes!(settings::show, settings::set))
+        .routes(routes!(record::show))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_format_as_rfc3339() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
-        assert_eq!(rfc3339(1_772_357_400_250), "2026-03-01T09:30:00.250Z");
-        assert_eq!(rfc3339(-1), "1970-01-01T00:00:00.000Z");
-        // Round trip through the core's parser, over many days.
-        for day in (0..30_000).step_by(37) {
-            let ms = day * 86_400_000 + 45_296_000;
-            let text = rfc3339(ms);
-            assert_eq!(
-                leakwatch_core::history::parse_rfc3339(&text).map(|s| s * 1000),
-                Some(ms),
-                "{text}"
-            );
-        }
-    }
 
     #[test]
     fn address_hashes_are_keyed_and_per_tenant() {

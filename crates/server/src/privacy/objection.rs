@@ -19,8 +19,8 @@
 use std::collections::HashSet;
 
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Path, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{Form, Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -32,15 +32,15 @@ use leakwatch_core::address::{parse_addr_spec, parse_recipient, Address};
 use leakwatch_core::history::{Domains, Relation};
 use leakwatch_core::Lang;
 
-use super::html::{esc, negotiate, page, respond};
-use super::page::{lang_param, render, Controller, FormState};
-use crate::audit::{self, Action, Actor};
-use crate::db::random_bytes;
-use crate::error::ApiError;
-use crate::mail::OutgoingMail;
-use crate::pixel::network::ClientAddr;
-use crate::ratelimit::ip_key;
-use crate::state::AppState;
+use super::page::{render, Controller, FormState};
+use super::PrivacyState;
+use crate::kit::audit::{self, Action, Actor};
+use crate::kit::client::ClientAddr;
+use crate::kit::error::ApiError;
+use crate::kit::html::{esc, page, respond, PageLang};
+use crate::kit::ids::random_bytes;
+use crate::kit::mail::OutgoingMail;
+use crate::kit::ratelimit::ip_key;
 
 /// The longest address accepted (RFC 5321 path limit).
 const MAX_ADDRESS_LEN: usize = 320;
@@ -54,7 +54,7 @@ pub struct ObjectionForm {
 }
 
 /// The keyed hash of an address for a tenant.
-fn address_hash(state: &AppState, tenant_id: &str, address: &Address) -> String {
+fn address_hash(state: &PrivacyState, tenant_id: &str, address: &Address) -> String {
     state
         .privacy()
         .hasher()
@@ -68,7 +68,7 @@ fn token_hash(token: &str) -> String {
 /// At registration: `decision` (the policy's), unless a recipient objected; then no pixel,
 /// and a reason that says so without naming who.
 pub async fn unless_objected(
-    state: &AppState,
+    state: &PrivacyState,
     tenant_id: &str,
     recipients: &[Address],
     lang: Lang,
@@ -118,14 +118,12 @@ pub async fn unless_objected(
         (status = 429, description = "Too many requests from this network or for this address"),
         (status = 503, description = "No mail can be sent now")))]
 pub async fn request(
-    State(state): State<AppState>,
+    State(state): State<PrivacyState>,
     Path(id): Path<String>,
-    RawQuery(query): RawQuery,
+    PageLang(lang): PageLang,
     ClientAddr(client): ClientAddr,
-    headers: HeaderMap,
     form: Result<Form<ObjectionForm>, FormRejection>,
 ) -> Response {
-    let lang = negotiate(lang_param(query.as_deref()), &headers);
     let form = form.map(|Form(f)| f).unwrap_or_default();
     let privacy = state.privacy();
     let client_key = client.map(ip_key).unwrap_or_else(|| "unknown".into());
@@ -362,7 +360,7 @@ struct Pending {
     confirmed_at: Option<i64>,
 }
 
-async fn pending(state: &AppState, token: &str) -> Result<Option<Pending>, sqlx::Error> {
+async fn pending(state: &PrivacyState, token: &str) -> Result<Option<Pending>, sqlx::Error> {
     if token.is_empty() || token.len() > 64 {
         return Ok(None);
     }
@@ -411,12 +409,10 @@ fn invalid_link(lang: Lang, status: StatusCode) -> Response {
     responses((status = 200, description = "A page with the button that confirms (HTML)", content_type = "text/html"),
         (status = 404, description = "No such link"), (status = 410, description = "Expired or already used")))]
 pub async fn confirm_page(
-    State(state): State<AppState>,
+    State(state): State<PrivacyState>,
     Path(token): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
 ) -> Response {
-    let lang = negotiate(lang_param(query.as_deref()), &headers);
     let found = match pending(&state, &token).await {
         Ok(found) => found,
         Err(e) => {
@@ -455,7 +451,7 @@ pub async fn confirm_page(
     respond(StatusCode::OK, lang, html)
 }
 
-async fn organisation(state: &AppState, tenant_id: &str, lang: Lang) -> String {
+async fn organisation(state: &PrivacyState, tenant_id: &str, lang: Lang) -> String {
     match Controller::of_tenant(state.db(), tenant_id).await {
         Ok(Some(c)) => c.name,
         _ => lang.pick("the organisation", "de organisatie").to_string(),
@@ -468,12 +464,10 @@ async fn organisation(state: &AppState, tenant_id: &str, lang: Lang) -> String {
     responses((status = 200, description = "The objection is stored (HTML)", content_type = "text/html"),
         (status = 404, description = "No such link"), (status = 410, description = "Expired or already used")))]
 pub async fn confirm(
-    State(state): State<AppState>,
+    State(state): State<PrivacyState>,
     Path(token): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
 ) -> Response {
-    let lang = negotiate(lang_param(query.as_deref()), &headers);
     match confirm_token(&state, &token).await {
         Ok(Confirmed::Done { tenant_id, .. }) => {
             let org = organisation(&state, &tenant_id, lang).await;
@@ -524,7 +518,7 @@ pub enum Confirmed {
 
 /// Uses a token: stores the objection, stops the tenant's messages that went to nobody
 /// outside it but objectors, and records it in the audit log, all in one transaction.
-pub async fn confirm_token(state: &AppState, token: &str) -> Result<Confirmed, sqlx::Error> {
+pub async fn confirm_token(state: &PrivacyState, token: &str) -> Result<Confirmed, sqlx::Error> {
     let Some(request) = pending(state, token).await? else {
         return Ok(Confirmed::Unknown);
     };
@@ -597,7 +591,7 @@ pub async fn confirm_token(state: &AppState, token: &str) -> Result<Confirmed, s
 /// The tenant's tracked messages whose every recipient outside the tenant has objected,
 /// counting `also` (the objection being confirmed) as one.
 async fn messages_to_stop(
-    state: &AppState,
+    state: &PrivacyState,
     tenant_id: &str,
     also: &str,
 ) -> Result<Vec<String>, sqlx::Error> {

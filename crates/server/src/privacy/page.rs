@@ -9,18 +9,18 @@
 //! someone holding a real link, who has the e-mail and its notice naming the organisation
 //! anyway, sees the organisation's own details.
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 
 use leakwatch_core::policy::{TrackingPolicy, TrackingScope};
 use leakwatch_core::{Lang, Policy};
 
-use super::html::{esc, negotiate, page, respond};
 use super::settings::{self, PrivacySettings, DEFAULT_RETENTION_DAYS};
-use crate::admin::{self, AdminError};
-use crate::db::Db;
-use crate::state::AppState;
+use super::PrivacyState;
+use crate::accounts::{self, AccountsError};
+use crate::kit::db::Db;
+use crate::kit::html::{esc, page, respond, PageLang};
 
 /// Message ids are 22 characters; anything much longer is not one (and is not looked up).
 const MAX_ID_LEN: usize = 64;
@@ -37,8 +37,8 @@ pub struct Controller {
 }
 
 impl Controller {
-    pub async fn of_tenant(db: &Db, tenant_id: &str) -> Result<Option<Controller>, AdminError> {
-        let Some(tenant) = admin::tenant_by_id(db, tenant_id).await? else {
+    pub async fn of_tenant(db: &Db, tenant_id: &str) -> Result<Option<Controller>, AccountsError> {
+        let Some(tenant) = accounts::tenant_by_id(db, tenant_id).await? else {
             return Ok(None);
         };
         let settings = settings::load(db, tenant_id).await?;
@@ -56,7 +56,10 @@ impl Controller {
     }
 
     /// The controller of a message, or `None` when there is no such message.
-    pub async fn of_message(db: &Db, message_id: &str) -> Result<Option<Controller>, AdminError> {
+    pub async fn of_message(
+        db: &Db,
+        message_id: &str,
+    ) -> Result<Option<Controller>, AccountsError> {
         if message_id.is_empty() || message_id.len() > MAX_ID_LEN {
             return Ok(None);
         }
@@ -72,25 +75,16 @@ impl Controller {
     }
 }
 
-/// The `lang` parameter of a raw query string.
-pub fn lang_param(query: Option<&str>) -> Option<&str> {
-    query?
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("lang="))
-}
-
 /// The transparency page for the recipients of a message.
 #[utoipa::path(get, path = "/i/{id}", tag = "privacy",
     params(("id" = String, Path, description = "Message id (from the disclosure's link)"),
         ("lang" = Option<String>, Query, description = "nl or en; default from Accept-Language")),
     responses((status = 200, description = "The transparency page (HTML); a generic one for unknown ids", content_type = "text/html")))]
 pub async fn show(
-    State(state): State<AppState>,
+    State(state): State<PrivacyState>,
     Path(id): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
 ) -> Response {
-    let lang = negotiate(lang_param(query.as_deref()), &headers);
     let controller = match Controller::of_message(state.db(), &id).await {
         Ok(c) => c,
         Err(e) => {

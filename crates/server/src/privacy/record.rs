@@ -3,8 +3,8 @@
 //! `GET /api/v1/tenant/record-of-processing?format=html|json&lang=nl|en` (admins). The HTML
 //! is a printable page; the JSON has the same content, in the chosen language.
 
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -13,11 +13,12 @@ use utoipa::ToSchema;
 use leakwatch_core::policy::TrackingScope;
 use leakwatch_core::Lang;
 
-use super::html::{document, esc, negotiate, respond, Shell};
-use super::page::{contact_html, lang_param, scope_html, Controller};
+use super::page::{contact_html, scope_html, Controller};
+use super::PrivacyState;
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::kit::error::{ApiError, ApiResult};
+use crate::kit::html::{document, esc, respond, PageLang, Shell};
+use crate::kit::json::ApiQuery;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ControllerDetails {
@@ -129,7 +130,7 @@ pub fn build(c: &Controller, lang: Lang, public_url: &str, now_ms: i64) -> Recor
     });
     RecordOfProcessing {
         lang: lang.code().into(),
-        generated_at: super::rfc3339(now_ms),
+        generated_at: crate::kit::time::rfc3339(now_ms),
         processing: t(
             "Detection of misdirected e-mail (leak detection) with a disclosed tracking pixel, and handling of the resulting personal data breaches",
             "Detectie van verkeerd verstuurde e-mail (lekdetectie) met een aangekondigde trackingpixel, en afhandeling van de datalekken die daaruit volgen",
@@ -399,6 +400,12 @@ pub fn html(r: &RecordOfProcessing, c: &Controller, lang: Lang) -> String {
     )
 }
 
+/// The record's query: `format=json` or the printable page (`lang` is read by [`PageLang`]).
+#[derive(Debug, Deserialize)]
+pub struct RecordParams {
+    format: Option<String>,
+}
+
 /// The tenant's record of processing for leak detection (admins).
 #[utoipa::path(get, path = "/api/v1/tenant/record-of-processing", tag = "privacy", security(("bearer" = [])),
     params(("format" = Option<String>, Query, description = "html (default) or json"),
@@ -406,18 +413,13 @@ pub fn html(r: &RecordOfProcessing, c: &Controller, lang: Lang) -> String {
     responses((status = 200, description = "The record: a printable HTML page, or JSON", body = RecordOfProcessing),
         (status = 400, description = "Unknown format"), (status = 403, description = "Not an admin")))]
 pub async fn show(
-    State(state): State<AppState>,
+    State(state): State<PrivacyState>,
     user: AuthUser,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    PageLang(lang): PageLang,
+    ApiQuery(params): ApiQuery<RecordParams>,
 ) -> ApiResult<Response> {
     user.require_admin()?;
-    let query = query.unwrap_or_default();
-    let lang = negotiate(lang_param(Some(&query)), &headers);
-    let format = query
-        .split('&')
-        .find_map(|p| p.strip_prefix("format="))
-        .unwrap_or("html");
+    let format = params.format.as_deref().unwrap_or("html");
     let controller = Controller::of_tenant(state.db(), &user.tenant_id)
         .await?
         .ok_or(ApiError::NotFound("tenant"))?;

@@ -1,7 +1,7 @@
 //! Retention: what is past its tenant's period is deleted, by a job every server starts
 //! (`privacy.retention_interval_seconds`, first run at start) and [`run_retention`].
 //!
-//! Per tenant, with "now" from [`crate::clock::Clock`]:
+//! Per tenant, with "now" from [`crate::kit::clock::Clock`]:
 //! 1. incidents whose last change (creation, update, decision, notification) is older than
 //!    `register_retention_days` go, with their alerts and the alerts' outbox rows (children
 //!    first: `outbox.alert_seq` -> `alerts.incident_id` -> `incidents`);
@@ -26,9 +26,11 @@ use sqlx::Row;
 use tokio::task::JoinHandle;
 
 use super::settings::PrivacySettings;
-use crate::audit::{self, Action, Actor};
-use crate::db::{now_ms, random_id, Backend, Db};
-use crate::state::AppState;
+use super::PrivacyState;
+use crate::kit::audit::{self, Action, Actor};
+use crate::kit::db::{Backend, Db};
+use crate::kit::ids::random_id;
+use crate::kit::time::now_ms;
 
 const DAY_MS: i64 = 86_400_000;
 /// Rows selected and deleted per transaction: short transactions, so the pixel writer (on
@@ -91,7 +93,7 @@ pub struct RetentionReport {
 }
 
 /// Deletes what is past its period, now.
-pub async fn run_retention(state: &AppState) -> anyhow::Result<RetentionReport> {
+pub async fn run_retention(state: &PrivacyState) -> anyhow::Result<RetentionReport> {
     let db = state.db();
     let now = state.clock().now_ms();
     let holder = random_id();
@@ -129,7 +131,7 @@ pub async fn run_retention(state: &AppState) -> anyhow::Result<RetentionReport> 
 }
 
 async fn run(
-    state: &AppState,
+    state: &PrivacyState,
     now: i64,
     holder: &str,
     report: &mut RetentionReport,
@@ -159,8 +161,8 @@ async fn run(
                     "deleted": deleted,
                     "retention_days": settings.retention_days,
                     "register_retention_days": settings.register_retention_days,
-                    "messages_before": super::rfc3339(cutoff),
-                    "incidents_before": super::rfc3339(register_cutoff),
+                    "messages_before": crate::kit::time::rfc3339(cutoff),
+                    "incidents_before": crate::kit::time::rfc3339(register_cutoff),
                 }),
                 now,
             )
@@ -374,8 +376,8 @@ impl Drop for Job {
 
 /// Starts the job: a run at once, then one every `privacy.retention_interval_seconds`
 /// (none when that is 0).
-pub fn start(state: &AppState) -> Option<Job> {
-    let seconds = state.config().privacy.retention_interval_seconds;
+pub fn start(state: &PrivacyState) -> Option<Job> {
+    let seconds = state.settings().retention_interval_seconds;
     if seconds == 0 {
         return None;
     }

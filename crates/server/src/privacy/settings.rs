@@ -9,13 +9,13 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use crate::admin::AdminError;
-use crate::api::ApiJson;
-use crate::audit::{self, Action, Actor};
+use super::PrivacyState;
+use crate::accounts::AccountsError;
 use crate::auth::AuthUser;
-use crate::db::Db;
-use crate::error::ApiResult;
-use crate::state::AppState;
+use crate::kit::audit::{self, Action, Actor};
+use crate::kit::db::Db;
+use crate::kit::error::ApiResult;
+use crate::kit::json::ApiJson;
 
 /// Fetch records and message metadata: 30 days. Long enough for a sender to notice a
 /// misdirected mail (most are noticed within hours, nearly all within a week) and report it;
@@ -72,8 +72,9 @@ impl PrivacySettings {
     }
 
     /// Checks the ranges and the text fields.
-    pub fn validate(&self) -> Result<(), AdminError> {
-        let invalid = |field: &'static str, reason: String| AdminError::Invalid { field, reason };
+    pub fn validate(&self) -> Result<(), AccountsError> {
+        let invalid =
+            |field: &'static str, reason: String| AccountsError::Invalid { field, reason };
         if !(1..=MAX_RETENTION_DAYS).contains(&self.retention_days) {
             return Err(invalid(
                 "retention_days",
@@ -119,9 +120,9 @@ impl PrivacySettings {
     }
 }
 
-fn check_text(field: &'static str, text: &str) -> Result<(), AdminError> {
+fn check_text(field: &'static str, text: &str) -> Result<(), AccountsError> {
     if text.chars().count() > MAX_CONTACT_LEN {
-        return Err(AdminError::Invalid {
+        return Err(AccountsError::Invalid {
             field,
             reason: format!("longer than {MAX_CONTACT_LEN} characters"),
         });
@@ -132,7 +133,7 @@ fn check_text(field: &'static str, text: &str) -> Result<(), AdminError> {
             || ('\u{202a}'..='\u{202e}').contains(&c)
             || ('\u{2066}'..='\u{2069}').contains(&c)
     }) {
-        return Err(AdminError::Invalid {
+        return Err(AccountsError::Invalid {
             field,
             reason: format!("contains the character U+{:04X}", bad as u32),
         });
@@ -141,12 +142,12 @@ fn check_text(field: &'static str, text: &str) -> Result<(), AdminError> {
 }
 
 /// A tenant's settings (the defaults when it has none).
-pub async fn load(db: &Db, tenant_id: &str) -> Result<PrivacySettings, AdminError> {
+pub async fn load(db: &Db, tenant_id: &str) -> Result<PrivacySettings, AccountsError> {
     let row = sqlx::query("SELECT privacy FROM tenants WHERE id = $1")
         .bind(tenant_id)
         .fetch_optional(&db.pool)
         .await?
-        .ok_or_else(|| AdminError::NoTenant(tenant_id.into()))?;
+        .ok_or_else(|| AccountsError::NoTenant(tenant_id.into()))?;
     let text: Option<String> = row.try_get("privacy")?;
     Ok(PrivacySettings::from_column(text.as_deref()))
 }
@@ -158,7 +159,7 @@ pub async fn save(
     settings: &PrivacySettings,
     actor: &Actor,
     now_ms: i64,
-) -> Result<(), AdminError> {
+) -> Result<(), AccountsError> {
     settings.validate()?;
     let json = serde_json::to_value(settings).expect("settings serialise");
     let mut tx = db.pool.begin().await?;
@@ -168,7 +169,7 @@ pub async fn save(
         .execute(&mut *tx)
         .await?;
     if updated.rows_affected() == 0 {
-        return Err(AdminError::NoTenant(tenant_id.into()));
+        return Err(AccountsError::NoTenant(tenant_id.into()));
     }
     audit::record(
         &mut *tx,
@@ -188,7 +189,7 @@ pub async fn save(
 #[utoipa::path(get, path = "/api/v1/tenant/privacy", tag = "privacy", security(("bearer" = [])),
     responses((status = 200, body = PrivacySettings), (status = 403, description = "Not an admin")))]
 pub async fn show(
-    State(state): State<AppState>,
+    State(state): State<PrivacyState>,
     user: AuthUser,
 ) -> ApiResult<Json<PrivacySettings>> {
     user.require_admin()?;
@@ -202,7 +203,7 @@ pub async fn show(
     responses((status = 200, description = "The settings as saved", body = PrivacySettings),
         (status = 400, description = "Invalid settings"), (status = 403, description = "Not an admin")))]
 pub async fn set(
-    State(state): State<AppState>,
+    State(state): State<PrivacyState>,
     user: AuthUser,
     ApiJson(settings): ApiJson<PrivacySettings>,
 ) -> ApiResult<Json<PrivacySettings>> {
@@ -211,7 +212,7 @@ pub async fn set(
         state.db(),
         &user.tenant_id,
         &settings,
-        &Actor::user(&user),
+        &user.actor(),
         state.clock().now_ms(),
     )
     .await?;

@@ -1,0 +1,253 @@
+//! Authentication. Two kinds of bearer token reach the API:
+//! - leakwatch-issued JWTs (HS256 with a `kid` from [`crate::keys`]): from `leakwatch token
+//!   issue`, and from password login for the dashboard and Thunderbird;
+//! - Microsoft Entra ID tokens for the Outlook add-in (RS256, verified against the tenant's
+//!   JWKS; see [`crate::auth::oidc`]).
+//!
+//! The algorithm is never taken from the token alone: leakwatch tokens are only accepted as
+//! HS256 with a known `kid`, OIDC tokens only as RS256 against fetched keys, so `alg: none`
+//! and HS/RS confusion fail. [`AuthUser`] is the extractor handlers use: it needs only an
+//! [`Authenticator`] from the state, so every feature's router can require it.
+//!
+//! - [`http`]: login, `me`, the tenant's identity-provider settings;
+//! - [`oidc`]: Entra ID token verification and the tenants' OIDC settings;
+
+pub mod http;
+pub mod oidc;
+
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use jsonwebtoken::{
+    decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
+};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::accounts::Role;
+use crate::kit::audit::Actor;
+use crate::kit::config::AuthConfig;
+use crate::kit::db::Db;
+use crate::kit::error::{ApiError, ApiResult};
+use crate::kit::keys::Keys;
+
+pub const ISSUER: &str = "leakwatch";
+pub const AUDIENCE: &str = "leakwatch-api";
+
+/// The claims of a leakwatch-issued token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: String,
+    /// User id.
+    pub sub: String,
+    /// Tenant id.
+    pub tid: String,
+    pub email: String,
+    pub role: Role,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// An authenticated user of a tenant.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub user_id: String,
+    pub tenant_id: String,
+    pub email: String,
+    pub role: Role,
+}
+
+impl AuthUser {
+    /// A sender sees their own messages and incidents; an admin those of the whole tenant
+    /// (the tenant itself is checked by every query).
+    pub fn may_see(&self, owner_id: &str) -> bool {
+        owner_id == self.user_id || self.role == Role::Admin
+    }
+
+    /// This user as the actor of an audit entry.
+    pub fn actor(&self) -> Actor {
+        Actor::user(&self.user_id, &self.email)
+    }
+
+    pub fn require_admin(&self) -> ApiResult<()> {
+        match self.role {
+            Role::Admin => Ok(()),
+            Role::Sender => Err(ApiError::Forbidden("this needs an admin".into())),
+        }
+    }
+}
+
+/// What authentication needs at run time: the database (users), the signing keys, the
+/// identity-provider verifier with its caches, the login rate limits and the `[auth]`
+/// settings. A cheap handle.
+#[derive(Clone)]
+pub struct Authenticator(Arc<AuthParts>);
+
+struct AuthParts {
+    db: Db,
+    keys: Arc<Keys>,
+    oidc: oidc::Oidc,
+    login: http::LoginGuard,
+    settings: AuthConfig,
+}
+
+impl Authenticator {
+    pub fn new(db: Db, keys: Arc<Keys>, settings: &AuthConfig) -> anyhow::Result<Authenticator> {
+        Ok(Authenticator(Arc::new(AuthParts {
+            db,
+            keys,
+            oidc: oidc::Oidc::new(settings)?,
+            login: http::LoginGuard::new(settings)?,
+            settings: settings.clone(),
+        })))
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.0.db
+    }
+
+    pub fn keys(&self) -> &Keys {
+        &self.0.keys
+    }
+
+    pub fn oidc(&self) -> &oidc::Oidc {
+        &self.0.oidc
+    }
+
+    pub fn login(&self) -> &http::LoginGuard {
+        &self.0.login
+    }
+
+    pub fn settings(&self) -> &AuthConfig {
+        &self.0.settings
+    }
+}
+
+/// Bearer tokens longer than this are refused before any parsing.
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// Signs a leakwatch token for a user, valid for `ttl_seconds`.
+pub fn issue_token(keys: &Keys, user: &AuthUser, ttl_seconds: i64) -> anyhow::Result<String> {
+    Ok(issue_token_until(keys, user, ttl_seconds)?.0)
+}
+
+/// Signs a leakwatch token for a user, valid for `ttl_seconds`; also returns its expiry in
+/// Unix milliseconds.
+pub fn issue_token_until(
+    keys: &Keys,
+    user: &AuthUser,
+    ttl_seconds: i64,
+) -> anyhow::Result<(String, i64)> {
+    let key = keys.signing_jwt_key();
+    let now = crate::kit::time::now_ms() / 1000;
+    let claims = Claims {
+        iss: ISSUER.into(),
+        aud: AUDIENCE.into(),
+        sub: user.user_id.clone(),
+        tid: user.tenant_id.clone(),
+        email: user.email.clone(),
+        role: user.role,
+        iat: now,
+        exp: now + ttl_seconds,
+    };
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some(key.kid.clone());
+    let token = encode(&header, &claims, &EncodingKey::from_secret(&key.secret))?;
+    Ok((token, claims.exp.saturating_mul(1000)))
+}
+
+/// Verifies a bearer token and loads its user.
+pub async fn authenticate(state: &Authenticator, token: &str) -> ApiResult<AuthUser> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(unauthorized("token too long"));
+    }
+    let header = decode_header(token).map_err(|_| unauthorized("malformed token"))?;
+    match header.alg {
+        Algorithm::HS256 => {
+            let kid = header
+                .kid
+                .ok_or_else(|| unauthorized("token has no key id"))?;
+            let key = state
+                .keys()
+                .jwt_key(&kid)
+                .ok_or_else(|| unauthorized("unknown signing key"))?;
+            let mut validation = Validation::new(Algorithm::HS256);
+            validation.algorithms = vec![Algorithm::HS256];
+            validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+            validation.set_issuer(&[ISSUER]);
+            validation.set_audience(&[AUDIENCE]);
+            validation.leeway = 30;
+            let data = decode::<Claims>(token, &DecodingKey::from_secret(&key.secret), &validation)
+                .map_err(|e| unauthorized(&rejection(&e)))?;
+            load_user(state, &data.claims.sub, &data.claims.tid).await
+        }
+        Algorithm::RS256 => oidc::authenticate(state, token).await,
+        other => Err(unauthorized(&format!(
+            "algorithm {other:?} is not accepted"
+        ))),
+    }
+}
+
+/// Why a token failed verification, for the 401's message: the failed check, never the
+/// parser's details.
+pub fn rejection(err: &jsonwebtoken::errors::Error) -> String {
+    use jsonwebtoken::errors::ErrorKind;
+    match err.kind() {
+        ErrorKind::ExpiredSignature => "the token has expired".into(),
+        ErrorKind::ImmatureSignature => "the token is not valid yet".into(),
+        ErrorKind::InvalidAudience => "the token is meant for another audience".into(),
+        ErrorKind::InvalidIssuer => "the token has another issuer".into(),
+        ErrorKind::InvalidSignature => "the token's signature does not verify".into(),
+        ErrorKind::InvalidAlgorithm => "the token's algorithm is not accepted".into(),
+        ErrorKind::MissingRequiredClaim(claim) => format!("the token has no '{claim}' claim"),
+        ErrorKind::Json(_) | ErrorKind::InvalidClaimFormat(_) => {
+            "the token's claims are incomplete or malformed".into()
+        }
+        _ => "invalid token".into(),
+    }
+}
+
+fn unauthorized(message: &str) -> ApiError {
+    ApiError::Unauthorized(message.to_string())
+}
+
+/// The user behind a token, checked to still exist in the token's tenant.
+async fn load_user(state: &Authenticator, user_id: &str, tenant_id: &str) -> ApiResult<AuthUser> {
+    let row = sqlx::query(
+        "SELECT id, tenant_id, email, role FROM users WHERE id = $1 AND tenant_id = $2",
+    )
+    .bind(user_id)
+    .bind(tenant_id)
+    .fetch_optional(&state.db().pool)
+    .await?
+    .ok_or_else(|| unauthorized("the token's user no longer exists"))?;
+    Ok(AuthUser {
+        user_id: row.try_get("id").map_err(ApiError::from)?,
+        tenant_id: row.try_get("tenant_id").map_err(ApiError::from)?,
+        email: row.try_get("email").map_err(ApiError::from)?,
+        role: Role::parse(&row.try_get::<String, _>("role").map_err(ApiError::from)?),
+    })
+}
+
+impl<S> FromRequestParts<S> for AuthUser
+where
+    S: Send + Sync,
+    Authenticator: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| unauthorized("missing Authorization header"))?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .ok_or_else(|| unauthorized("expected a Bearer token"))?;
+        authenticate(&Authenticator::from_ref(state), token.trim()).await
+    }
+}

@@ -1,0 +1,610 @@
+//! The breach notification draft (GDPR Art. 33), prefilled from the incident in the order of
+//! the Autoriteit Persoonsgegevens' form: contact details, timeline, what happened, the
+//! personal data involved, the number of people, consequences, measures taken, whether the
+//! people are informed. Editable (`PUT` stores the edits; the prefilled parts follow the
+//! evidence until edited); exported as JSON and as a printable HTML page (nl/en).
+//! Every read shows fetch evidence, so every read is audit-logged.
+
+use axum::extract::{FromRef, Path, Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::Row;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use leakwatch_core::sensitive::{DataCategory, SensitiveCount};
+use leakwatch_core::Lang;
+
+use super::{load_viewed, IncidentView, IncidentsState};
+use crate::auth::{AuthUser, Authenticator};
+use crate::kit::audit::{self, Action};
+use crate::kit::error::{ApiError, ApiResult};
+use crate::kit::html::esc;
+use crate::kit::json::ApiJson;
+use crate::kit::time::utc_minute;
+use crate::pixel::Status;
+
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    IncidentsState: FromRef<S>,
+    Authenticator: FromRef<S>,
+{
+    OpenApiRouter::new()
+        .routes(routes!(show, edit))
+        .routes(routes!(printable))
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct Contact {
+    pub organization: String,
+    pub contact_name: String,
+    pub contact_email: String,
+    pub contact_phone: String,
+    pub dpo: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FirstFetch {
+    pub class: String,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Timeline {
+    /// When the message was sent.
+    pub sent_at: i64,
+    /// The first fetch of each class, in time order.
+    pub first_fetches: Vec<FirstFetch>,
+    /// When the organisation became aware (starts the 72 hours).
+    pub aware_at: i64,
+    pub deadline_at: i64,
+    pub notified_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PersonalData {
+    /// Kinds the send-time check found (counts, never values).
+    pub kinds: Vec<DataKind>,
+    /// Special categories (Art. 9) are involved.
+    pub special_categories: bool,
+    /// Anything else the sender knows is in the message or its attachments.
+    pub other: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DataKind {
+    pub kind: String,
+    pub label: String,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct People {
+    pub min: u32,
+    /// Unknown until filled in.
+    pub max: Option<u32>,
+}
+
+/// The draft, in the order of the authority's form.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NotificationDraft {
+    pub incident_id: String,
+    pub lang: String,
+    pub contact: Contact,
+    pub timeline: Timeline,
+    /// "sent to the wrong recipient"
+    pub what_happened: String,
+    pub description: String,
+    pub wrong_recipients: usize,
+    pub evidence_status: Status,
+    pub personal_data: PersonalData,
+    pub people: People,
+    pub consequences: String,
+    pub measures: String,
+    /// Whether the people involved are (or will be) informed (Art. 34).
+    pub data_subjects_informed: Option<bool>,
+    pub data_subjects_informed_reason: String,
+    /// Which fields are the sender's or DPO's edits rather than prefilled.
+    pub edited: Vec<String>,
+}
+
+/// What can be edited; every field optional, `null` or missing keeps the current value.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationEdits {
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+    pub dpo: Option<String>,
+    pub organization: Option<String>,
+    pub description: Option<String>,
+    pub personal_data_other: Option<String>,
+    pub special_categories: Option<bool>,
+    pub people_min: Option<u32>,
+    pub people_max: Option<u32>,
+    pub consequences: Option<String>,
+    pub measures: Option<String>,
+    pub data_subjects_informed: Option<bool>,
+    pub data_subjects_informed_reason: Option<String>,
+}
+
+impl NotificationEdits {
+    /// Later edits win, field by field.
+    fn merge(mut self, newer: NotificationEdits) -> NotificationEdits {
+        macro_rules! take {
+            ($($f:ident),*) => { $( if newer.$f.is_some() { self.$f = newer.$f; } )* };
+        }
+        take!(
+            contact_name,
+            contact_email,
+            contact_phone,
+            dpo,
+            organization,
+            description,
+            personal_data_other,
+            special_categories,
+            people_min,
+            people_max,
+            consequences,
+            measures,
+            data_subjects_informed,
+            data_subjects_informed_reason
+        );
+        self
+    }
+
+    fn names(&self) -> Vec<String> {
+        let value = serde_json::to_value(self).unwrap_or_default();
+        value
+            .as_object()
+            .map(|o| {
+                o.iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let texts = [
+            ("contact_name", &self.contact_name),
+            ("contact_email", &self.contact_email),
+            ("contact_phone", &self.contact_phone),
+            ("dpo", &self.dpo),
+            ("organization", &self.organization),
+            ("description", &self.description),
+            ("personal_data_other", &self.personal_data_other),
+            ("consequences", &self.consequences),
+            ("measures", &self.measures),
+            (
+                "data_subjects_informed_reason",
+                &self.data_subjects_informed_reason,
+            ),
+        ];
+        for (name, text) in texts {
+            if text.as_ref().is_some_and(|t| t.len() > 10_000) {
+                return Err(format!("{name}: longer than 10000 bytes"));
+            }
+        }
+        if let (Some(min), Some(max)) = (self.people_min, self.people_max) {
+            if max < min {
+                return Err("people_max: less than people_min".into());
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct LangQuery {
+    /// nl or en (default: the language the message was registered in).
+    pub lang: Option<String>,
+}
+
+/// The stored edits, the message's sensitive counts and language, the organisation's name
+/// and DPO contact.
+type Stored = (
+    NotificationEdits,
+    Vec<SensitiveCount>,
+    String,
+    String,
+    Option<String>,
+);
+
+async fn stored(state: &IncidentsState, incident_id: &str) -> ApiResult<Stored> {
+    let row = sqlx::query(
+        "SELECT i.notification, m.sensitive, m.lang, t.name, t.policy FROM incidents i JOIN messages m ON m.id = i.message_id \
+         JOIN tenants t ON t.id = i.tenant_id WHERE i.id = $1",
+    )
+    .bind(incident_id)
+    .fetch_one(&state.db().pool)
+    .await?;
+    let edits: Option<String> = row.try_get("notification")?;
+    let sensitive: String = row.try_get("sensitive")?;
+    let policy: String = row.try_get("policy")?;
+    let policy: leakwatch_core::Policy = serde_json::from_str(&policy).unwrap_or_default();
+    Ok((
+        edits
+            .and_then(|e| serde_json::from_str(&e).ok())
+            .unwrap_or_default(),
+        serde_json::from_str(&sensitive).unwrap_or_default(),
+        row.try_get("lang")?,
+        policy
+            .disclosure
+            .organization
+            .filter(|o| !o.trim().is_empty())
+            .unwrap_or(row.try_get("name")?),
+        policy.disclosure.dpo_contact,
+    ))
+}
+
+/// The prefilled draft with the edits laid over it.
+pub fn draft(
+    incident: &IncidentView,
+    edits: &NotificationEdits,
+    sensitive: &[SensitiveCount],
+    organization: &str,
+    dpo: Option<&str>,
+    lang: Lang,
+) -> NotificationDraft {
+    let mut first_fetches: Vec<FirstFetch> = incident
+        .evidence
+        .by_class
+        .iter()
+        .filter(|c| c.class != "self_view")
+        .map(|c| FirstFetch {
+            class: c.class.clone(),
+            at: c.first_at,
+        })
+        .collect();
+    first_fetches.sort_by_key(|f| f.at);
+    let kinds: Vec<DataKind> = sensitive
+        .iter()
+        .map(|s| DataKind {
+            kind: serde_json::to_value(s.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            label: s.kind.label(lang).to_string(),
+            count: s.count,
+        })
+        .collect();
+    let special = sensitive
+        .iter()
+        .any(|s| s.kind.category() == DataCategory::SpecialCategory);
+    // People involved: at least one; identity numbers each name one person, and every
+    // finding at most one more. An estimate, stated as such in the form.
+    let identities: usize = sensitive
+        .iter()
+        .filter(|s| s.kind.category() == DataCategory::Identity)
+        .map(|s| s.count)
+        .max()
+        .unwrap_or(0);
+    let people_min = identities.max(1) as u32;
+    let people_max = (!sensitive.is_empty()).then(|| {
+        sensitive
+            .iter()
+            .map(|s| s.count)
+            .sum::<usize>()
+            .max(people_min as usize) as u32
+    });
+    let status = incident.evidence.status;
+    let consequences = match (status, lang) {
+        (Status::OpenedInMailClient, Lang::En) => "The message was opened in a mail client after it reached the wrong recipient, so the personal data in it may have been read by someone not entitled to it.",
+        (Status::OpenedInMailClient, Lang::Nl) => "Het bericht is na aankomst bij de verkeerde ontvanger geopend in een mailprogramma; de persoonsgegevens erin kunnen dus zijn gelezen door iemand die daar geen recht op heeft.",
+        (Status::FetchedByProxyOnly, Lang::En) => "Only an image proxy fetched the message (Gmail's proxy usually means it was opened; Apple Mail Privacy Protection fetches unopened mail too). Reading by the wrong recipient cannot be excluded.",
+        (Status::FetchedByProxyOnly, Lang::Nl) => "Alleen een afbeeldingsproxy heeft het bericht opgehaald (bij Gmail betekent dat meestal dat het geopend is; Apple Mail Privacy Protection haalt ook ongeopende mail op). Dat de verkeerde ontvanger het heeft gelezen, is niet uit te sluiten.",
+        (Status::OnlyScanned, Lang::En) => "Only a security scanner fetched the message; there is no sign so far that a person opened it.",
+        (Status::OnlyScanned, Lang::Nl) => "Alleen een beveiligingsscanner heeft het bericht opgehaald; er is tot nu toe geen aanwijzing dat iemand het heeft geopend.",
+        (Status::NotOpened, Lang::En) => "There is no sign so far that the message was opened (opens are missed when the recipient's mail program blocks images).",
+        (Status::NotOpened, Lang::Nl) => "Er is tot nu toe geen aanwijzing dat het bericht is geopend (een opening wordt gemist als het mailprogramma van de ontvanger afbeeldingen blokkeert).",
+        (Status::NotTracked, Lang::En) => "The message was not tracked, so whether it was opened is unknown.",
+        (Status::NotTracked, Lang::Nl) => "Het bericht werd niet gevolgd; of het is geopend, is onbekend.",
+    };
+    let pick = |edit: &Option<String>, prefill: String| edit.clone().unwrap_or(prefill);
+    NotificationDraft {
+        incident_id: incident.id.clone(),
+        lang: lang_code(lang).into(),
+        contact: Contact {
+            organization: pick(&edits.organization, organization.to_string()),
+            contact_name: pick(&edits.contact_name, String::new()),
+            contact_email: pick(&edits.contact_email, incident.reporter.clone()),
+            contact_phone: pick(&edits.contact_phone, String::new()),
+            dpo: pick(&edits.dpo, dpo.unwrap_or_default().to_string()),
+        },
+        timeline: Timeline {
+            sent_at: incident.sent_at,
+            first_fetches,
+            aware_at: incident.aware_at,
+            deadline_at: incident.deadline_at,
+            notified_at: incident.notified_at,
+        },
+        what_happened: lang
+            .pick(
+                "Personal data sent to the wrong recipient (e-mail).",
+                "Persoonsgegevens verstuurd naar de verkeerde ontvanger (e-mail).",
+            )
+            .into(),
+        description: pick(&edits.description, incident.description.clone()),
+        wrong_recipients: incident.wrong_recipients.len(),
+        evidence_status: status,
+        personal_data: PersonalData {
+            kinds,
+            special_categories: edits.special_categories.unwrap_or(special),
+            other: pick(&edits.personal_data_other, String::new()),
+        },
+        people: People {
+            min: edits.people_min.unwrap_or(people_min),
+            max: edits.people_max.or(people_max),
+        },
+        consequences: pick(&edits.consequences, consequences.to_string()),
+        measures: pick(&edits.measures, String::new()),
+        data_subjects_informed: edits.data_subjects_informed,
+        data_subjects_informed_reason: pick(&edits.data_subjects_informed_reason, String::new()),
+        edited: edits.names(),
+    }
+}
+
+fn lang_code(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Nl => "nl",
+        Lang::En => "en",
+    }
+}
+
+fn lang_of(query: &LangQuery, stored: &str) -> Lang {
+    match query.lang.as_deref().unwrap_or(stored) {
+        "nl" => Lang::Nl,
+        _ => Lang::En,
+    }
+}
+
+async fn build(
+    state: &IncidentsState,
+    user: &AuthUser,
+    id: &str,
+    what: &str,
+    q: &LangQuery,
+) -> ApiResult<NotificationDraft> {
+    let incident = load_viewed(state, user, id, what).await?;
+    let (edits, sensitive, lang, organization, dpo) = stored(state, id).await?;
+    Ok(draft(
+        &incident,
+        &edits,
+        &sensitive,
+        &organization,
+        dpo.as_deref(),
+        lang_of(q, &lang),
+    ))
+}
+
+/// The notification draft as JSON (audit-logged).
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/notification", tag = "incidents", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Incident id"), LangQuery),
+    responses((status = 200, body = NotificationDraft), (status = 404, description = "No such incident for this user")))]
+pub async fn show(
+    State(state): State<IncidentsState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    Query(q): Query<LangQuery>,
+) -> ApiResult<Json<NotificationDraft>> {
+    Ok(Json(build(&state, &user, &id, "notification", &q).await?))
+}
+
+/// Saves edits of the draft (field by field over earlier edits) and returns the draft.
+#[utoipa::path(put, path = "/api/v1/incidents/{id}/notification", tag = "incidents", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Incident id"), LangQuery), request_body = NotificationEdits,
+    responses((status = 200, body = NotificationDraft), (status = 400, description = "Invalid edits"),
+        (status = 404, description = "No such incident for this user")))]
+pub async fn edit(
+    State(state): State<IncidentsState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    Query(q): Query<LangQuery>,
+    ApiJson(edits): ApiJson<NotificationEdits>,
+) -> ApiResult<Json<NotificationDraft>> {
+    // Checks access (and records the view) before anything is written.
+    load_viewed(&state, &user, &id, "notification_edit").await?;
+    let (current, ..) = stored(&state, &id).await?;
+    let changed = edits.names();
+    let merged = current.merge(edits);
+    // Checked merged, so a new maximum below an earlier minimum is caught too.
+    merged.check().map_err(ApiError::BadRequest)?;
+    let now = state.clock().now_ms();
+    let mut tx = state.db().pool.begin().await?;
+    sqlx::query("UPDATE incidents SET notification = $1, updated_at = $2 WHERE id = $3")
+        .bind(serde_json::to_string(&merged).map_err(anyhow::Error::from)?)
+        .bind(now)
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut *tx,
+        &user.tenant_id,
+        &user.actor(),
+        Action::NotificationEdited,
+        ("incident", &id),
+        json!({"fields": changed}),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(build(&state, &user, &id, "notification", &q).await?))
+}
+
+/// The draft as a printable page (audit-logged).
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/notification.html", tag = "incidents", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Incident id"), LangQuery),
+    responses((status = 200, description = "Printable HTML", content_type = "text/html"),
+        (status = 404, description = "No such incident for this user")))]
+pub async fn printable(
+    State(state): State<IncidentsState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    Query(q): Query<LangQuery>,
+) -> ApiResult<Response> {
+    let draft = build(&state, &user, &id, "notification_html", &q).await?;
+    Ok((
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'",
+            ),
+        ],
+        Html(render_html(&draft)),
+    )
+        .into_response())
+}
+
+fn class_name(class: &str, lang: Lang) -> &'static str {
+    match class {
+        "direct" => lang.pick("mail client", "mailprogramma"),
+        "google_proxy" => lang.pick("Google image proxy", "afbeeldingsproxy van Google"),
+        "apple_privacy" => lang.pick(
+            "Apple Mail Privacy Protection",
+            "Apple Mail Privacy Protection",
+        ),
+        "scanner" => lang.pick("security scanner", "beveiligingsscanner"),
+        _ => lang.pick("other", "overig"),
+    }
+}
+
+/// The printable page: one section per part of the authority's form.
+pub fn render_html(d: &NotificationDraft) -> String {
+    let lang = if d.lang == "nl" { Lang::Nl } else { Lang::En };
+    let t = |en: &'static str, nl: &'static str| lang.pick(en, nl);
+    let empty = t("(to be filled in)", "(nog in te vullen)");
+    let or_empty = |s: &str| {
+        if s.trim().is_empty() {
+            empty.to_string()
+        } else {
+            esc(s)
+        }
+    };
+    let mut rows = String::new();
+    rows.push_str(&format!(
+        "<tr><th>{}</th><td>{}</td></tr>",
+        t("Sent", "Verzonden"),
+        utc_minute(d.timeline.sent_at)
+    ));
+    for f in &d.timeline.first_fetches {
+        rows.push_str(&format!(
+            "<tr><th>{} ({})</th><td>{}</td></tr>",
+            t("First fetch", "Eerste ophaling"),
+            class_name(&f.class, lang),
+            utc_minute(f.at)
+        ));
+    }
+    rows.push_str(&format!(
+        "<tr><th>{}</th><td>{}</td></tr>",
+        t("Aware", "Ontdekt"),
+        utc_minute(d.timeline.aware_at)
+    ));
+    rows.push_str(&format!(
+        "<tr><th>{}</th><td>{}</td></tr>",
+        t("Deadline (72 hours)", "Uiterste meldtermijn (72 uur)"),
+        utc_minute(d.timeline.deadline_at)
+    ));
+    if let Some(n) = d.timeline.notified_at {
+        rows.push_str(&format!(
+            "<tr><th>{}</th><td>{}</td></tr>",
+            t("Notified", "Gemeld"),
+            utc_minute(n)
+        ));
+    }
+    let kinds = if d.personal_data.kinds.is_empty() {
+        format!(
+            "<li>{}</li>",
+            t(
+                "None found by the send-time check.",
+                "Geen gevonden door de controle bij verzenden.",
+            )
+        )
+    } else {
+        d.personal_data
+            .kinds
+            .iter()
+            .map(|k| format!("<li>{} &times; {}</li>", k.count, esc(&k.label)))
+            .collect::<Vec<_>>()
+            .join("")
+    };
+    let yes_no = |b: Option<bool>| match b {
+        Some(true) => t("Yes", "Ja"),
+        Some(false) => t("No", "Nee"),
+        None => empty,
+    };
+    let people_max = d.people.max.map_or(empty.to_string(), |m| m.to_string());
+    format!(
+        "<!doctype html><html lang=\"{lang_code}\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+<style>body{{font:14px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#111}}\
+h1{{font-size:1.4rem}}h2{{font-size:1.05rem;margin-top:1.6rem;border-bottom:1px solid #ccc}}\
+th{{text-align:left;padding-right:1rem;font-weight:600;vertical-align:top}}td,th{{padding:.15rem 0}}\
+.note{{color:#555;font-size:.9rem}}@media print{{body{{margin:0}}}}</style></head><body>\
+<h1>{title}</h1><p class=\"note\">{intro} {id}</p>\
+<h2>1. {h_contact}</h2><table>\
+<tr><th>{organization_l}</th><td>{organization}</td></tr><tr><th>{name_l}</th><td>{name}</td></tr>\
+<tr><th>{email_l}</th><td>{email}</td></tr><tr><th>{phone_l}</th><td>{phone}</td></tr><tr><th>{dpo_l}</th><td>{dpo}</td></tr></table>\
+<h2>2. {h_timeline}</h2><table>{rows}</table>\
+<h2>3. {h_what}</h2><p>{what}</p><p>{wrong_l}: {wrong}. {evidence_l}: {evidence}.</p><p>{description}</p>\
+<h2>4. {h_data}</h2><ul>{kinds}</ul><p>{special_l}: {special}</p><p>{other_l}: {other}</p>\
+<h2>5. {h_people}</h2><p>{min_l}: {min} &nbsp; {max_l}: {max}</p><p class=\"note\">{people_note}</p>\
+<h2>6. {h_consequences}</h2><p>{consequences}</p>\
+<h2>7. {h_measures}</h2><p>{measures}</p>\
+<h2>8. {h_informed}</h2><p>{informed}</p><p>{informed_reason}</p>\
+</body></html>",
+        lang_code = lang_code(lang),
+        title = t("Data breach notification: draft", "Melding datalek: concept"),
+        intro = t(
+            "Prefilled by leakwatch from the incident; check every part before filing it with the Autoriteit Persoonsgegevens. Incident",
+            "Door leakwatch vooringevuld uit het incident; controleer elk onderdeel voordat je het indient bij de Autoriteit Persoonsgegevens. Incident"
+        ),
+        id = esc(&d.incident_id),
+        h_contact = t("Contact details", "Contactgegevens"),
+        organization_l = t("Organisation", "Organisatie"),
+        organization = or_empty(&d.contact.organization),
+        name_l = t("Contact person", "Contactpersoon"),
+        name = or_empty(&d.contact.contact_name),
+        email_l = t("E-mail", "E-mail"),
+        email = or_empty(&d.contact.contact_email),
+        phone_l = t("Phone", "Telefoon"),
+        phone = or_empty(&d.contact.contact_phone),
+        dpo_l = t("Data protection officer", "Functionaris gegevensbescherming"),
+        dpo = or_empty(&d.contact.dpo),
+        h_timeline = t("Timeline", "Tijdlijn"),
+        h_what = t("What happened", "Wat is er gebeurd"),
+        what = esc(&d.what_happened),
+        wrong_l = t("Wrong recipients", "Verkeerde ontvangers"),
+        wrong = d.wrong_recipients,
+        evidence_l = t("Evidence", "Bewijs"),
+        evidence = esc(d.evidence_status.text(lang)),
+        description = or_empty(&d.description),
+        h_data = t("Personal data involved", "Betrokken persoonsgegevens"),
+        special_l = t("Special categories (Art. 9)", "Bijzondere categorieën (art. 9)"),
+        special = if d.personal_data.special_categories { t("Yes", "Ja") } else { t("No", "Nee") },
+        other_l = t("Other", "Overig"),
+        other = or_empty(&d.personal_data.other),
+        h_people = t("Number of people involved", "Aantal betrokken personen"),
+        min_l = t("At least", "Minimaal"),
+        min = d.people.min,
+        max_l = t("At most", "Maximaal"),
+        max = people_max,
+        people_note = t(
+            "Estimated from the identity numbers and other data the check found; correct it when you know better.",
+            "Geschat uit de identiteitsnummers en andere gegevens die de controle vond; pas het aan als je het beter weet."
+        ),
+        h_consequences = t("Consequences", "Gevolgen"),
+        consequences = or_empty(&d.consequences),
+        h_measures = t("Measures taken", "Genomen maatregelen"),
+        measures = or_empty(&d.measures),
+        h_informed = t("Are the people involved informed?", "Zijn de betrokkenen geïnformeerd?"),
+        informed = yes_no(d.data_subjects_informed),
+        informed_reason = esc(&d.data_subjects_informed_reason),
+    )
+}

@@ -1,0 +1,129 @@
+//! The OpenAPI document and the router agree. The paths of the document come from the
+//! routes (`utoipa_axum::routes!`); this checks it from both sides: every documented
+//! operation is served (a request is not answered by the fallback), the operations are
+//! exactly those of contract api-v1, and no feature registers a route around `routes!`.
+
+use std::path::Path;
+
+use leakwatch_testkit::*;
+use serde_json::Value;
+
+/// Contract api-v1's operations, as the document lists them.
+const OPERATIONS: &[(&str, &str)] = &[
+    ("get", "/api/v1/alerts"),
+    ("get", "/api/v1/alerts/stream"),
+    ("get", "/api/v1/audit"),
+    ("post", "/api/v1/auth/login"),
+    ("get", "/api/v1/incidents"),
+    ("post", "/api/v1/incidents"),
+    ("get", "/api/v1/incidents/{id}"),
+    ("patch", "/api/v1/incidents/{id}"),
+    ("get", "/api/v1/incidents/{id}/notification"),
+    ("put", "/api/v1/incidents/{id}/notification"),
+    ("get", "/api/v1/incidents/{id}/notification.html"),
+    ("get", "/api/v1/me"),
+    ("get", "/api/v1/messages"),
+    ("post", "/api/v1/messages"),
+    ("get", "/api/v1/messages/{id}"),
+    ("get", "/api/v1/tenant/alerts"),
+    ("put", "/api/v1/tenant/alerts"),
+    ("delete", "/api/v1/tenant/oidc"),
+    ("get", "/api/v1/tenant/oidc"),
+    ("put", "/api/v1/tenant/oidc"),
+    ("get", "/api/v1/tenant/policy"),
+    ("put", "/api/v1/tenant/policy"),
+    ("get", "/api/v1/tenant/privacy"),
+    ("put", "/api/v1/tenant/privacy"),
+    ("get", "/api/v1/tenant/record-of-processing"),
+    ("get", "/healthz"),
+    ("get", "/i/confirm/{token}"),
+    ("post", "/i/confirm/{token}"),
+    ("get", "/i/{id}"),
+    ("post", "/i/{id}/objection"),
+    ("get", "/metrics"),
+    ("get", "/p/{token}"),
+    ("get", "/readyz"),
+];
+
+fn documented(doc: &Value) -> Vec<(String, String)> {
+    let mut operations = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in ["get", "post", "put", "patch", "delete", "head"] {
+            if item.get(method).is_some() {
+                operations.push((method.to_string(), path.clone()));
+            }
+        }
+    }
+    operations.sort();
+    operations
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_documented_operation_is_served_and_no_more() {
+    let app = spawn(Backend::Sqlite).await;
+    let (status, doc) = app.get("/openapi.json", "").await;
+    assert_eq!(status, 200);
+    let operations = documented(&doc);
+    let mut expected: Vec<(String, String)> = OPERATIONS
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    expected.sort();
+    assert_eq!(operations, expected);
+    for (method, path) in &operations {
+        let concrete = path.replace("{id}", "x").replace("{token}", "x");
+        let response = app
+            .client
+            .request(method.to_uppercase().parse().unwrap(), app.url(&concrete))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        assert_ne!(
+            status, 405,
+            "{method} {path}: the router has no such method"
+        );
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert_ne!(
+            body["error"]["message"], "route not found",
+            "{method} {path} is documented but answered by the fallback"
+        );
+    }
+    // An undocumented path is answered by the fallback, so the check above can fail.
+    let (status, body) = app.get("/api/v1/nothing-here", "").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["message"], "route not found");
+    app.finish().await;
+}
+
+/// Routes registered with a plain `.route(...)` would be served but not documented; only
+/// the document's own two pages (`/openapi.json`, `/docs`) are.
+#[test]
+fn features_register_routes_only_through_routes_macro() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    let mut dirs = vec![src.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    let mut plain = Vec::new();
+    for file in files {
+        if file.ends_with("openapi.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            if line.contains(".route(") && !line.trim_start().starts_with("//") {
+                plain.push(format!("{}:{}", file.display(), n + 1));
+            }
+        }
+    }
+    assert!(plain.is_empty(), "routes outside `routes!`: {plain:?}");
+}
