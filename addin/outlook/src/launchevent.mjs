@@ -7,7 +7,7 @@
 //
 // The server is only ever asked at compose time, within REGISTER_TIMEOUT_MS; OnMessageSend
 // makes no network call at all, so whatever the server does, a send is decided locally in
-// milliseconds. Why the registration happens at compose: addin/outlook/DECISIONS.md.
+// milliseconds. Why the registration happens at compose: docs/adr/0008-outlook-send-path.md.
 
 import { ApiClient, registrationFor } from "../../common/api.mjs";
 import { REASONS, REGISTER_TIMEOUT_MS, reasonFor, signature } from "../../thunderbird/lib/send.mjs";
