@@ -38,8 +38,8 @@ use std::ops::Range;
 use std::rc::Rc;
 
 use lol_html::errors::RewritingError;
-use lol_html::html_content::{Comment, Doctype, Element};
-use lol_html::{doc_comments, doctype, element, HtmlRewriter, Settings};
+use lol_html::html_content::{Comment, Doctype, Element, TextChunk, TextType};
+use lol_html::{doc_comments, doc_text, doctype, element, HtmlRewriter, Settings};
 
 use super::escape::decode_attr;
 use super::render::{Insertion, INFO_ATTR, MARKER_ATTR, MARKER_VALUE, PIXEL_ATTR};
@@ -50,6 +50,9 @@ use super::url::host_and_path;
 pub enum Placement {
     /// Our block for this message was already there; re-rendered in place.
     Replaced,
+    /// Before the quoted part of a reply or forward (see [`QUOTE_MARKERS`]): after the
+    /// sender's own new text and signature, so it does not read as part of the quote.
+    BeforeQuote,
     /// Before the real `</body>`.
     BeforeBodyEnd,
     /// Before `</html>`: the body was closed implicitly.
@@ -144,6 +147,8 @@ pub fn insert_html(body: &str, insertion: &Insertion) -> Result<Rewritten, HtmlE
         Some(b.start..end)
     }) {
         (existing, Placement::Replaced)
+    } else if let Some(at) = quote_start(body, &scan).filter(outside_foreign) {
+        (at..at, Placement::BeforeQuote)
     } else if let Some(at) = scan.body_end.filter(outside_foreign) {
         (at..at, Placement::BeforeBodyEnd)
     } else if let Some(at) = scan
@@ -281,6 +286,8 @@ struct Scan {
     /// parsed, so the block does not go where one may still be open.
     foreign: Vec<(usize, Option<usize>)>,
     eof_in_data: bool,
+    /// Where the quoted part of a reply or forward may start.
+    quotes: Quotes,
 }
 
 #[derive(Debug)]
@@ -304,6 +311,7 @@ const EOF_PROBE_ATTR: &str = "data-leakwatch-eof";
 fn scan(body: &str, hosts: &[String], info_url: &str) -> Result<Scan, HtmlError> {
     let len = body.len();
     let state = Rc::new(RefCell::new(Scan::default()));
+    let quotes = Rc::new(RefCell::new(Quotes::default()));
     let block_selector = format!(r#"div[{MARKER_ATTR}="{MARKER_VALUE}"]"#);
     let probe_selector = format!("div[{EOF_PROBE_ATTR}]");
     {
@@ -470,6 +478,7 @@ fn scan(body: &str, hosts: &[String], info_url: &str) -> Result<Scan, HtmlError>
                 }
                 Ok(())
             }));
+        let settings = with_quote_handlers(settings, &quotes, len);
         let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
         rewriter.write(body.as_bytes()).map_err(rewriting_error)?;
         rewriter
@@ -478,6 +487,9 @@ fn scan(body: &str, hosts: &[String], info_url: &str) -> Result<Scan, HtmlError>
         rewriter.end().map_err(rewriting_error)?;
     }
     let mut scan = Rc::try_unwrap(state)
+        .map_err(|_| HtmlError::Parse("handler state still shared".into()))?
+        .into_inner();
+    scan.quotes = Rc::try_unwrap(quotes)
         .map_err(|_| HtmlError::Parse("handler state still shared".into()))?
         .into_inner();
     for range in std::mem::take(&mut scan.noscripts) {
@@ -574,6 +586,379 @@ fn inner_pixels(
     let mut found = found.into_inner();
     found.retain(|p| p.range.start < cutoff);
     Some(found)
+}
+
+/// The quoted part of a reply or forward, as each client marks it. The notice goes before
+/// the first of these in the body (extended to a header line directly before it), so that
+/// it follows the sender's own text and signature instead of the other party's signature
+/// at the bottom of the thread. The Thunderbird add-on places it with the same rule in the
+/// DOM (`addin/thunderbird/lib/disclose.mjs`); both are checked against
+/// `tests/fixtures/disclose/quote-markers.json` and the fixtures listed there.
+pub(crate) const QUOTE_MARKERS: &[QuoteMarker] = &[
+    // Outlook on the web and new Outlook: where appendOnSendAsync content goes, right
+    // before the quote.
+    QuoteMarker::new(
+        "outlook-web",
+        "div#appendonsend",
+        Quote::RestOfBody,
+        Header::None,
+    ),
+    QuoteMarker::new(
+        "outlook-web",
+        "div#divRplyFwdMsg",
+        Quote::RestOfBody,
+        Header::PrecedingHr,
+    ),
+    // Classic Outlook (Word): the header block with a grey (or blue) rule above it.
+    QuoteMarker::new(
+        "outlook-desktop",
+        r#"div[style*="border-top:solid #E1E1E1" i]"#,
+        Quote::RestOfBody,
+        Header::FirstBoldIsHeaderWord,
+    ),
+    QuoteMarker::new(
+        "outlook-desktop",
+        r#"div[style*="border-top:solid #B5C4DF" i]"#,
+        Quote::RestOfBody,
+        Header::FirstBoldIsHeaderWord,
+    ),
+    QuoteMarker::new(
+        "outlook",
+        "div#mail-editor-reference-message-container",
+        Quote::RestOfBody,
+        Header::None,
+    ),
+    QuoteMarker::new("gmail", "div.gmail_quote", Quote::Element, Header::None),
+    QuoteMarker::new("gmail", "div.gmail_attr", Quote::Element, Header::None),
+    QuoteMarker::new(
+        "thunderbird",
+        "div.moz-cite-prefix",
+        Quote::Element,
+        Header::None,
+    ),
+    QuoteMarker::new(
+        "thunderbird",
+        "div.moz-forward-container",
+        Quote::Element,
+        Header::None,
+    ),
+    QuoteMarker::new(
+        "apple-mail",
+        r#"blockquote[type="cite"]"#,
+        Quote::Element,
+        Header::PrecedingDivEndingWithColon,
+    ),
+];
+
+/// The first bold word of Outlook's header block ("From:" / "Van:").
+pub(crate) const QUOTE_HEADER_WORDS: &[&str] = &["From:", "Van:"];
+
+/// The sender's signature where a client puts it below the quote (Thunderbird's option,
+/// Gmail's default): not text written below the quote.
+pub(crate) const SIGNATURE_SELECTOR: &str =
+    "div.moz-signature, .gmail_signature, .gmail_signature_prefix";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct QuoteMarker {
+    /// Which client writes it (the fixtures' names).
+    pub client: &'static str,
+    pub selector: &'static str,
+    pub quote: Quote,
+    pub header: Header,
+}
+
+impl QuoteMarker {
+    const fn new(
+        client: &'static str,
+        selector: &'static str,
+        quote: Quote,
+        header: Header,
+    ) -> Self {
+        Self {
+            client,
+            selector,
+            quote,
+            header,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Quote {
+    /// The element holds the quote; text after it, outside other quotes and the signature,
+    /// is the sender writing below the quote, and then the notice goes at the end as usual.
+    Element,
+    /// A header; the quoted message follows it to the end of the body (Outlook).
+    RestOfBody,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Header {
+    None,
+    /// Starts at an `<hr>` directly before it (Outlook on the web).
+    PrecedingHr,
+    /// Starts at a `<div>` directly before it whose text ends with ':' ("On … wrote:").
+    PrecedingDivEndingWithColon,
+    /// Counts only when its first `<b>` says one of [`QUOTE_HEADER_WORDS`].
+    FirstBoldIsHeaderWord,
+}
+
+/// What the scan learns about quotes. "Directly before" allows whitespace, comments and
+/// `<br>` in between.
+#[derive(Debug, Default)]
+struct Quotes {
+    candidates: Vec<Candidate>,
+    /// The classic-Outlook candidate waiting for its first `<b>`.
+    pending: Option<usize>,
+    /// The `<b>` being read for it, and its text so far.
+    reading: Option<(usize, String)>,
+    /// The last `<hr>`, and the last closed `<div>` (start, end, text ends with ':').
+    last_hr: Option<Range<usize>>,
+    last_div: Option<(Range<usize>, bool)>,
+    /// Non-blank text chunks so far, and the last non-blank character.
+    texts: usize,
+    last_char: Option<char>,
+    /// Open quote elements and signatures.
+    depth: usize,
+    /// An element quote has started, and text came after it outside any quote.
+    element_quote_seen: bool,
+    text_after_quote: bool,
+    /// `<template>` elements: start and end; content there is not rendered.
+    templates: Vec<(usize, Option<usize>)>,
+}
+
+#[derive(Debug)]
+struct Candidate {
+    start: usize,
+    marker: QuoteMarker,
+    confirmed: bool,
+    /// The header line it may start at, when one was right before it.
+    before: Option<Range<usize>>,
+}
+
+/// Text with only whitespace (no-break spaces included).
+fn is_blank(raw: &str) -> bool {
+    decode_attr(raw)
+        .replace("&nbsp;", " ")
+        .chars()
+        .all(char::is_whitespace)
+}
+
+fn with_quote_handlers<'h, 's>(
+    mut settings: Settings<'h, 's>,
+    quotes: &Rc<RefCell<Quotes>>,
+    len: usize,
+) -> Settings<'h, 's> {
+    for marker in QUOTE_MARKERS {
+        let state = Rc::clone(quotes);
+        settings = settings.append_element_content_handler(element!(
+            marker.selector,
+            move |el: &mut Element<'_, '_>| {
+                let start = el.source_location().bytes().start;
+                if start >= len {
+                    return Ok(());
+                }
+                let mut q = state.borrow_mut();
+                let before = match marker.header {
+                    Header::PrecedingHr => q.last_hr.clone(),
+                    Header::PrecedingDivEndingWithColon => q
+                        .last_div
+                        .clone()
+                        .filter(|(_, colon)| *colon)
+                        .map(|(range, _)| range),
+                    Header::None | Header::FirstBoldIsHeaderWord => None,
+                };
+                let index = q.candidates.len();
+                let confirmed = marker.header != Header::FirstBoldIsHeaderWord;
+                q.candidates.push(Candidate {
+                    start,
+                    marker: *marker,
+                    confirmed,
+                    before,
+                });
+                if !confirmed && q.pending.is_none() && q.reading.is_none() {
+                    q.pending = Some(index);
+                }
+                let element = marker.quote == Quote::Element;
+                if element {
+                    q.element_quote_seen = true;
+                }
+                if !el.can_have_content() {
+                    return Ok(());
+                }
+                if element {
+                    q.depth += 1;
+                }
+                drop(q);
+                let end_state = Rc::clone(&state);
+                el.on_end_tag(Box::new(move |_| {
+                    let mut q = end_state.borrow_mut();
+                    if element {
+                        q.depth = q.depth.saturating_sub(1);
+                    }
+                    if q.pending == Some(index) {
+                        q.pending = None; // no <b> in it: not Outlook's header
+                    }
+                    Ok(())
+                }))
+            }
+        ));
+    }
+    let signature_state = Rc::clone(quotes);
+    let hr_state = Rc::clone(quotes);
+    let div_state = Rc::clone(quotes);
+    let bold_state = Rc::clone(quotes);
+    let template_state = Rc::clone(quotes);
+    let text_state = Rc::clone(quotes);
+    settings
+        .append_element_content_handler(element!(SIGNATURE_SELECTOR, move |el: &mut Element<
+            '_,
+            '_,
+        >| {
+            if !el.can_have_content() {
+                return Ok(());
+            }
+            signature_state.borrow_mut().depth += 1;
+            let end_state = Rc::clone(&signature_state);
+            el.on_end_tag(Box::new(move |_| {
+                let mut q = end_state.borrow_mut();
+                q.depth = q.depth.saturating_sub(1);
+                Ok(())
+            }))
+        }))
+        .append_element_content_handler(element!("hr", move |el: &mut Element<'_, '_>| {
+            let range = el.source_location().bytes();
+            if range.end <= len {
+                hr_state.borrow_mut().last_hr = Some(range);
+            }
+            Ok(())
+        }))
+        .append_element_content_handler(element!("div", move |el: &mut Element<'_, '_>| {
+            if !el.can_have_content() {
+                return Ok(());
+            }
+            let start = el.source_location().bytes().start;
+            let texts_before = div_state.borrow().texts;
+            let end_state = Rc::clone(&div_state);
+            el.on_end_tag(Box::new(move |end| {
+                let at = end.source_location().bytes().end;
+                let mut q = end_state.borrow_mut();
+                if at <= len && end.name() == "div" {
+                    let colon = q.texts > texts_before && q.last_char == Some(':');
+                    q.last_div = Some((start..at, colon));
+                }
+                Ok(())
+            }))
+        }))
+        .append_element_content_handler(element!("b", move |el: &mut Element<'_, '_>| {
+            let mut q = bold_state.borrow_mut();
+            let Some(index) = q.pending.take() else {
+                return Ok(());
+            };
+            if !el.can_have_content() {
+                return Ok(());
+            }
+            q.reading = Some((index, String::new()));
+            drop(q);
+            let end_state = Rc::clone(&bold_state);
+            el.on_end_tag(Box::new(move |_| {
+                let mut q = end_state.borrow_mut();
+                if let Some((index, text)) = q.reading.take() {
+                    let text = decode_attr(&text).replace("&nbsp;", " ");
+                    if QUOTE_HEADER_WORDS.contains(&text.trim()) {
+                        q.candidates[index].confirmed = true;
+                    }
+                }
+                Ok(())
+            }))
+        }))
+        .append_element_content_handler(element!("template", move |el: &mut Element<'_, '_>| {
+            if !el.can_have_content() {
+                return Ok(());
+            }
+            let start = el.source_location().bytes().start;
+            let mut q = template_state.borrow_mut();
+            let index = q.templates.len();
+            q.templates.push((start, None));
+            drop(q);
+            let end_state = Rc::clone(&template_state);
+            el.on_end_tag(Box::new(move |end| {
+                end_state.borrow_mut().templates[index].1 = Some(end.source_location().bytes().end);
+                Ok(())
+            }))
+        }))
+        .append_document_content_handler(doc_text!(move |t: &mut TextChunk<'_>| {
+            if t.source_location().bytes().start >= len {
+                return Ok(());
+            }
+            let raw = t.as_str();
+            let mut q = text_state.borrow_mut();
+            if let Some((_, text)) = q.reading.as_mut() {
+                text.push_str(raw);
+            }
+            if is_blank(raw) {
+                return Ok(());
+            }
+            q.texts += 1;
+            q.last_char = decode_attr(raw)
+                .replace("&nbsp;", " ")
+                .trim_end()
+                .chars()
+                .next_back();
+            if q.element_quote_seen && q.depth == 0 && t.text_type() == TextType::Data {
+                q.text_after_quote = true;
+            }
+            Ok(())
+        }))
+}
+
+/// Where the quoted part starts, if the body has one and the sender did not write below it.
+fn quote_start(body: &str, scan: &Scan) -> Option<usize> {
+    let q = &scan.quotes;
+    let first = q.candidates.iter().find(|c| c.confirmed)?;
+    let inside_body = scan.body_start_end.is_none_or(|b| first.start >= b)
+        && scan.body_end.is_none_or(|e| first.start < e);
+    let in_template = q
+        .templates
+        .iter()
+        .any(|&(start, end)| start < first.start && end.is_none_or(|e| e > first.start));
+    if !inside_body || in_template {
+        return None;
+    }
+    if first.marker.quote == Quote::Element && q.text_after_quote {
+        return None; // written below the quote: the end is after the sender's text
+    }
+    match &first.before {
+        Some(header) if is_blank_gap(&body[header.end..first.start]) => Some(header.start),
+        _ => Some(first.start),
+    }
+}
+
+/// Whether markup between two elements is only whitespace, comments and `<br>`.
+fn is_blank_gap(gap: &str) -> bool {
+    if gap.trim().is_empty() {
+        return true;
+    }
+    let covered = std::cell::Cell::new(0);
+    let blank = std::cell::Cell::new(true);
+    let settings = Settings::new()
+        .append_element_content_handler(element!("*", |el: &mut Element<'_, '_>| {
+            blank.set(blank.get() && el.tag_name() == "br");
+            covered.set(covered.get() + el.source_location().bytes().len());
+            Ok(())
+        }))
+        .append_document_content_handler(doc_comments!(|c: &mut Comment<'_>| {
+            covered.set(covered.get() + c.source_location().bytes().len());
+            Ok(())
+        }))
+        .append_document_content_handler(doc_text!(|t: &mut TextChunk<'_>| {
+            blank.set(blank.get() && is_blank(t.as_str()));
+            covered.set(covered.get() + t.source_location().bytes().len());
+            Ok(())
+        }));
+    let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
+    let parsed = rewriter.write(gap.as_bytes()).is_ok() && rewriter.end().is_ok();
+    parsed && blank.get() && covered.get() == gap.len()
 }
 
 /// Elements after which removing an `<img>` could change how the rest is built.
@@ -904,6 +1289,110 @@ mod tests {
         let out = insert_html(&body, &ins).unwrap();
         assert_eq!(out.placement, Placement::BeforeBodyEnd);
         assert!(out.html.contains("</blockquote><p>x</p>"));
+    }
+
+    #[test]
+    fn the_quote_markers_are_the_shared_ones() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/disclose/placement.json"
+        );
+        let manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let ours: Vec<serde_json::Value> = QUOTE_MARKERS
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "client": m.client,
+                    "selector": m.selector,
+                    "quote": match m.quote {
+                        Quote::Element => "element",
+                        Quote::RestOfBody => "rest-of-body",
+                    },
+                    "header": match m.header {
+                        Header::None => None,
+                        Header::PrecedingHr => Some("preceding-hr"),
+                        Header::PrecedingDivEndingWithColon => Some("preceding-div-ending-with-colon"),
+                        Header::FirstBoldIsHeaderWord => Some("first-bold-is-header-word"),
+                    },
+                })
+            })
+            .collect();
+        assert_eq!(serde_json::Value::Array(ours), manifest["markers"]);
+        assert_eq!(
+            serde_json::json!(QUOTE_HEADER_WORDS),
+            manifest["header_words"]
+        );
+        assert_eq!(manifest["signatures"], SIGNATURE_SELECTOR);
+    }
+
+    fn block_before(out: &Rewritten, marker: &str) -> bool {
+        out.html.contains(&format!("{}{marker}", snippet()))
+    }
+
+    #[test]
+    fn before_the_quote_after_the_senders_text() {
+        let out = run(r#"<body><p>new</p><div class="gmail_quote"><p>old</p></div></body>"#);
+        assert_eq!(out.placement, Placement::BeforeQuote);
+        assert!(block_before(&out, r#"<div class="gmail_quote">"#));
+        // Outlook on the web: the rule above the header is the quote's start.
+        let out = run("<p>new</p><hr style=\"display:inline-block;width:98%\">\n<!-- x --><div id=\"divRplyFwdMsg\"><b>From:</b> a</div><p>old</p>");
+        assert!(block_before(&out, "<hr"), "{}", out.html);
+        // Not when something else stands between.
+        let out = run(r#"<p>new</p><hr><p>x</p><div id="divRplyFwdMsg"><b>From:</b> a</div>"#);
+        assert!(block_before(&out, r#"<div id="divRplyFwdMsg">"#));
+        // Apple Mail: the "On ... wrote:" line before the quote belongs to it.
+        let out = run(
+            r#"<body>Hi<div>Sam</div><div>On 1 May, Kim wrote:</div><br class="x"><blockquote type="cite">old</blockquote></body>"#,
+        );
+        assert!(block_before(&out, "<div>On 1 May"), "{}", out.html);
+        let out =
+            run(r#"<body>Hi<div>Sam</div><br><blockquote type="cite">old</blockquote></body>"#);
+        assert!(block_before(&out, "<blockquote"), "{}", out.html);
+        // The first quote counts, not a later (older) one.
+        let out = run(
+            r#"<p>a</p><div class="moz-cite-prefix">x:</div><blockquote type="cite"><div class="gmail_quote">y</div></blockquote>"#,
+        );
+        assert!(block_before(&out, r#"<div class="moz-cite-prefix">"#));
+    }
+
+    #[test]
+    fn classic_outlook_headers_count_only_with_from_or_van() {
+        let header = |word: &str| {
+            format!("<p>new</p><div style='border:none;border-top:solid #e1e1e1 1.0pt'><p class=MsoNormal><b><span>{word}</span></b> Jan</p></div><p>old</p>")
+        };
+        for word in ["From:", "Van:", " Van:&nbsp;"] {
+            let out = run(&header(word));
+            assert_eq!(out.placement, Placement::BeforeQuote, "{word}");
+            assert!(block_before(&out, "<div style="));
+        }
+        // A grey rule of the sender's own, without Outlook's header: no quote.
+        let out = run(&header("Note"));
+        assert_eq!(out.placement, Placement::Appended);
+    }
+
+    #[test]
+    fn written_below_the_quote_keeps_the_end() {
+        let bottom = r#"<div class="moz-cite-prefix">Kim wrote:</div><blockquote type="cite">old</blockquote><p>my answer</p>"#;
+        assert_eq!(run(bottom).placement, Placement::Appended);
+        // A signature below the quote is not writing below it.
+        let sig = r#"<p>new</p><div class="moz-cite-prefix">Kim wrote:</div><blockquote type="cite">old</blockquote><br>&nbsp;<div class="moz-signature">-- <br>Sam</div>"#;
+        assert_eq!(run(sig).placement, Placement::BeforeQuote);
+        // Outlook quotes to the end of the body: the old message after the header is quoted.
+        let outlook = r#"<p>new</p><div id="appendonsend"></div><p>old message</p>"#;
+        assert_eq!(run(outlook).placement, Placement::BeforeQuote);
+    }
+
+    #[test]
+    fn no_quote_placement_where_the_block_would_not_render() {
+        for body in [
+            r#"<body><template><div class="gmail_quote">x</div></template><p>a</p></body>"#,
+            r#"<body><svg><foreignObject><div class="gmail_quote">x</div></foreignObject></svg></body>"#,
+            r#"<html><head><div class="gmail_quote"></div></head><body><p>a</p></body></html>"#,
+        ] {
+            let out = run(body);
+            assert_ne!(out.placement, Placement::BeforeQuote, "{body}");
+        }
     }
 
     #[test]

@@ -371,6 +371,10 @@ impl TrackedDisclosure {
 
     /// The notice of a tracked e-mail as one line of text (what the block says).
     pub fn text(&self) -> &str {
+        self.tracked_text()
+    }
+
+    fn tracked_text(&self) -> &str {
         &self.disclosure.tracked_text
     }
 
