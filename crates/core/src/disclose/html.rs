@@ -11,18 +11,20 @@
 //! Where the block goes, in order:
 //! 1. our block for the same message (same info URL) is already there: re-rendered in
 //!    place, so a second run changes nothing ([`Placement::Replaced`]);
-//! 2. before the end tag of the first `<body>` element, i.e. not a `</body>` inside a
+//! 2. in a reply or forward, before the quoted part, after the sender's own text and
+//!    signature ([`Placement::BeforeQuote`], see [`QUOTE_MARKERS`]);
+//! 3. before the end tag of the first `<body>` element, i.e. not a `</body>` inside a
 //!    comment, a conditional comment, a script, a textarea, an attribute, nor a nested
 //!    `<body>` in quoted markup ([`Placement::BeforeBodyEnd`]);
-//! 3. before `</html>` when the body closes implicitly ([`Placement::BeforeHtmlEnd`]);
-//! 4. appended when the input ends in the data state: a fragment, or a body never closed
+//! 4. before `</html>` when the body closes implicitly ([`Placement::BeforeHtmlEnd`]);
+//! 5. appended when the input ends in the data state: a fragment, or a body never closed
 //!    ([`Placement::Appended`]);
-//! 5. otherwise the input ends inside an unclosed comment, tag, `<script>`, `<textarea>`
+//! 6. otherwise the input ends inside an unclosed comment, tag, `<script>`, `<textarea>`
 //!    or the like, where an appended block would be swallowed (and a pixel might still load
 //!    with its notice hidden): at the start of the body instead, or of the message
 //!    ([`Placement::Prepended`]).
 //!
-//! Positions where an `<svg>` or `<math>` may still be open are skipped in 2, 3 and 5: the
+//! Positions where an `<svg>` or `<math>` may still be open are skipped in 2, 3, 4 and 6: the
 //! block's `<div>` ends foreign content, which would change how the markup after it parses.
 //!
 //! Earlier leakwatch pixels are `<img>` elements with our `data-leakwatch-pixel` marker, or
@@ -50,7 +52,7 @@ use super::url::host_and_path;
 pub enum Placement {
     /// Our block for this message was already there; re-rendered in place.
     Replaced,
-    /// Before the quoted part of a reply or forward (see [`QUOTE_MARKERS`]): after the
+    /// Before the quoted part of a reply or forward (see the module documentation): after the
     /// sender's own new text and signature, so it does not read as part of the quote.
     BeforeQuote,
     /// Before the real `</body>`.
