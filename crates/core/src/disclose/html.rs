@@ -738,12 +738,28 @@ struct Candidate {
     before: Option<Range<usize>>,
 }
 
-/// Text with only whitespace (no-break spaces included).
+/// Text with only whitespace (no-break spaces included). Called for every text chunk, so
+/// it decodes only when there is a reference to decode.
 fn is_blank(raw: &str) -> bool {
-    decode_attr(raw)
-        .replace("&nbsp;", " ")
-        .chars()
-        .all(char::is_whitespace)
+    if !raw.contains('&') {
+        return raw.chars().all(char::is_whitespace);
+    }
+    decode_text(raw).chars().all(char::is_whitespace)
+}
+
+/// The last character of some text that is not whitespace.
+fn last_visible_char(raw: &str) -> Option<char> {
+    let trimmed = raw.trim_end();
+    if trimmed.ends_with(';') {
+        decode_text(trimmed).trim_end().chars().next_back()
+    } else {
+        trimmed.chars().next_back()
+    }
+}
+
+/// Text with the references that matter here decoded (`&nbsp;` too, as a space).
+fn decode_text(raw: &str) -> String {
+    decode_attr(raw).replace("&nbsp;", " ")
 }
 
 fn with_quote_handlers<'h, 's>(
@@ -866,8 +882,7 @@ fn with_quote_handlers<'h, 's>(
             el.on_end_tag(Box::new(move |_| {
                 let mut q = end_state.borrow_mut();
                 if let Some((index, text)) = q.reading.take() {
-                    let text = decode_attr(&text).replace("&nbsp;", " ");
-                    if QUOTE_HEADER_WORDS.contains(&text.trim()) {
+                    if QUOTE_HEADER_WORDS.contains(&decode_text(&text).trim()) {
                         q.candidates[index].confirmed = true;
                     }
                 }
@@ -902,11 +917,7 @@ fn with_quote_handlers<'h, 's>(
                 return Ok(());
             }
             q.texts += 1;
-            q.last_char = decode_attr(raw)
-                .replace("&nbsp;", " ")
-                .trim_end()
-                .chars()
-                .next_back();
+            q.last_char = last_visible_char(raw);
             if q.element_quote_seen && q.depth == 0 && t.text_type() == TextType::Data {
                 q.text_after_quote = true;
             }
@@ -1395,6 +1406,44 @@ mod tests {
             let out = run(body);
             assert_ne!(out.placement, Placement::BeforeQuote, "{body}");
         }
+    }
+
+    #[test]
+    fn the_quote_regression_inputs_keep_the_fuzz_targets_promises() {
+        // fuzz/regressions/disclose_html/quote-*: the first byte picks the insertion as the
+        // fuzz target does (1: tracked Dutch, 2: untracked English).
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fuzz/regressions/disclose_html"
+        );
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if !path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("quote-")
+            {
+                continue;
+            }
+            seen += 1;
+            let data = std::fs::read(&path).unwrap();
+            let body = String::from_utf8_lossy(&data[1..]);
+            let ins = match data[0] % 4 {
+                1 => tracked(),
+                2 => untracked(),
+                other => panic!("{path:?}: insertion {other} not used here"),
+            };
+            let out = insert_html(&body, &ins).unwrap();
+            assert_eq!(&out.html[out.block()], ins.html_snippet());
+            let again = insert_html(&out.html, &ins).unwrap();
+            assert_eq!(again.placement, Placement::Replaced, "{path:?}");
+            assert_eq!(again.html, out.html, "{path:?}");
+        }
+        assert_eq!(seen, 2);
+        let apple = run("<p>a</p><div>On 1 May, Kim wrote:</div><!-- c --><br><blockquote type=\"cite\">q</blockquote>");
+        assert!(block_before(&apple, "<div>On 1 May"));
     }
 
     #[test]
