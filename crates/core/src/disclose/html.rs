@@ -705,26 +705,16 @@ pub(crate) enum Header {
     FirstBoldIsHeaderWord,
 }
 
-/// What the scan learns about quotes. "Directly before" allows whitespace, comments and
-/// `<br>` in between.
+/// What the scan learns about quotes. The main pass only records where elements are; the
+/// text checks run afterwards over the few stretches that matter (a text handler on the
+/// whole body would make every message slower). "Directly before" allows whitespace,
+/// comments and `<br>` in between.
 #[derive(Debug, Default)]
 struct Quotes {
     candidates: Vec<Candidate>,
-    /// The classic-Outlook candidate waiting for its first `<b>`.
-    pending: Option<usize>,
-    /// The `<b>` being read for it, and its text so far.
-    reading: Option<(usize, String)>,
-    /// The last `<hr>`, and the last closed `<div>` (start, end, text ends with ':').
+    /// The last `<hr>`, and the last closed `<div>`.
     last_hr: Option<Range<usize>>,
-    last_div: Option<(Range<usize>, bool)>,
-    /// Non-blank text chunks so far, and the last non-blank character.
-    texts: usize,
-    last_char: Option<char>,
-    /// Open quote elements and signatures.
-    depth: usize,
-    /// An element quote has started, and text came after it outside any quote.
-    element_quote_seen: bool,
-    text_after_quote: bool,
+    last_div: Option<Range<usize>>,
     /// `<template>` elements: start and end; content there is not rendered.
     templates: Vec<(usize, Option<usize>)>,
 }
@@ -732,29 +722,19 @@ struct Quotes {
 #[derive(Debug)]
 struct Candidate {
     start: usize,
+    /// The end of its end tag, when it has one.
+    end: Option<usize>,
     marker: QuoteMarker,
-    confirmed: bool,
-    /// The header line it may start at, when one was right before it.
+    /// The element it may start at, when one was right before it.
     before: Option<Range<usize>>,
 }
 
-/// Text with only whitespace (no-break spaces included). Called for every text chunk, so
-/// it decodes only when there is a reference to decode.
+/// Text with only whitespace (no-break spaces included).
 fn is_blank(raw: &str) -> bool {
     if !raw.contains('&') {
         return raw.chars().all(char::is_whitespace);
     }
     decode_text(raw).chars().all(char::is_whitespace)
-}
-
-/// The last character of some text that is not whitespace.
-fn last_visible_char(raw: &str) -> Option<char> {
-    let trimmed = raw.trim_end();
-    if trimmed.ends_with(';') {
-        decode_text(trimmed).trim_end().chars().next_back()
-    } else {
-        trimmed.chars().next_back()
-    }
 }
 
 /// Text with the references that matter here decoded (`&nbsp;` too, as a space).
@@ -779,71 +759,35 @@ fn with_quote_handlers<'h, 's>(
                 let mut q = state.borrow_mut();
                 let before = match marker.header {
                     Header::PrecedingHr => q.last_hr.clone(),
-                    Header::PrecedingDivEndingWithColon => q
-                        .last_div
-                        .clone()
-                        .filter(|(_, colon)| *colon)
-                        .map(|(range, _)| range),
+                    Header::PrecedingDivEndingWithColon => q.last_div.clone(),
                     Header::None | Header::FirstBoldIsHeaderWord => None,
                 };
                 let index = q.candidates.len();
-                let confirmed = marker.header != Header::FirstBoldIsHeaderWord;
                 q.candidates.push(Candidate {
                     start,
+                    end: None,
                     marker: *marker,
-                    confirmed,
                     before,
                 });
-                if !confirmed && q.pending.is_none() && q.reading.is_none() {
-                    q.pending = Some(index);
-                }
-                let element = marker.quote == Quote::Element;
-                if element {
-                    q.element_quote_seen = true;
-                }
+                drop(q);
                 if !el.can_have_content() {
                     return Ok(());
                 }
-                if element {
-                    q.depth += 1;
-                }
-                drop(q);
                 let end_state = Rc::clone(&state);
-                el.on_end_tag(Box::new(move |_| {
-                    let mut q = end_state.borrow_mut();
-                    if element {
-                        q.depth = q.depth.saturating_sub(1);
-                    }
-                    if q.pending == Some(index) {
-                        q.pending = None; // no <b> in it: not Outlook's header
+                el.on_end_tag(Box::new(move |end| {
+                    let at = end.source_location().bytes().end;
+                    if at <= len {
+                        end_state.borrow_mut().candidates[index].end = Some(at);
                     }
                     Ok(())
                 }))
             }
         ));
     }
-    let signature_state = Rc::clone(quotes);
     let hr_state = Rc::clone(quotes);
     let div_state = Rc::clone(quotes);
-    let bold_state = Rc::clone(quotes);
     let template_state = Rc::clone(quotes);
-    let text_state = Rc::clone(quotes);
     settings
-        .append_element_content_handler(element!(SIGNATURE_SELECTOR, move |el: &mut Element<
-            '_,
-            '_,
-        >| {
-            if !el.can_have_content() {
-                return Ok(());
-            }
-            signature_state.borrow_mut().depth += 1;
-            let end_state = Rc::clone(&signature_state);
-            el.on_end_tag(Box::new(move |_| {
-                let mut q = end_state.borrow_mut();
-                q.depth = q.depth.saturating_sub(1);
-                Ok(())
-            }))
-        }))
         .append_element_content_handler(element!("hr", move |el: &mut Element<'_, '_>| {
             let range = el.source_location().bytes();
             if range.end <= len {
@@ -856,35 +800,11 @@ fn with_quote_handlers<'h, 's>(
                 return Ok(());
             }
             let start = el.source_location().bytes().start;
-            let texts_before = div_state.borrow().texts;
             let end_state = Rc::clone(&div_state);
             el.on_end_tag(Box::new(move |end| {
                 let at = end.source_location().bytes().end;
-                let mut q = end_state.borrow_mut();
                 if at <= len && end.name() == "div" {
-                    let colon = q.texts > texts_before && q.last_char == Some(':');
-                    q.last_div = Some((start..at, colon));
-                }
-                Ok(())
-            }))
-        }))
-        .append_element_content_handler(element!("b", move |el: &mut Element<'_, '_>| {
-            let mut q = bold_state.borrow_mut();
-            let Some(index) = q.pending.take() else {
-                return Ok(());
-            };
-            if !el.can_have_content() {
-                return Ok(());
-            }
-            q.reading = Some((index, String::new()));
-            drop(q);
-            let end_state = Rc::clone(&bold_state);
-            el.on_end_tag(Box::new(move |_| {
-                let mut q = end_state.borrow_mut();
-                if let Some((index, text)) = q.reading.take() {
-                    if QUOTE_HEADER_WORDS.contains(&decode_text(&text).trim()) {
-                        q.candidates[index].confirmed = true;
-                    }
+                    end_state.borrow_mut().last_div = Some(start..at);
                 }
                 Ok(())
             }))
@@ -904,31 +824,22 @@ fn with_quote_handlers<'h, 's>(
                 Ok(())
             }))
         }))
-        .append_document_content_handler(doc_text!(move |t: &mut TextChunk<'_>| {
-            if t.source_location().bytes().start >= len {
-                return Ok(());
-            }
-            let raw = t.as_str();
-            let mut q = text_state.borrow_mut();
-            if let Some((_, text)) = q.reading.as_mut() {
-                text.push_str(raw);
-            }
-            if is_blank(raw) {
-                return Ok(());
-            }
-            q.texts += 1;
-            q.last_char = last_visible_char(raw);
-            if q.element_quote_seen && q.depth == 0 && t.text_type() == TextType::Data {
-                q.text_after_quote = true;
-            }
-            Ok(())
-        }))
+}
+
+/// Whether a candidate is a quote: classic Outlook's header block only with its header word.
+fn confirmed(body: &str, candidate: &Candidate) -> bool {
+    if candidate.marker.header != Header::FirstBoldIsHeaderWord {
+        return true;
+    }
+    let end = candidate.end.unwrap_or(body.len());
+    first_bold_text(&body[candidate.start..end])
+        .is_some_and(|text| QUOTE_HEADER_WORDS.contains(&decode_text(&text).trim()))
 }
 
 /// Where the quoted part starts, if the body has one and the sender did not write below it.
 fn quote_start(body: &str, scan: &Scan) -> Option<usize> {
     let q = &scan.quotes;
-    let first = q.candidates.iter().find(|c| c.confirmed)?;
+    let first = q.candidates.iter().find(|c| confirmed(body, c))?;
     let inside_body = scan.body_start_end.is_none_or(|b| first.start >= b)
         && scan.body_end.is_none_or(|e| first.start < e);
     let in_template = q
@@ -938,13 +849,116 @@ fn quote_start(body: &str, scan: &Scan) -> Option<usize> {
     if !inside_body || in_template {
         return None;
     }
-    if first.marker.quote == Quote::Element && q.text_after_quote {
-        return None; // written below the quote: the end is after the sender's text
+    if first.marker.quote == Quote::Element {
+        // Text after the quote, outside other quotes and the signature: written below it.
+        let Some(end) = first.end else {
+            return header_start(body, first); // never closed: all after it is quoted
+        };
+        let limit = scan.body_end.filter(|&e| e >= end).unwrap_or(body.len());
+        let skip = QUOTE_MARKERS
+            .iter()
+            .filter(|m| m.quote == Quote::Element)
+            .map(|m| m.selector)
+            .chain([SIGNATURE_SELECTOR])
+            .collect::<Vec<_>>()
+            .join(", ");
+        if !is_blank(&visible_text(&body[end..limit], &skip)) {
+            return None;
+        }
     }
-    match &first.before {
-        Some(header) if is_blank_gap(&body[header.end..first.start]) => Some(header.start),
-        _ => Some(first.start),
+    header_start(body, first)
+}
+
+/// The candidate's start, or its header line's when one is directly before it.
+fn header_start(body: &str, candidate: &Candidate) -> Option<usize> {
+    let header = candidate
+        .before
+        .as_ref()
+        .filter(|h| is_blank_gap(&body[h.end..candidate.start]));
+    let counts = header.is_some_and(|h| match candidate.marker.header {
+        Header::PrecedingDivEndingWithColon => {
+            visible_text(&body[h.clone()], "").trim_end().ends_with(':')
+        }
+        _ => true,
+    });
+    Some(match header {
+        Some(h) if counts => h.start,
+        _ => candidate.start,
+    })
+}
+
+/// The text a reader sees in an HTML fragment, outside elements matching `skip` (none when
+/// empty), references decoded.
+fn visible_text(fragment: &str, skip: &str) -> String {
+    let text = Rc::new(RefCell::new(String::new()));
+    let depth = Rc::new(std::cell::Cell::new(0usize));
+    let mut settings = Settings::new();
+    if !skip.is_empty() {
+        let depth = Rc::clone(&depth);
+        settings =
+            settings.append_element_content_handler(element!(skip, move |el: &mut Element<
+                '_,
+                '_,
+            >| {
+                if !el.can_have_content() {
+                    return Ok(());
+                }
+                depth.set(depth.get() + 1);
+                let depth = Rc::clone(&depth);
+                el.on_end_tag(Box::new(move |_| {
+                    depth.set(depth.get().saturating_sub(1));
+                    Ok(())
+                }))
+            }));
     }
+    let sink = Rc::clone(&text);
+    let text_depth = Rc::clone(&depth);
+    settings = settings.append_document_content_handler(doc_text!(move |t: &mut TextChunk<'_>| {
+        if text_depth.get() == 0 && t.text_type() == TextType::Data {
+            sink.borrow_mut().push_str(t.as_str());
+        }
+        Ok(())
+    }));
+    let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
+    // Inside a body lol_html already read: it parses again.
+    let _ = rewriter.write(fragment.as_bytes());
+    let _ = rewriter.end();
+    let raw = text.borrow().clone();
+    decode_text(&raw)
+}
+
+/// The text of the first `<b>` in an HTML fragment, raw.
+fn first_bold_text(fragment: &str) -> Option<String> {
+    let state = Rc::new(RefCell::new((false, false, String::new()))); // (seen, reading, text)
+    let bold = Rc::clone(&state);
+    let texts = Rc::clone(&state);
+    let settings = Settings::new()
+        .append_element_content_handler(element!("b", move |el: &mut Element<'_, '_>| {
+            let mut s = bold.borrow_mut();
+            if s.0 || !el.can_have_content() {
+                return Ok(());
+            }
+            s.0 = true;
+            s.1 = true;
+            drop(s);
+            let end = Rc::clone(&bold);
+            el.on_end_tag(Box::new(move |_| {
+                end.borrow_mut().1 = false;
+                Ok(())
+            }))
+        }))
+        .append_document_content_handler(doc_text!(move |t: &mut TextChunk<'_>| {
+            let mut s = texts.borrow_mut();
+            if s.1 {
+                s.2.push_str(t.as_str());
+            }
+            Ok(())
+        }));
+    let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
+    let _ = rewriter.write(fragment.as_bytes());
+    let _ = rewriter.end();
+    let s = state.borrow();
+    s.0.then(|| s.2.clone())
 }
 
 /// Whether markup between two elements is only whitespace, comments and `<br>`.
