@@ -1,12 +1,14 @@
 //! The leakwatch core for JavaScript: a thin wasm-bindgen shell, as ruff's `ruff_wasm`.
 //!
 //! A [`Checker`] is built once from the tenant policy, the sender's history and address book
-//! (plain JS objects, converted with serde-wasm-bindgen), then checks each draft and returns
+//! (plain JS objects, read by `from_js`; results go back with serde-wasm-bindgen), then checks each draft and returns
 //! the check-v1 Verdict as a plain object. All logic lives in `leakwatch-core` and is tested
 //! natively there; this crate only converts values at the boundary.
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
+
+mod from_js;
 
 use leakwatch_core as core;
 use leakwatch_core::disclose;
@@ -142,7 +144,7 @@ struct RenderedDisclosure<'a> {
 
 /// JS value -> Rust value, with the path-free serde message as a JS `Error`.
 fn from_js<T: for<'de> Deserialize<'de>>(value: JsValue, what: &str) -> Result<T, JsError> {
-    serde_wasm_bindgen::from_value(value).map_err(|e| JsError::new(&format!("invalid {what}: {e}")))
+    from_js::from_value(&value).map_err(|e| JsError::new(&format!("invalid {what}: {e}")))
 }
 
 /// Rust value -> plain JS object (objects, not `Map`s, so results compare as JSON).

@@ -155,3 +155,39 @@ fn disclosure_carries_the_pixel_only_with_the_notice() {
         .unwrap();
     assert!(thrown(err).contains("info_url"));
 }
+
+/// The shell reads JS values with its own small deserializer (`from_js`, for size): numbers,
+/// enums, null and nested objects arrive as serde would read the same JSON, and wrong types
+/// are refused with serde's words, a float named rather than printed.
+#[wasm_bindgen_test]
+fn values_are_read_as_serde_reads_json() {
+    let options = r#"{"policy": {
+        "internal_domains": ["b.nl"], "blocked_domains": ["gmail.com"],
+        "thresholds": {"visible_recipients": 3, "visible_group_share": 0.5},
+        "severities": {"new-recipient": "off", "blocked-domain": "warn"},
+        "tracking": {"scope": "all_external"}
+    }}"#;
+    let checker = Checker::new(js(options)).map_err(thrown).unwrap();
+    let to_blocked = js(r#"{"from": "a@b.nl", "to": ["x@gmail.com"]}"#);
+    let verdict = verdict_json(&checker.check(to_blocked, None).unwrap());
+    assert_eq!(verdict["verdict"], "warn", "the severity enum was read");
+    let to_other = js(r#"{"from": "a@b.nl", "to": ["y@c.nl"]}"#);
+    let verdict = verdict_json(&checker.check(to_other, None).unwrap());
+    assert_eq!(verdict["track"], true, "the tracking scope was read");
+
+    let refused = |options: &str| thrown(Checker::new(js(options)).err().expect("refused"));
+    assert_eq!(
+        refused(r#"{"policy": {"thresholds": {"visible_recipients": 2.5}}}"#),
+        "Error: invalid checker options: invalid type: a number with a fraction or out of range, expected usize"
+    );
+    assert_eq!(
+        refused(r#"{"policy": {"thresholds": {"visible_recipients": -1}}}"#),
+        "Error: invalid checker options: invalid value: integer `-1`, expected usize"
+    );
+    assert!(
+        refused(r#"{"policy": {"severities": {"new-recipient": "loud"}}}"#)
+            .contains("unknown variant `loud`")
+    );
+    assert!(refused(r#"{"policy": {"internal_domains": "b.nl"}}"#)
+        .contains("invalid type: string \"b.nl\", expected a sequence"));
+}
