@@ -1,7 +1,21 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { disclosedBody, disclosureOptions, insertHtmlDisclosure } from "../lib/disclose.mjs";
-import { core, dom, parse } from "../testing.mjs";
+import fs from "node:fs";
+import path from "node:path";
+import {
+  disclosedBody,
+  disclosureOptions,
+  insertHtmlDisclosure,
+  QUOTE_HEADER_WORDS,
+  QUOTE_MARKERS,
+  SIGNATURE_SELECTOR,
+} from "../lib/disclose.mjs";
+import { core, dom, parse, root } from "../testing.mjs";
+
+// The core's fixtures and where its HTML rewriter puts the block in them: the add-on places
+// it by the same rule, in the DOM.
+const FIXTURES = path.join(root, "crates/core/tests/fixtures/disclose");
+const MANIFEST = JSON.parse(fs.readFileSync(path.join(FIXTURES, "placement.json"), "utf8"));
 
 const INFO = "https://lw.example.nl/i/msg-42";
 const PIXEL = "https://lw.example.nl/p/tok-42";
@@ -52,7 +66,8 @@ test("HTML insertion is idempotent and removes older leakwatch pixels from quote
   const reply = `<html><body><p>Thanks!</p><blockquote type="cite"><p>Earlier</p>${older}<img src="https://lw.example.nl/p/bare"><img src="https://lw.example.nl/logo.png"><img src="https://other.example/p/x"></blockquote></body></html>`;
   const out = parse(insertHtmlDisclosure(reply, html, disclosureOptions(TRACKED, "en"), dom));
   const srcs = [...out.querySelectorAll("img")].map((i) => i.getAttribute("src"));
-  assert.deepEqual(srcs, ["https://lw.example.nl/logo.png", "https://other.example/p/x", PIXEL]);
+  assert.deepEqual(srcs, [PIXEL, "https://lw.example.nl/logo.png", "https://other.example/p/x"], "the new notice before the quote");
+  assert.equal(out.querySelector('[data-leakwatch-info="' + INFO + '"]').nextElementSibling.localName, "blockquote");
   assert.equal(out.querySelectorAll('[data-leakwatch="disclosure"]').length, 2, "the old notice stays, the new one is added");
   // A fragment without <body> (as some composers hand it over).
   const fragment = parse(insertHtmlDisclosure("<p>hoi</p>", html, disclosureOptions(TRACKED, "en"), dom));
@@ -70,5 +85,65 @@ test("plain-text mail: details.plainTextBody gets the notice as text, never a pi
   assert.match(edit.plainTextBody, /Privacy notice/);
   const again = disclosedBody({ isPlainText: true, plainTextBody: edit.plainTextBody }, c, TRACKED, "en", dom);
   assert.equal(again.plainTextBody, edit.plainTextBody, "idempotent");
+  c.free();
+});
+
+test("the quote markers are the core's", () => {
+  assert.deepEqual(QUOTE_MARKERS, MANIFEST.markers);
+  assert.deepEqual(QUOTE_HEADER_WORDS, MANIFEST.header_words);
+  assert.equal(SIGNATURE_SELECTOR, MANIFEST.signatures);
+});
+
+/** The rendered text before `block`, whitespace collapsed. */
+function textBefore(doc, block) {
+  const walker = doc.createTreeWalker(doc.body, 4 /* NodeFilter.SHOW_TEXT */);
+  const parts = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!(block.compareDocumentPosition(node) & 2 /* PRECEDING */)) break;
+    if (node.parentElement?.closest("script, style, template")) continue;
+    parts.push(node.data);
+  }
+  return parts.join(" ").split(/\s+/).filter(Boolean).join(" ");
+}
+
+test("in every fixture the block lands where the core puts it: before the quote, after the sender's text", async () => {
+  const c = await checker();
+  const options = disclosureOptions(TRACKED, "nl");
+  const { html } = c.disclosure(options);
+  const names = fs.readdirSync(FIXTURES).filter((f) => f.endsWith(".html")).sort();
+  assert.deepEqual(names, Object.keys(MANIFEST.fixtures).sort(), "every fixture is in placement.json");
+  for (const name of names) {
+    const expected = MANIFEST.fixtures[name];
+    const input = fs.readFileSync(path.join(FIXTURES, name), "utf8");
+    const out = parse(insertHtmlDisclosure(input, html, options, dom));
+    const blocks = out.querySelectorAll(`[data-leakwatch-info="${INFO}"]`);
+    assert.equal(blocks.length, 1, name);
+    const block = blocks[0];
+    assert.equal(block.parentElement.closest('blockquote, .gmail_quote, .moz-forward-container, .moz-cite-prefix, #divRplyFwdMsg'), null, `${name}: inside the quote`);
+    if (expected.placement === "before-quote") {
+      const next = block.nextElementSibling;
+      assert.ok(next?.matches(expected.next), `${name}: before ${next?.outerHTML.slice(0, 80)}, not ${expected.next}`);
+      const before = textBefore(out, block);
+      assert.ok(before.endsWith(expected.after_text), `${name}: text before the block ends ${JSON.stringify(before.slice(-80))}`);
+    } else {
+      // Without a quote (or written below it) the add-on appends to the body: in the DOM the
+      // end of the body is always rendered, where the core must find a safe byte offset
+      // (and keeps text after </html> after its block).
+      assert.equal(block, out.body.lastElementChild, name);
+    }
+    assert.equal(out.querySelectorAll(`img[src="${PIXEL}"]`).length, 1, name);
+  }
+  c.free();
+});
+
+test("the notice says whether the mail is tracked; a text mail never mentions an image", async () => {
+  const c = await checker();
+  const tracked = parse(c.disclosure(disclosureOptions(TRACKED, "en")).html);
+  assert.match(tracked.body.textContent, /Privacy notice: this e-mail is tracked\. It contains a small image from Boekhoudpartners/);
+  const untracked = parse(c.disclosure(disclosureOptions(UNTRACKED, "nl")).html);
+  assert.match(untracked.body.textContent, /Privacymelding: deze e-mail wordt niet gevolgd\./);
+  const text = c.discloseText("Hoi\n", disclosureOptions(TRACKED, "nl"));
+  assert.match(text, /deze e-mail wordt niet gevolgd/);
+  assert.doesNotMatch(text, /plaatje|image/);
   c.free();
 });

@@ -1,7 +1,8 @@
 //! `insert_html` on a 5 MB body (target: under 30 ms) and on an ordinary 30 KB reply.
 //!
 //! The body is a long Outlook-style thread: Word markup with conditional comments, tables,
-//! quoted replies each with an earlier leakwatch pixel to remove, ordinary images to keep.
+//! quoted replies each with an earlier leakwatch pixel to remove, ordinary images to keep;
+//! the notice goes before the first quoted header (classic Outlook's `Van:` block).
 //! Run: `cargo bench -p leakwatch-core --bench disclose`; the median is in
 //! `target/criterion/insert_html/5MB/new/estimates.json`.
 
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use leakwatch_core::disclose::{
-    insert_html, Disclosure, DisclosurePolicy, InfoUrl, Insertion, PixelUrl,
+    insert_html, Disclosure, DisclosurePolicy, InfoUrl, Insertion, PixelUrl, Placement,
 };
 use leakwatch_core::Lang;
 
@@ -68,6 +69,7 @@ fn bench(c: &mut Criterion) {
         let out = insert_html(&body, &insertion).unwrap();
         assert_eq!(out.removed_pixels(), body.matches("/p/old").count());
         assert_eq!(out.html.matches("data-leakwatch-info").count(), 1);
+        assert_eq!(out.placement, Placement::BeforeQuote);
         group.throughput(Throughput::Bytes(body.len() as u64));
         group.bench_function(name, |b| {
             b.iter(|| insert_html(black_box(&body), black_box(&insertion)).unwrap())

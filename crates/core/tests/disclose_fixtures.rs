@@ -6,6 +6,11 @@
 //! a browser-grade HTML5 tree builder, not with the tokenizer under test), the disclosure
 //! once, the input byte for byte outside the inserted block and the removed pixels, and a
 //! second run changes nothing.
+//!
+//! Where the block goes is in `fixtures/disclose/placement.json`, which the Thunderbird
+//! add-on's test reads too: in a reply or forward the block is the sibling just before the
+//! quote (or its header line), after the sender's own text and signature, never inside the
+//! quote; without a quote, or when the sender wrote below it, at the end as before.
 #![cfg(feature = "html")]
 
 use std::path::{Path, PathBuf};
@@ -75,11 +80,152 @@ fn expected_without_old_pixels(input: &str) -> (String, usize) {
     (out, removed)
 }
 
-fn expected_placement(fixture: &str) -> Placement {
-    match fixture {
-        "gmail.html" | "fragment.html" => Placement::Appended,
-        "unterminated.html" => Placement::Prepended,
-        _ => Placement::BeforeBodyEnd,
+/// The expectations of `placement.json` for one fixture.
+struct Expected {
+    placement: Placement,
+    /// A simple selector the block's next element sibling matches; `None`: there is none.
+    next: Option<String>,
+    /// How the rendered text before the block ends (whitespace collapsed).
+    after_text: Option<String>,
+}
+
+fn manifest() -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/disclose/placement.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn expected(fixture: &str) -> Expected {
+    let manifest = manifest();
+    let entry = &manifest["fixtures"][fixture];
+    assert!(
+        entry.is_object(),
+        "{fixture} is not listed in placement.json"
+    );
+    let placement = match entry["placement"].as_str().unwrap() {
+        "before-quote" => Placement::BeforeQuote,
+        "before-body-end" => Placement::BeforeBodyEnd,
+        "before-html-end" => Placement::BeforeHtmlEnd,
+        "appended" => Placement::Appended,
+        "prepended" => Placement::Prepended,
+        other => panic!("{fixture}: unknown placement {other}"),
+    };
+    Expected {
+        placement,
+        next: entry["next"].as_str().map(str::to_string),
+        after_text: entry["after_text"].as_str().map(str::to_string),
+    }
+}
+
+#[test]
+fn every_fixture_is_in_the_placement_manifest_and_back() {
+    let manifest = manifest();
+    let listed: Vec<String> = manifest["fixtures"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let mut files: Vec<String> = fixtures("html").iter().map(|p| name(p)).collect();
+    files.sort();
+    let mut listed = listed;
+    listed.sort();
+    assert_eq!(files, listed);
+}
+
+/// Matches the simple selectors the manifest uses: `tag`, then `#id`, `.class`,
+/// `[attr="value"]` or `[attr*="value"]` (the last ASCII case-insensitive).
+fn matches_selector(selector: &str, name: &str, attrs: &[(String, String)]) -> bool {
+    let tag_end = selector.find(['#', '.', '[']).unwrap_or(selector.len());
+    if &selector[..tag_end] != name {
+        return false;
+    }
+    let rest = &selector[tag_end..];
+    if let Some(id) = rest.strip_prefix('#') {
+        return attr(attrs, "id") == Some(id);
+    }
+    if let Some(class) = rest.strip_prefix('.') {
+        return attr(attrs, "class").is_some_and(|c| c.split_whitespace().any(|c| c == class));
+    }
+    if let Some(inner) = rest.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        let (key, value) = inner.split_once('=').unwrap();
+        let value = value.trim_matches('"');
+        return match key.strip_suffix('*') {
+            Some(key) => attr(attrs, key)
+                .is_some_and(|v| v.to_ascii_lowercase().contains(&value.to_ascii_lowercase())),
+            None => attr(attrs, key) == Some(value),
+        };
+    }
+    rest.is_empty()
+}
+
+/// An element's name and attributes.
+type ElementView = (String, Vec<(String, String)>);
+
+fn element_of(node: &Handle) -> Option<ElementView> {
+    match &node.data {
+        NodeData::Element { name, attrs, .. } => Some((
+            name.local.to_string(),
+            attrs
+                .borrow()
+                .iter()
+                .map(|a| (a.name.local.to_string(), a.value.to_string()))
+                .collect(),
+        )),
+        _ => None,
+    }
+}
+
+/// The block's next element sibling, and the rendered text before the block.
+fn block_context(dom: &RcDom) -> (Option<ElementView>, String) {
+    let mut next = None;
+    let mut before = String::new();
+    let mut reached = false;
+    walk(&dom.document, &mut Vec::new(), &mut |node, ancestors| {
+        if reached {
+            return;
+        }
+        if let Some((_, attrs)) = element_of(node) {
+            if attr(&attrs, "data-leakwatch-info") == Some(INFO) {
+                reached = true;
+                return;
+            }
+            let children = node.children.borrow();
+            if let Some(at) = children.iter().position(|c| {
+                element_of(c).is_some_and(|(_, a)| attr(&a, "data-leakwatch-info") == Some(INFO))
+            }) {
+                next = children[at + 1..].iter().find_map(element_of);
+            }
+        } else if let NodeData::Text { contents } = &node.data {
+            let hidden = ancestors
+                .iter()
+                .any(|(n, _)| matches!(n.as_str(), "head" | "script" | "style" | "template"));
+            if !hidden {
+                before.push(' ');
+                before.push_str(&contents.borrow());
+            }
+        }
+    });
+    let before = before.split_whitespace().collect::<Vec<_>>().join(" ");
+    (next, before)
+}
+
+fn check_placement(fixture: &str, html: &str, expected: &Expected) {
+    let dom = parse_document(RcDom::default(), Default::default()).one(html);
+    let (next, before) = block_context(&dom);
+    match (&expected.next, &next) {
+        (None, None) => {}
+        (Some(selector), Some((name, attrs))) => assert!(
+            matches_selector(selector, name, attrs),
+            "{fixture}: the block is before <{name} {attrs:?}>, not {selector}"
+        ),
+        (want, got) => panic!("{fixture}: next sibling {got:?}, expected {want:?}"),
+    }
+    if let Some(text) = &expected.after_text {
+        assert!(
+            before.ends_with(text.as_str()),
+            "{fixture}: the text before the block ends {:?}",
+            &before[before.len().saturating_sub(80)..]
+        );
     }
 }
 
@@ -131,6 +277,30 @@ fn text_of(node: &Handle) -> String {
         }
     });
     s
+}
+
+/// Whether the block has an ancestor that holds a quote in one of the clients' markups.
+fn ancestors_of_block_are_quotes(dom: &RcDom) -> bool {
+    let mut quoted = false;
+    walk(&dom.document, &mut Vec::new(), &mut |node, ancestors| {
+        let Some((_, attrs)) = element_of(node) else {
+            return;
+        };
+        if attr(&attrs, "data-leakwatch-info") == Some(INFO) {
+            quoted = ancestors.iter().any(|(n, a)| {
+                let class = attr(a, "class").unwrap_or_default();
+                n == "blockquote"
+                    || ["gmail_quote", "moz-forward-container", "moz-cite-prefix"]
+                        .iter()
+                        .any(|c| class.split_whitespace().any(|k| k == *c))
+                    || matches!(
+                        attr(a, "id"),
+                        Some("divRplyFwdMsg" | "mail-editor-reference-message-container")
+                    )
+            });
+        }
+    });
+    quoted
 }
 
 /// Checks the output as a browser would see it: our block and pixel are rendered elements
@@ -185,12 +355,12 @@ fn check_dom(fixture: &str, html: &str, insertion: &Insertion) {
         !names.iter().any(|n| n == "blockquote"),
         "{fixture}: block quoted: {names:?}"
     );
-    assert!(!hidden, "{fixture}: block hidden: {names:?}");
-    assert_eq!(
-        text,
-        insertion.disclosure().text(),
-        "{fixture}: rendered text"
+    assert!(
+        !ancestors_of_block_are_quotes(&dom),
+        "{fixture}: block inside a quote"
     );
+    assert!(!hidden, "{fixture}: block hidden: {names:?}");
+    assert_eq!(text, insertion.text(), "{fixture}: rendered text");
     assert!(
         old_pixels.is_empty(),
         "{fixture}: earlier pixels left: {old_pixels:?}"
@@ -211,7 +381,9 @@ fn check_html(path: &Path, insertion: &Insertion) {
     let input = std::fs::read_to_string(path).unwrap();
     let out = insert_html(&input, insertion).unwrap_or_else(|e| panic!("{fixture}: {e}"));
     let html = &out.html;
-    assert_eq!(out.placement, expected_placement(&fixture), "{fixture}");
+    let expected = expected(&fixture);
+    assert_eq!(out.placement, expected.placement, "{fixture}");
+    check_placement(&fixture, html, &expected);
 
     // Pixel exactly once (as written), disclosure once.
     let pixel_count = html.matches(&format!(r#"src="{PIXEL}""#)).count();

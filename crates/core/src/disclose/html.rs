@@ -11,18 +11,20 @@
 //! Where the block goes, in order:
 //! 1. our block for the same message (same info URL) is already there: re-rendered in
 //!    place, so a second run changes nothing ([`Placement::Replaced`]);
-//! 2. before the end tag of the first `<body>` element, i.e. not a `</body>` inside a
+//! 2. in a reply or forward, before the quoted part, after the sender's own text and
+//!    signature ([`Placement::BeforeQuote`], see [`QUOTE_MARKERS`]);
+//! 3. before the end tag of the first `<body>` element, i.e. not a `</body>` inside a
 //!    comment, a conditional comment, a script, a textarea, an attribute, nor a nested
 //!    `<body>` in quoted markup ([`Placement::BeforeBodyEnd`]);
-//! 3. before `</html>` when the body closes implicitly ([`Placement::BeforeHtmlEnd`]);
-//! 4. appended when the input ends in the data state: a fragment, or a body never closed
+//! 4. before `</html>` when the body closes implicitly ([`Placement::BeforeHtmlEnd`]);
+//! 5. appended when the input ends in the data state: a fragment, or a body never closed
 //!    ([`Placement::Appended`]);
-//! 5. otherwise the input ends inside an unclosed comment, tag, `<script>`, `<textarea>`
+//! 6. otherwise the input ends inside an unclosed comment, tag, `<script>`, `<textarea>`
 //!    or the like, where an appended block would be swallowed (and a pixel might still load
 //!    with its notice hidden): at the start of the body instead, or of the message
 //!    ([`Placement::Prepended`]).
 //!
-//! Positions where an `<svg>` or `<math>` may still be open are skipped in 2, 3 and 5: the
+//! Positions where an `<svg>` or `<math>` may still be open are skipped in 2, 3, 4 and 6: the
 //! block's `<div>` ends foreign content, which would change how the markup after it parses.
 //!
 //! Earlier leakwatch pixels are `<img>` elements with our `data-leakwatch-pixel` marker, or
@@ -38,8 +40,8 @@ use std::ops::Range;
 use std::rc::Rc;
 
 use lol_html::errors::RewritingError;
-use lol_html::html_content::{Comment, Doctype, Element};
-use lol_html::{doc_comments, doctype, element, HtmlRewriter, Settings};
+use lol_html::html_content::{Comment, Doctype, Element, TextChunk, TextType};
+use lol_html::{doc_comments, doc_text, doctype, element, HtmlRewriter, Settings};
 
 use super::escape::decode_attr;
 use super::render::{Insertion, INFO_ATTR, MARKER_ATTR, MARKER_VALUE, PIXEL_ATTR};
@@ -50,6 +52,9 @@ use super::url::host_and_path;
 pub enum Placement {
     /// Our block for this message was already there; re-rendered in place.
     Replaced,
+    /// Before the quoted part of a reply or forward (see the module documentation): after the
+    /// sender's own new text and signature, so it does not read as part of the quote.
+    BeforeQuote,
     /// Before the real `</body>`.
     BeforeBodyEnd,
     /// Before `</html>`: the body was closed implicitly.
@@ -144,6 +149,8 @@ pub fn insert_html(body: &str, insertion: &Insertion) -> Result<Rewritten, HtmlE
         Some(b.start..end)
     }) {
         (existing, Placement::Replaced)
+    } else if let Some(at) = quote_start(body, &scan).filter(outside_foreign) {
+        (at..at, Placement::BeforeQuote)
     } else if let Some(at) = scan.body_end.filter(outside_foreign) {
         (at..at, Placement::BeforeBodyEnd)
     } else if let Some(at) = scan
@@ -281,6 +288,8 @@ struct Scan {
     /// parsed, so the block does not go where one may still be open.
     foreign: Vec<(usize, Option<usize>)>,
     eof_in_data: bool,
+    /// Where the quoted part of a reply or forward may start.
+    quotes: Quotes,
 }
 
 #[derive(Debug)]
@@ -304,6 +313,7 @@ const EOF_PROBE_ATTR: &str = "data-leakwatch-eof";
 fn scan(body: &str, hosts: &[String], info_url: &str) -> Result<Scan, HtmlError> {
     let len = body.len();
     let state = Rc::new(RefCell::new(Scan::default()));
+    let quotes = Rc::new(RefCell::new(Quotes::default()));
     let block_selector = format!(r#"div[{MARKER_ATTR}="{MARKER_VALUE}"]"#);
     let probe_selector = format!("div[{EOF_PROBE_ATTR}]");
     {
@@ -470,6 +480,7 @@ fn scan(body: &str, hosts: &[String], info_url: &str) -> Result<Scan, HtmlError>
                 }
                 Ok(())
             }));
+        let settings = with_quote_handlers(settings, &quotes, len);
         let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
         rewriter.write(body.as_bytes()).map_err(rewriting_error)?;
         rewriter
@@ -478,6 +489,9 @@ fn scan(body: &str, hosts: &[String], info_url: &str) -> Result<Scan, HtmlError>
         rewriter.end().map_err(rewriting_error)?;
     }
     let mut scan = Rc::try_unwrap(state)
+        .map_err(|_| HtmlError::Parse("handler state still shared".into()))?
+        .into_inner();
+    scan.quotes = Rc::try_unwrap(quotes)
         .map_err(|_| HtmlError::Parse("handler state still shared".into()))?
         .into_inner();
     for range in std::mem::take(&mut scan.noscripts) {
@@ -574,6 +588,404 @@ fn inner_pixels(
     let mut found = found.into_inner();
     found.retain(|p| p.range.start < cutoff);
     Some(found)
+}
+
+/// The quoted part of a reply or forward, as each client marks it. The notice goes before
+/// the first of these in the body (extended to a header line directly before it), so that
+/// it follows the sender's own text and signature instead of the other party's signature
+/// at the bottom of the thread. The Thunderbird add-on places it with the same rule in the
+/// DOM (`addin/thunderbird/lib/disclose.mjs`); both are checked against
+/// `tests/fixtures/disclose/quote-markers.json` and the fixtures listed there.
+pub(crate) const QUOTE_MARKERS: &[QuoteMarker] = &[
+    // Outlook on the web and new Outlook: where appendOnSendAsync content goes, right
+    // before the quote.
+    QuoteMarker::new(
+        "outlook-web",
+        "div#appendonsend",
+        Quote::RestOfBody,
+        Header::None,
+    ),
+    QuoteMarker::new(
+        "outlook-web",
+        "div#divRplyFwdMsg",
+        Quote::RestOfBody,
+        Header::PrecedingHr,
+    ),
+    // Classic Outlook (Word): the header block with a grey (or blue) rule above it.
+    QuoteMarker::new(
+        "outlook-desktop",
+        r#"div[style*="border-top:solid #E1E1E1" i]"#,
+        Quote::RestOfBody,
+        Header::FirstBoldIsHeaderWord,
+    ),
+    QuoteMarker::new(
+        "outlook-desktop",
+        r#"div[style*="border-top:solid #B5C4DF" i]"#,
+        Quote::RestOfBody,
+        Header::FirstBoldIsHeaderWord,
+    ),
+    QuoteMarker::new(
+        "outlook",
+        "div#mail-editor-reference-message-container",
+        Quote::RestOfBody,
+        Header::None,
+    ),
+    QuoteMarker::new("gmail", "div.gmail_quote", Quote::Element, Header::None),
+    QuoteMarker::new("gmail", "div.gmail_attr", Quote::Element, Header::None),
+    QuoteMarker::new(
+        "thunderbird",
+        "div.moz-cite-prefix",
+        Quote::Element,
+        Header::None,
+    ),
+    QuoteMarker::new(
+        "thunderbird",
+        "div.moz-forward-container",
+        Quote::Element,
+        Header::None,
+    ),
+    QuoteMarker::new(
+        "apple-mail",
+        r#"blockquote[type="cite"]"#,
+        Quote::Element,
+        Header::PrecedingDivEndingWithColon,
+    ),
+];
+
+/// The first bold word of Outlook's header block ("From:" / "Van:").
+pub(crate) const QUOTE_HEADER_WORDS: &[&str] = &["From:", "Van:"];
+
+/// The sender's signature where a client puts it below the quote (Thunderbird's option,
+/// Gmail's default): not text written below the quote.
+pub(crate) const SIGNATURE_SELECTOR: &str =
+    "div.moz-signature, .gmail_signature, .gmail_signature_prefix";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct QuoteMarker {
+    /// Which client writes it (the fixtures' names).
+    pub client: &'static str,
+    pub selector: &'static str,
+    pub quote: Quote,
+    pub header: Header,
+}
+
+impl QuoteMarker {
+    const fn new(
+        client: &'static str,
+        selector: &'static str,
+        quote: Quote,
+        header: Header,
+    ) -> Self {
+        Self {
+            client,
+            selector,
+            quote,
+            header,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Quote {
+    /// The element holds the quote; text after it, outside other quotes and the signature,
+    /// is the sender writing below the quote, and then the notice goes at the end as usual.
+    Element,
+    /// A header; the quoted message follows it to the end of the body (Outlook).
+    RestOfBody,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Header {
+    None,
+    /// Starts at an `<hr>` directly before it (Outlook on the web).
+    PrecedingHr,
+    /// Starts at a `<div>` directly before it whose text ends with ':' ("On … wrote:").
+    PrecedingDivEndingWithColon,
+    /// Counts only when its first `<b>` says one of [`QUOTE_HEADER_WORDS`].
+    FirstBoldIsHeaderWord,
+}
+
+/// What the scan learns about quotes. The main pass only records where elements are; the
+/// text checks run afterwards over the few stretches that matter (a text handler on the
+/// whole body would make every message slower). "Directly before" allows whitespace,
+/// comments and `<br>` in between.
+#[derive(Debug, Default)]
+struct Quotes {
+    candidates: Vec<Candidate>,
+    /// The last `<hr>`, and the last closed `<div>`.
+    last_hr: Option<Range<usize>>,
+    last_div: Option<Range<usize>>,
+    /// `<template>` elements: start and end; content there is not rendered.
+    templates: Vec<(usize, Option<usize>)>,
+}
+
+#[derive(Debug)]
+struct Candidate {
+    start: usize,
+    /// The end of its end tag, when it has one.
+    end: Option<usize>,
+    marker: QuoteMarker,
+    /// The element it may start at, when one was right before it.
+    before: Option<Range<usize>>,
+}
+
+/// Text with only whitespace (no-break spaces included).
+fn is_blank(raw: &str) -> bool {
+    if !raw.contains('&') {
+        return raw.chars().all(char::is_whitespace);
+    }
+    decode_text(raw).chars().all(char::is_whitespace)
+}
+
+/// Text with the references that matter here decoded (`&nbsp;` too, as a space).
+fn decode_text(raw: &str) -> String {
+    decode_attr(raw).replace("&nbsp;", " ")
+}
+
+fn with_quote_handlers<'h, 's>(
+    mut settings: Settings<'h, 's>,
+    quotes: &Rc<RefCell<Quotes>>,
+    len: usize,
+) -> Settings<'h, 's> {
+    for marker in QUOTE_MARKERS {
+        let state = Rc::clone(quotes);
+        settings = settings.append_element_content_handler(element!(
+            marker.selector,
+            move |el: &mut Element<'_, '_>| {
+                let start = el.source_location().bytes().start;
+                if start >= len {
+                    return Ok(());
+                }
+                let mut q = state.borrow_mut();
+                let before = match marker.header {
+                    Header::PrecedingHr => q.last_hr.clone(),
+                    Header::PrecedingDivEndingWithColon => q.last_div.clone(),
+                    Header::None | Header::FirstBoldIsHeaderWord => None,
+                };
+                let index = q.candidates.len();
+                q.candidates.push(Candidate {
+                    start,
+                    end: None,
+                    marker: *marker,
+                    before,
+                });
+                drop(q);
+                if !el.can_have_content() {
+                    return Ok(());
+                }
+                let end_state = Rc::clone(&state);
+                el.on_end_tag(Box::new(move |end| {
+                    let at = end.source_location().bytes().end;
+                    if at <= len {
+                        end_state.borrow_mut().candidates[index].end = Some(at);
+                    }
+                    Ok(())
+                }))
+            }
+        ));
+    }
+    let hr_state = Rc::clone(quotes);
+    let div_state = Rc::clone(quotes);
+    let template_state = Rc::clone(quotes);
+    settings
+        .append_element_content_handler(element!("hr", move |el: &mut Element<'_, '_>| {
+            let range = el.source_location().bytes();
+            if range.end <= len {
+                hr_state.borrow_mut().last_hr = Some(range);
+            }
+            Ok(())
+        }))
+        .append_element_content_handler(element!("div", move |el: &mut Element<'_, '_>| {
+            if !el.can_have_content() {
+                return Ok(());
+            }
+            let start = el.source_location().bytes().start;
+            let end_state = Rc::clone(&div_state);
+            el.on_end_tag(Box::new(move |end| {
+                let at = end.source_location().bytes().end;
+                if at <= len && end.name() == "div" {
+                    end_state.borrow_mut().last_div = Some(start..at);
+                }
+                Ok(())
+            }))
+        }))
+        .append_element_content_handler(element!("template", move |el: &mut Element<'_, '_>| {
+            if !el.can_have_content() {
+                return Ok(());
+            }
+            let start = el.source_location().bytes().start;
+            let mut q = template_state.borrow_mut();
+            let index = q.templates.len();
+            q.templates.push((start, None));
+            drop(q);
+            let end_state = Rc::clone(&template_state);
+            el.on_end_tag(Box::new(move |end| {
+                end_state.borrow_mut().templates[index].1 = Some(end.source_location().bytes().end);
+                Ok(())
+            }))
+        }))
+}
+
+/// Whether a candidate is a quote: classic Outlook's header block only with its header word.
+fn confirmed(body: &str, candidate: &Candidate) -> bool {
+    if candidate.marker.header != Header::FirstBoldIsHeaderWord {
+        return true;
+    }
+    let end = candidate.end.unwrap_or(body.len());
+    first_bold_text(&body[candidate.start..end])
+        .is_some_and(|text| QUOTE_HEADER_WORDS.contains(&decode_text(&text).trim()))
+}
+
+/// Where the quoted part starts, if the body has one and the sender did not write below it.
+fn quote_start(body: &str, scan: &Scan) -> Option<usize> {
+    let q = &scan.quotes;
+    let first = q.candidates.iter().find(|c| confirmed(body, c))?;
+    let inside_body = scan.body_start_end.is_none_or(|b| first.start >= b)
+        && scan.body_end.is_none_or(|e| first.start < e);
+    let in_template = q
+        .templates
+        .iter()
+        .any(|&(start, end)| start < first.start && end.is_none_or(|e| e > first.start));
+    if !inside_body || in_template {
+        return None;
+    }
+    if first.marker.quote == Quote::Element {
+        // Text after the quote, outside other quotes and the signature: written below it.
+        let Some(end) = first.end else {
+            return header_start(body, first); // never closed: all after it is quoted
+        };
+        let limit = scan.body_end.filter(|&e| e >= end).unwrap_or(body.len());
+        let skip = QUOTE_MARKERS
+            .iter()
+            .filter(|m| m.quote == Quote::Element)
+            .map(|m| m.selector)
+            .chain([SIGNATURE_SELECTOR])
+            .collect::<Vec<_>>()
+            .join(", ");
+        if !is_blank(&visible_text(&body[end..limit], &skip)) {
+            return None;
+        }
+    }
+    header_start(body, first)
+}
+
+/// The candidate's start, or its header line's when one is directly before it.
+fn header_start(body: &str, candidate: &Candidate) -> Option<usize> {
+    let header = candidate
+        .before
+        .as_ref()
+        .filter(|h| is_blank_gap(&body[h.end..candidate.start]));
+    let counts = header.is_some_and(|h| match candidate.marker.header {
+        Header::PrecedingDivEndingWithColon => {
+            visible_text(&body[h.clone()], "").trim_end().ends_with(':')
+        }
+        _ => true,
+    });
+    Some(match header {
+        Some(h) if counts => h.start,
+        _ => candidate.start,
+    })
+}
+
+/// The text a reader sees in an HTML fragment, outside elements matching `skip` (none when
+/// empty), references decoded.
+fn visible_text(fragment: &str, skip: &str) -> String {
+    let text = Rc::new(RefCell::new(String::new()));
+    let depth = Rc::new(std::cell::Cell::new(0usize));
+    let mut settings = Settings::new();
+    if !skip.is_empty() {
+        let depth = Rc::clone(&depth);
+        settings =
+            settings.append_element_content_handler(element!(skip, move |el: &mut Element<
+                '_,
+                '_,
+            >| {
+                if !el.can_have_content() {
+                    return Ok(());
+                }
+                depth.set(depth.get() + 1);
+                let depth = Rc::clone(&depth);
+                el.on_end_tag(Box::new(move |_| {
+                    depth.set(depth.get().saturating_sub(1));
+                    Ok(())
+                }))
+            }));
+    }
+    let sink = Rc::clone(&text);
+    let text_depth = Rc::clone(&depth);
+    settings = settings.append_document_content_handler(doc_text!(move |t: &mut TextChunk<'_>| {
+        if text_depth.get() == 0 && t.text_type() == TextType::Data {
+            sink.borrow_mut().push_str(t.as_str());
+        }
+        Ok(())
+    }));
+    let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
+    // Inside a body lol_html already read: it parses again.
+    let _ = rewriter.write(fragment.as_bytes());
+    let _ = rewriter.end();
+    let raw = text.borrow().clone();
+    decode_text(&raw)
+}
+
+/// The text of the first `<b>` in an HTML fragment, raw.
+fn first_bold_text(fragment: &str) -> Option<String> {
+    let state = Rc::new(RefCell::new((false, false, String::new()))); // (seen, reading, text)
+    let bold = Rc::clone(&state);
+    let texts = Rc::clone(&state);
+    let settings = Settings::new()
+        .append_element_content_handler(element!("b", move |el: &mut Element<'_, '_>| {
+            let mut s = bold.borrow_mut();
+            if s.0 || !el.can_have_content() {
+                return Ok(());
+            }
+            s.0 = true;
+            s.1 = true;
+            drop(s);
+            let end = Rc::clone(&bold);
+            el.on_end_tag(Box::new(move |_| {
+                end.borrow_mut().1 = false;
+                Ok(())
+            }))
+        }))
+        .append_document_content_handler(doc_text!(move |t: &mut TextChunk<'_>| {
+            let mut s = texts.borrow_mut();
+            if s.1 {
+                s.2.push_str(t.as_str());
+            }
+            Ok(())
+        }));
+    let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
+    let _ = rewriter.write(fragment.as_bytes());
+    let _ = rewriter.end();
+    let s = state.borrow();
+    s.0.then(|| s.2.clone())
+}
+
+/// Whether markup between two elements is only whitespace, comments and `<br>`.
+fn is_blank_gap(gap: &str) -> bool {
+    if gap.trim().is_empty() {
+        return true;
+    }
+    let covered = std::cell::Cell::new(0);
+    let blank = std::cell::Cell::new(true);
+    let settings = Settings::new()
+        .append_element_content_handler(element!("*", |el: &mut Element<'_, '_>| {
+            blank.set(blank.get() && el.tag_name() == "br");
+            covered.set(covered.get() + el.source_location().bytes().len());
+            Ok(())
+        }))
+        .append_document_content_handler(doc_comments!(|c: &mut Comment<'_>| {
+            covered.set(covered.get() + c.source_location().bytes().len());
+            Ok(())
+        }))
+        .append_document_content_handler(doc_text!(|t: &mut TextChunk<'_>| {
+            blank.set(blank.get() && is_blank(t.as_str()));
+            covered.set(covered.get() + t.source_location().bytes().len());
+            Ok(())
+        }));
+    let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
+    let parsed = rewriter.write(gap.as_bytes()).is_ok() && rewriter.end().is_ok();
+    parsed && blank.get() && covered.get() == gap.len()
 }
 
 /// Elements after which removing an `<img>` could change how the rest is built.
@@ -904,6 +1316,148 @@ mod tests {
         let out = insert_html(&body, &ins).unwrap();
         assert_eq!(out.placement, Placement::BeforeBodyEnd);
         assert!(out.html.contains("</blockquote><p>x</p>"));
+    }
+
+    #[test]
+    fn the_quote_markers_are_the_shared_ones() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/disclose/placement.json"
+        );
+        let manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let ours: Vec<serde_json::Value> = QUOTE_MARKERS
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "client": m.client,
+                    "selector": m.selector,
+                    "quote": match m.quote {
+                        Quote::Element => "element",
+                        Quote::RestOfBody => "rest-of-body",
+                    },
+                    "header": match m.header {
+                        Header::None => None,
+                        Header::PrecedingHr => Some("preceding-hr"),
+                        Header::PrecedingDivEndingWithColon => Some("preceding-div-ending-with-colon"),
+                        Header::FirstBoldIsHeaderWord => Some("first-bold-is-header-word"),
+                    },
+                })
+            })
+            .collect();
+        assert_eq!(serde_json::Value::Array(ours), manifest["markers"]);
+        assert_eq!(
+            serde_json::json!(QUOTE_HEADER_WORDS),
+            manifest["header_words"]
+        );
+        assert_eq!(manifest["signatures"], SIGNATURE_SELECTOR);
+    }
+
+    fn block_before(out: &Rewritten, marker: &str) -> bool {
+        out.html.contains(&format!("{}{marker}", snippet()))
+    }
+
+    #[test]
+    fn before_the_quote_after_the_senders_text() {
+        let out = run(r#"<body><p>new</p><div class="gmail_quote"><p>old</p></div></body>"#);
+        assert_eq!(out.placement, Placement::BeforeQuote);
+        assert!(block_before(&out, r#"<div class="gmail_quote">"#));
+        // Outlook on the web: the rule above the header is the quote's start.
+        let out = run("<p>new</p><hr style=\"display:inline-block;width:98%\">\n<!-- x --><div id=\"divRplyFwdMsg\"><b>From:</b> a</div><p>old</p>");
+        assert!(block_before(&out, "<hr"), "{}", out.html);
+        // Not when something else stands between.
+        let out = run(r#"<p>new</p><hr><p>x</p><div id="divRplyFwdMsg"><b>From:</b> a</div>"#);
+        assert!(block_before(&out, r#"<div id="divRplyFwdMsg">"#));
+        // Apple Mail: the "On ... wrote:" line before the quote belongs to it.
+        let out = run(
+            r#"<body>Hi<div>Sam</div><div>On 1 May, Kim wrote:</div><br class="x"><blockquote type="cite">old</blockquote></body>"#,
+        );
+        assert!(block_before(&out, "<div>On 1 May"), "{}", out.html);
+        let out =
+            run(r#"<body>Hi<div>Sam</div><br><blockquote type="cite">old</blockquote></body>"#);
+        assert!(block_before(&out, "<blockquote"), "{}", out.html);
+        // The first quote counts, not a later (older) one.
+        let out = run(
+            r#"<p>a</p><div class="moz-cite-prefix">x:</div><blockquote type="cite"><div class="gmail_quote">y</div></blockquote>"#,
+        );
+        assert!(block_before(&out, r#"<div class="moz-cite-prefix">"#));
+    }
+
+    #[test]
+    fn classic_outlook_headers_count_only_with_from_or_van() {
+        let header = |word: &str| {
+            format!("<p>new</p><div style='border:none;border-top:solid #e1e1e1 1.0pt'><p class=MsoNormal><b><span>{word}</span></b> Jan</p></div><p>old</p>")
+        };
+        for word in ["From:", "Van:", " Van:&nbsp;"] {
+            let out = run(&header(word));
+            assert_eq!(out.placement, Placement::BeforeQuote, "{word}");
+            assert!(block_before(&out, "<div style="));
+        }
+        // A grey rule of the sender's own, without Outlook's header: no quote.
+        let out = run(&header("Note"));
+        assert_eq!(out.placement, Placement::Appended);
+    }
+
+    #[test]
+    fn written_below_the_quote_keeps_the_end() {
+        let bottom = r#"<div class="moz-cite-prefix">Kim wrote:</div><blockquote type="cite">old</blockquote><p>my answer</p>"#;
+        assert_eq!(run(bottom).placement, Placement::Appended);
+        // A signature below the quote is not writing below it.
+        let sig = r#"<p>new</p><div class="moz-cite-prefix">Kim wrote:</div><blockquote type="cite">old</blockquote><br>&nbsp;<div class="moz-signature">-- <br>Sam</div>"#;
+        assert_eq!(run(sig).placement, Placement::BeforeQuote);
+        // Outlook quotes to the end of the body: the old message after the header is quoted.
+        let outlook = r#"<p>new</p><div id="appendonsend"></div><p>old message</p>"#;
+        assert_eq!(run(outlook).placement, Placement::BeforeQuote);
+    }
+
+    #[test]
+    fn no_quote_placement_where_the_block_would_not_render() {
+        for body in [
+            r#"<body><template><div class="gmail_quote">x</div></template><p>a</p></body>"#,
+            r#"<body><svg><foreignObject><div class="gmail_quote">x</div></foreignObject></svg></body>"#,
+            r#"<html><head><div class="gmail_quote"></div></head><body><p>a</p></body></html>"#,
+        ] {
+            let out = run(body);
+            assert_ne!(out.placement, Placement::BeforeQuote, "{body}");
+        }
+    }
+
+    #[test]
+    fn the_quote_regression_inputs_keep_the_fuzz_targets_promises() {
+        // fuzz/regressions/disclose_html/quote-*: the first byte picks the insertion as the
+        // fuzz target does (1: tracked Dutch, 2: untracked English).
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fuzz/regressions/disclose_html"
+        );
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if !path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("quote-")
+            {
+                continue;
+            }
+            seen += 1;
+            let data = std::fs::read(&path).unwrap();
+            let body = String::from_utf8_lossy(&data[1..]);
+            let ins = match data[0] % 4 {
+                1 => tracked(),
+                2 => untracked(),
+                other => panic!("{path:?}: insertion {other} not used here"),
+            };
+            let out = insert_html(&body, &ins).unwrap();
+            assert_eq!(&out.html[out.block()], ins.html_snippet());
+            let again = insert_html(&out.html, &ins).unwrap();
+            assert_eq!(again.placement, Placement::Replaced, "{path:?}");
+            assert_eq!(again.html, out.html, "{path:?}");
+        }
+        assert_eq!(seen, 2);
+        let apple = run("<p>a</p><div>On 1 May, Kim wrote:</div><!-- c --><br><blockquote type=\"cite\">q</blockquote>");
+        assert!(block_before(&apple, "<div>On 1 May"));
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub enum DisclosureError {
     },
     #[error("{field} contains a control or bidirectional-override character (U+{:04X})", *.ch as u32)]
     BadCharacter { field: String, ch: char },
-    #[error("{field} uses an unknown placeholder {{{name}}} (known: {{organization}}, {{dpo}}, {{info_url}}; write {{{{ and }}}} for literal braces)")]
+    #[error("{field} uses an unknown placeholder {{{name}}} (known: {{organization}}, {{dpo}}, {{info_url}}, {{untracked}}; write {{{{ and }}}} for literal braces)")]
     UnknownPlaceholder { field: String, name: String },
     #[error("{field} uses {{{name}}} more than once")]
     RepeatedPlaceholder { field: String, name: String },
@@ -36,22 +36,48 @@ pub enum DisclosureError {
     UnbalancedBrace { field: String, at: usize },
 }
 
-const BUILTIN_EN: &str = "Privacy notice: this e-mail may contain a small image from \
-    {organization} that records when the e-mail is opened, so that a message sent to the wrong \
-    person is noticed quickly. More information and how to object: {info_url}";
-const BUILTIN_EN_DPO: &str = "Privacy notice: this e-mail may contain a small image from \
-    {organization} that records when the e-mail is opened, so that a message sent to the wrong \
-    person is noticed quickly. Data protection officer: {dpo}. More information and how to \
-    object: {info_url}";
-const BUILTIN_NL: &str = "Privacymelding: deze e-mail kan een klein plaatje van {organization} \
-    bevatten dat vastlegt wanneer de e-mail wordt geopend, zodat een bericht dat bij de verkeerde \
-    persoon terechtkomt snel wordt opgemerkt. Meer informatie en bezwaar maken: {info_url}";
-const BUILTIN_NL_DPO: &str = "Privacymelding: deze e-mail kan een klein plaatje van \
-    {organization} bevatten dat vastlegt wanneer de e-mail wordt geopend, zodat een bericht dat \
-    bij de verkeerde persoon terechtkomt snel wordt opgemerkt. Functionaris \
-    gegevensbescherming: {dpo}. Meer informatie en bezwaar maken: {info_url}";
+// The built-in notices, as templates in the tenants' own syntax: before `{untracked}` the
+// notice of a tracked e-mail (it carries the pixel), after it the notice of one that does not
+// (and of every plain-text e-mail, which cannot carry an image). Both say plainly whether
+// this e-mail is tracked and why, in the words of the transparency page (leak detection:
+// noticing whether an e-mail that reached the wrong person was opened). Dutch uses "u".
+const BUILTIN_EN: &str = "Privacy notice: this e-mail is tracked. It contains a small image \
+    from {organization} that records when the e-mail is opened, for leak detection only: to \
+    find out whether an e-mail that reached the wrong person was opened. More information and \
+    how to object: {info_url}\
+    {untracked}\
+    Privacy notice: this e-mail is not tracked. Other e-mail from {organization} sometimes is, \
+    for leak detection only: to find out whether an e-mail that reached the wrong person was \
+    opened. How that works and how to object: {info_url}";
+const BUILTIN_EN_DPO: &str = "Privacy notice: this e-mail is tracked. It contains a small \
+    image from {organization} that records when the e-mail is opened, for leak detection only: \
+    to find out whether an e-mail that reached the wrong person was opened. Data protection \
+    officer: {dpo}. More information and how to object: {info_url}\
+    {untracked}\
+    Privacy notice: this e-mail is not tracked. Other e-mail from {organization} sometimes is, \
+    for leak detection only: to find out whether an e-mail that reached the wrong person was \
+    opened. Data protection officer: {dpo}. How that works and how to object: {info_url}";
+const BUILTIN_NL: &str = "Privacymelding: deze e-mail wordt gevolgd. Er zit een klein plaatje \
+    van {organization} in dat vastlegt wanneer de e-mail wordt geopend, alleen voor \
+    lekdetectie: om te merken of een e-mail die bij de verkeerde persoon terechtkwam is \
+    geopend. Meer informatie en hoe u bezwaar maakt: {info_url}\
+    {untracked}\
+    Privacymelding: deze e-mail wordt niet gevolgd. Andere e-mail van {organization} soms wel, \
+    alleen voor lekdetectie: om te merken of een e-mail die bij de verkeerde persoon \
+    terechtkwam is geopend. Hoe dat werkt en hoe u bezwaar maakt: {info_url}";
+const BUILTIN_NL_DPO: &str = "Privacymelding: deze e-mail wordt gevolgd. Er zit een klein \
+    plaatje van {organization} in dat vastlegt wanneer de e-mail wordt geopend, alleen voor \
+    lekdetectie: om te merken of een e-mail die bij de verkeerde persoon terechtkwam is \
+    geopend. Functionaris gegevensbescherming: {dpo}. Meer informatie en hoe u bezwaar maakt: \
+    {info_url}\
+    {untracked}\
+    Privacymelding: deze e-mail wordt niet gevolgd. Andere e-mail van {organization} soms wel, \
+    alleen voor lekdetectie: om te merken of een e-mail die bij de verkeerde persoon \
+    terechtkwam is geopend. Functionaris gegevensbescherming: {dpo}. Hoe dat werkt en hoe u \
+    bezwaar maakt: {info_url}";
 
-/// The built-in template for a language (with or without the DPO sentence).
+/// The built-in template for a language (with or without the DPO sentence): the tracked
+/// notice, `{untracked}`, the untracked one.
 pub fn builtin_template(lang: Lang, with_dpo: bool) -> &'static str {
     match (lang, with_dpo) {
         (Lang::En, false) => BUILTIN_EN,
@@ -103,22 +129,56 @@ pub(crate) const PIXEL_ATTR: &str = "data-leakwatch-pixel";
 pub struct Disclosure {
     lang: Lang,
     info_url: InfoUrl,
+    /// The URL the notice links: `info_url`, with the notice's language when asked for.
+    link: String,
+    /// The untracked notice (no pixel, and every plain-text e-mail) as one line of text.
     text: String,
-    /// The HTML of the notice itself (inside the wrapper).
-    inner_html: String,
-    /// The whole block without pixel.
+    /// The whole untracked block.
     html: String,
+    /// The notice of a tracked e-mail, as text and as the HTML inside the wrapper.
+    tracked_text: String,
+    tracked_inner_html: String,
+}
+
+/// A notice rendered both ways.
+struct Rendered {
+    text: String,
+    inner_html: String,
 }
 
 impl Disclosure {
     /// Renders the disclosure for `lang` from the policy's template (the tenant's own text for
     /// that language, else the built-in one), with `{organization}`, `{dpo}` and `{info_url}`
-    /// filled in. Fails when the policy's disclosure settings are invalid (see
-    /// [`DisclosurePolicy::validate`]).
+    /// filled in: the notice of a tracked e-mail (used by [`TrackedDisclosure`]) and of one
+    /// without the pixel (this value's own text and block). The link is `info_url` exactly as
+    /// given (what check-v1's `leakwatch disclose` promises). Fails when the policy's
+    /// disclosure settings are invalid (see [`DisclosurePolicy::validate`]).
     pub fn new(
         policy: &DisclosurePolicy,
         lang: Lang,
         info_url: InfoUrl,
+    ) -> Result<Self, DisclosureError> {
+        Self::render(policy, lang, info_url, false)
+    }
+
+    /// As [`Disclosure::new`], but the link carries the notice's language (`lang=nl` or
+    /// `lang=en` added to the info URL's query), so that the transparency page opens in the
+    /// language of the notice whatever the reader's browser asks for. An info URL that already
+    /// has a `lang` parameter is linked as given. The block's `data-leakwatch-info` stays the
+    /// info URL itself, so both forms recognise each other's blocks.
+    pub fn new_with_lang_in_link(
+        policy: &DisclosurePolicy,
+        lang: Lang,
+        info_url: InfoUrl,
+    ) -> Result<Self, DisclosureError> {
+        Self::render(policy, lang, info_url, true)
+    }
+
+    fn render(
+        policy: &DisclosurePolicy,
+        lang: Lang,
+        info_url: InfoUrl,
+        lang_in_link: bool,
     ) -> Result<Self, DisclosureError> {
         policy.validate()?;
         let organization = policy.organization();
@@ -130,46 +190,71 @@ impl Disclosure {
                 builtin_template(lang, dpo.is_some()).to_string(),
             ),
         };
-        let pieces = parse_template(&field, &collapse_whitespace(&template), dpo.is_some())?;
+        let notices = parse_template(&field, &collapse_whitespace(&template), dpo.is_some())?;
         let organization = organization.unwrap_or_else(|| default_organization(lang).into());
         let dpo = dpo.unwrap_or_default();
-
-        let mut text = String::new();
-        let mut inner_html = String::new();
-        for piece in &pieces {
-            match piece {
-                Piece::Literal(s) => {
-                    text.push_str(s);
-                    inner_html.push_str(&escape_text(s));
-                }
-                Piece::Organization => {
-                    text.push_str(&organization);
-                    inner_html.push_str(&escape_text(&organization));
-                }
-                Piece::Dpo => {
-                    text.push_str(&dpo);
-                    inner_html.push_str(&escape_text(&dpo));
-                }
-                Piece::InfoUrl => {
-                    text.push_str(info_url.as_str());
-                    inner_html.push_str(&format!(
-                        r#"<a href="{}" style="{LINK_STYLE}">{}</a>"#,
-                        escape_attr(info_url.as_str()),
-                        escape_text(info_url.as_str()),
-                    ));
+        let link = if lang_in_link {
+            link_with_lang(info_url.as_str(), lang)
+        } else {
+            info_url.as_str().to_string()
+        };
+        let fill = |pieces: &[Piece]| {
+            let mut text = String::new();
+            let mut inner_html = String::new();
+            for piece in pieces {
+                match piece {
+                    Piece::Literal(s) => {
+                        text.push_str(s);
+                        inner_html.push_str(&escape_text(s));
+                    }
+                    Piece::Organization => {
+                        text.push_str(&organization);
+                        inner_html.push_str(&escape_text(&organization));
+                    }
+                    Piece::Dpo => {
+                        text.push_str(&dpo);
+                        inner_html.push_str(&escape_text(&dpo));
+                    }
+                    Piece::InfoUrl => {
+                        text.push_str(&link);
+                        inner_html.push_str(&format!(
+                            r#"<a href="{}" style="{LINK_STYLE}">{}</a>"#,
+                            escape_attr(&link),
+                            escape_text(&link),
+                        ));
+                    }
                 }
             }
-        }
-        let html = format!("{}{inner_html}</div>", wrapper_open(lang, &info_url));
+            Rendered { text, inner_html }
+        };
+        let tracked = fill(&notices.tracked);
+        // A template without `{untracked}` is one notice for both, as before the split.
+        let untracked = notices.untracked.as_deref().map_or_else(
+            || Rendered {
+                text: tracked.text.clone(),
+                inner_html: tracked.inner_html.clone(),
+            },
+            fill,
+        );
+        let html = format!(
+            "{}{}</div>",
+            wrapper_open(lang, &info_url),
+            untracked.inner_html
+        );
         let disclosure = Self {
             lang,
             info_url,
-            text,
-            inner_html,
+            link,
+            text: untracked.text,
             html,
+            tracked_text: tracked.text,
+            tracked_inner_html: tracked.inner_html,
         };
         // Room for the largest pixel a `PixelUrl` allows, so that tracking never fails later.
-        let worst = utf16_len(&disclosure.html) + pixel_len_bound();
+        let tracked_len = utf16_len(&wrapper_open(disclosure.lang, &disclosure.info_url))
+            + utf16_len(&disclosure.tracked_inner_html)
+            + utf16_len("</div>");
+        let worst = tracked_len.max(utf16_len(&disclosure.html)) + pixel_len_bound();
         if worst > APPEND_LIMIT {
             return Err(DisclosureError::TooLong {
                 field: "disclosure (rendered HTML with the pixel)".to_string(),
@@ -188,7 +273,13 @@ impl Disclosure {
         &self.info_url
     }
 
-    /// The notice as one line of plain text, the info URL included.
+    /// The URL the notice links (the info URL, with the language when asked for).
+    pub fn link(&self) -> &str {
+        &self.link
+    }
+
+    /// The notice of an e-mail without the pixel as one line of plain text, the link
+    /// included: what a plain-text body gets, and the text of [`Disclosure::html_snippet`].
     pub fn text(&self) -> &str {
         &self.text
     }
@@ -199,7 +290,8 @@ impl Disclosure {
         format!("\n\n{}\n", self.text)
     }
 
-    /// The HTML block without pixel: our marked wrapper element with the notice and link.
+    /// The HTML block without pixel: our marked wrapper element with the untracked notice and
+    /// the link.
     /// This is what `insert_html` (feature `html`) inserts for an untracked message and
     /// what an add-in appends with `appendOnSendAsync`.
     pub fn html_snippet(&self) -> &str {
@@ -258,7 +350,7 @@ impl TrackedDisclosure {
         let html = format!(
             "{}{}{}</div>",
             wrapper_open(disclosure.lang, &disclosure.info_url),
-            disclosure.inner_html,
+            disclosure.tracked_inner_html,
             pixel_html(&pixel_url)
         );
         debug_assert!(utf16_len(&html) <= APPEND_LIMIT);
@@ -277,7 +369,17 @@ impl TrackedDisclosure {
         &self.pixel_url
     }
 
-    /// The HTML block: the disclosure's wrapper with the notice, the link and the pixel.
+    /// The notice of a tracked e-mail as one line of text (what the block says).
+    pub fn text(&self) -> &str {
+        self.tracked_text()
+    }
+
+    fn tracked_text(&self) -> &str {
+        &self.disclosure.tracked_text
+    }
+
+    /// The HTML block: the disclosure's wrapper with the tracked notice, the link and the
+    /// pixel.
     pub fn html_snippet(&self) -> &str {
         &self.html
     }
@@ -319,6 +421,14 @@ impl Insertion {
         match self {
             Insertion::Disclosure(_) => None,
             Insertion::Tracked(t) => Some(t.pixel_url()),
+        }
+    }
+
+    /// What the block says, as one line of text (the tracked notice when tracked).
+    pub fn text(&self) -> &str {
+        match self {
+            Insertion::Disclosure(d) => d.text(),
+            Insertion::Tracked(t) => t.text(),
         }
     }
 
@@ -364,6 +474,26 @@ fn pixel_len_bound() -> usize {
     utf16_len(r#"<img src="""#) + MAX_URL_LEN + utf16_len(PIXEL_ATTRS)
 }
 
+/// `info_url` with `lang=<code>` added to its query (before any fragment), unless the query
+/// already has a `lang` parameter.
+fn link_with_lang(url: &str, lang: Lang) -> String {
+    let (base, fragment) = match url.find('#') {
+        Some(at) => url.split_at(at),
+        None => (url, ""),
+    };
+    let param = format!("lang={}", lang.code());
+    let joined = match base.split_once('?') {
+        None => format!("{base}?{param}"),
+        Some((_, query)) if query.split('&').any(|pair| pair.starts_with("lang=")) => {
+            return url.to_string()
+        }
+        Some((_, "")) => format!("{base}{param}"),
+        Some(_) if base.ends_with('&') => format!("{base}{param}"),
+        Some(_) => format!("{base}&{param}"),
+    };
+    format!("{joined}{fragment}")
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Piece {
     Literal(String),
@@ -372,12 +502,29 @@ enum Piece {
     InfoUrl,
 }
 
+/// A template's notices: the tracked one, and the untracked one when the template has
+/// `{untracked}` (else the tracked one serves both, as single templates always did).
+#[derive(Debug)]
+struct Notices {
+    tracked: Vec<Piece>,
+    untracked: Option<Vec<Piece>>,
+}
+
 /// Parses a template: text with `{organization}`, `{dpo}`, `{info_url}` (each at most once,
-/// `{info_url}` exactly once) and `{{` / `}}` for literal braces.
-fn parse_template(field: &str, src: &str, dpo_set: bool) -> Result<Vec<Piece>, DisclosureError> {
-    let mut pieces = Vec::new();
-    let mut literal = String::new();
+/// `{info_url}` exactly once) and `{{` / `}}` for literal braces, optionally split by
+/// `{untracked}` into a tracked and an untracked notice, each with those rules.
+fn parse_template(field: &str, src: &str, dpo_set: bool) -> Result<Notices, DisclosureError> {
+    let mut parts: Vec<Vec<Piece>> = vec![Vec::new()];
     let mut seen = [false; 3];
+    let mut literal = String::new();
+    // The second notice's errors say which part they are in.
+    let part_field = |parts: &Vec<Vec<Piece>>| {
+        if parts.len() > 1 {
+            format!("{field} (after {{untracked}})")
+        } else {
+            field.to_string()
+        }
+    };
     let mut chars = src.char_indices().peekable();
     while let Some((at, ch)) = chars.next() {
         match ch {
@@ -398,33 +545,51 @@ fn parse_template(field: &str, src: &str, dpo_set: bool) -> Result<Vec<Piece>, D
                     });
                 };
                 let name = &rest[..close];
-                let (piece, index) = match name {
-                    "organization" => (Piece::Organization, 0),
-                    "dpo" => (Piece::Dpo, 1),
-                    "info_url" => (Piece::InfoUrl, 2),
-                    _ => {
-                        return Err(DisclosureError::UnknownPlaceholder {
+                if !literal.is_empty() {
+                    let current = parts.last_mut().expect("one part at least");
+                    current.push(Piece::Literal(std::mem::take(&mut literal)));
+                }
+                if name == "untracked" {
+                    if parts.len() > 1 {
+                        return Err(DisclosureError::RepeatedPlaceholder {
                             field: field.to_string(),
                             name: name.to_string(),
-                        })
+                        });
                     }
-                };
-                if seen[index] {
-                    return Err(DisclosureError::RepeatedPlaceholder {
-                        field: field.to_string(),
-                        name: name.to_string(),
-                    });
+                    if !seen[2] {
+                        return Err(DisclosureError::MissingInfoUrl {
+                            field: field.to_string(),
+                        });
+                    }
+                    trim_end_literal(parts.last_mut().expect("one part at least"));
+                    parts.push(Vec::new());
+                    seen = [false; 3];
+                } else {
+                    let (piece, index) = match name {
+                        "organization" => (Piece::Organization, 0),
+                        "dpo" => (Piece::Dpo, 1),
+                        "info_url" => (Piece::InfoUrl, 2),
+                        _ => {
+                            return Err(DisclosureError::UnknownPlaceholder {
+                                field: part_field(&parts),
+                                name: name.to_string(),
+                            })
+                        }
+                    };
+                    if seen[index] {
+                        return Err(DisclosureError::RepeatedPlaceholder {
+                            field: part_field(&parts),
+                            name: name.to_string(),
+                        });
+                    }
+                    if piece == Piece::Dpo && !dpo_set {
+                        return Err(DisclosureError::DpoNotSet {
+                            field: part_field(&parts),
+                        });
+                    }
+                    seen[index] = true;
+                    parts.last_mut().expect("one part at least").push(piece);
                 }
-                if piece == Piece::Dpo && !dpo_set {
-                    return Err(DisclosureError::DpoNotSet {
-                        field: field.to_string(),
-                    });
-                }
-                seen[index] = true;
-                if !literal.is_empty() {
-                    pieces.push(Piece::Literal(std::mem::take(&mut literal)));
-                }
-                pieces.push(piece);
                 // Skip the name and the closing brace.
                 for _ in 0..name.chars().count() + 1 {
                     chars.next();
@@ -436,18 +601,41 @@ fn parse_template(field: &str, src: &str, dpo_set: bool) -> Result<Vec<Piece>, D
                     at: src[..at].chars().count(),
                 })
             }
+            // Whitespace right after `{untracked}` belongs to neither notice.
+            ch if ch.is_whitespace()
+                && literal.is_empty()
+                && parts.len() > 1
+                && parts[1].is_empty() => {}
             _ => literal.push(ch),
         }
     }
     if !literal.is_empty() {
-        pieces.push(Piece::Literal(literal));
+        parts
+            .last_mut()
+            .expect("one part at least")
+            .push(Piece::Literal(literal));
     }
     if !seen[2] {
         return Err(DisclosureError::MissingInfoUrl {
-            field: field.to_string(),
+            field: part_field(&parts),
         });
     }
-    Ok(pieces)
+    let mut parts = parts.into_iter();
+    Ok(Notices {
+        tracked: parts.next().expect("one part at least"),
+        untracked: parts.next(),
+    })
+}
+
+/// Drops the whitespace before `{untracked}`: it belongs to neither notice.
+fn trim_end_literal(pieces: &mut Vec<Piece>) {
+    if let Some(Piece::Literal(last)) = pieces.last_mut() {
+        let kept = last.trim_end().len();
+        last.truncate(kept);
+        if last.is_empty() {
+            pieces.pop();
+        }
+    }
 }
 
 /// One paragraph: runs of whitespace (line breaks included) become one space; trimmed.
@@ -549,12 +737,198 @@ mod tests {
         assert!(d
             .html_snippet()
             .contains("Van Smit &amp; &lt;Zonen&gt;; FG fg@smit.example; info <a "));
+        // A template without `{untracked}` is the notice with and without the pixel.
+        assert_eq!(d.clone().track(pixel()).text(), d.text());
         // English falls back to the built-in text, with the DPO sentence.
         let en = Disclosure::new(&policy, Lang::En, info()).unwrap();
-        assert!(en.text().contains("from Smit & <Zonen> that records"));
+        let tracked = en.clone().track(pixel());
+        assert!(tracked.text().contains("from Smit & <Zonen> that records"));
         assert!(en
             .text()
-            .contains("Data protection officer: fg@smit.example."));
+            .contains("Other e-mail from Smit & <Zonen> sometimes is"));
+        for text in [en.text(), tracked.text()] {
+            assert!(text.contains("Data protection officer: fg@smit.example."));
+        }
+    }
+
+    #[test]
+    fn the_builtin_notices_say_whether_this_e_mail_is_tracked() {
+        let policy = DisclosurePolicy {
+            organization: Some("Gemeente Voorbeeld".into()),
+            ..Default::default()
+        };
+        for lang in Lang::ALL {
+            let d = Disclosure::new(&policy, lang, info()).unwrap();
+            let tracked = d.clone().track(pixel());
+            let (is_tracked, not_tracked, image, purpose) = match lang {
+                Lang::En => (
+                    "this e-mail is tracked.",
+                    "this e-mail is not tracked.",
+                    "image",
+                    "whether an e-mail that reached the wrong person was opened",
+                ),
+                Lang::Nl => (
+                    "deze e-mail wordt gevolgd.",
+                    "deze e-mail wordt niet gevolgd.",
+                    "plaatje",
+                    "of een e-mail die bij de verkeerde persoon terechtkwam is geopend",
+                ),
+            };
+            assert!(tracked.text().contains(is_tracked), "{}", tracked.text());
+            assert!(tracked.text().contains(image));
+            assert!(tracked.html_snippet().contains(is_tracked));
+            // Untracked, and every plain-text e-mail: no image is mentioned.
+            assert!(d.text().contains(not_tracked), "{}", d.text());
+            assert!(!d.text().contains(image), "{}", d.text());
+            assert!(d.html_snippet().contains(not_tracked));
+            for text in [d.text(), tracked.text()] {
+                assert!(text.contains(purpose), "{text}");
+                assert!(text.contains("Gemeente Voorbeeld"));
+                assert!(text.starts_with(lang.pick("Privacy notice: ", "Privacymelding: ")));
+            }
+        }
+        // One form of address: the Dutch notices say "u", never "je" or "jij".
+        for with_dpo in [false, true] {
+            let nl = builtin_template(Lang::Nl, with_dpo);
+            let words: Vec<&str> = nl.split(|c: char| !c.is_alphanumeric()).collect();
+            assert!(words.contains(&"u"));
+            for informal in ["je", "jij", "jou", "jouw", "jullie"] {
+                assert!(!words.contains(&informal), "{informal}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_tenant_template_may_split_tracked_and_untracked() {
+        let policy = DisclosurePolicy {
+            organization: Some("Acme".into()),
+            dpo_contact: Some("fg@acme.example".into()),
+            text: DisclosureTexts {
+                nl: Some(
+                    "Deze e-mail van {organization} bevat een volgpixel. Meer: {info_url}\n {untracked} \
+                     Deze e-mail wordt niet gevolgd. FG: {dpo}. Meer: {info_url}"
+                        .into(),
+                ),
+                en: None,
+            },
+        };
+        let d = Disclosure::new(&policy, Lang::Nl, info()).unwrap();
+        assert_eq!(
+            d.clone().track(pixel()).text(),
+            "Deze e-mail van Acme bevat een volgpixel. Meer: https://lw.example.nl/i/tok123"
+        );
+        assert_eq!(
+            d.text(),
+            "Deze e-mail wordt niet gevolgd. FG: fg@acme.example. Meer: https://lw.example.nl/i/tok123"
+        );
+        let err = |text: &str| {
+            let policy = DisclosurePolicy {
+                text: DisclosureTexts {
+                    en: Some(text.into()),
+                    nl: None,
+                },
+                ..Default::default()
+            };
+            Disclosure::new(&policy, Lang::En, info()).unwrap_err()
+        };
+        let field = "disclosure.text.en".to_string();
+        assert_eq!(
+            err("tracked {untracked} untracked {info_url}"),
+            DisclosureError::MissingInfoUrl {
+                field: field.clone()
+            }
+        );
+        assert_eq!(
+            err("tracked {info_url} {untracked} untracked"),
+            DisclosureError::MissingInfoUrl {
+                field: format!("{field} (after {{untracked}})")
+            }
+        );
+        assert_eq!(
+            err("a {info_url} {untracked} b {info_url} {untracked} c {info_url}"),
+            DisclosureError::RepeatedPlaceholder {
+                field: field.clone(),
+                name: "untracked".into()
+            }
+        );
+        assert_eq!(
+            err("a {info_url} {untracked} b {info_url} {oops}"),
+            DisclosureError::UnknownPlaceholder {
+                field: format!("{field} (after {{untracked}})"),
+                name: "oops".into()
+            }
+        );
+        // `{{untracked}}` is literal text, as any doubled brace.
+        let policy = DisclosurePolicy {
+            text: DisclosureTexts {
+                en: Some("a {{untracked}} {info_url}".into()),
+                nl: None,
+            },
+            ..Default::default()
+        };
+        let d = Disclosure::new(&policy, Lang::En, info()).unwrap();
+        assert_eq!(d.text(), "a {untracked} https://lw.example.nl/i/tok123");
+        assert!(err("{info_url} {x}").to_string().contains("{untracked}"));
+    }
+
+    #[test]
+    fn the_link_can_carry_the_notice_language() {
+        let cases = [
+            (
+                "https://lw.example.nl/i/tok123",
+                "https://lw.example.nl/i/tok123?lang=nl",
+            ),
+            (
+                "https://lw.example.nl/i/t?a=1",
+                "https://lw.example.nl/i/t?a=1&lang=nl",
+            ),
+            (
+                "https://lw.example.nl/i/t?",
+                "https://lw.example.nl/i/t?lang=nl",
+            ),
+            (
+                "https://lw.example.nl/i/t?a=1&",
+                "https://lw.example.nl/i/t?a=1&lang=nl",
+            ),
+            (
+                "https://lw.example.nl/i/t#top",
+                "https://lw.example.nl/i/t?lang=nl#top",
+            ),
+            (
+                "https://lw.example.nl/i/t?a=1#x?y",
+                "https://lw.example.nl/i/t?a=1&lang=nl#x?y",
+            ),
+            (
+                "https://lw.example.nl/i/t?lang=en",
+                "https://lw.example.nl/i/t?lang=en",
+            ),
+            (
+                "https://lw.example.nl/i/t?xlang=en",
+                "https://lw.example.nl/i/t?xlang=en&lang=nl",
+            ),
+        ];
+        for (url, link) in cases {
+            let info = InfoUrl::parse(url).unwrap();
+            let d = Disclosure::new_with_lang_in_link(&DisclosurePolicy::default(), Lang::Nl, info)
+                .unwrap();
+            assert_eq!(d.link(), link);
+            assert!(d.text().ends_with(link), "{}", d.text());
+            let tracked = d.clone().track(pixel());
+            assert!(tracked.text().ends_with(link));
+            for html in [d.html_snippet(), tracked.html_snippet()] {
+                let href = format!(r#"<a href="{}""#, escape_attr(link));
+                assert!(html.contains(&href), "{html}");
+                // The block still names the message by its info URL.
+                let marker = format!(r#"data-leakwatch-info="{}""#, escape_attr(url));
+                assert!(html.contains(&marker), "{html}");
+            }
+        }
+        let en = Disclosure::new_with_lang_in_link(&DisclosurePolicy::default(), Lang::En, info())
+            .unwrap();
+        assert_eq!(en.link(), "https://lw.example.nl/i/tok123?lang=en");
+        // The plain constructor links the info URL exactly as given (check-v1).
+        let plain = Disclosure::new(&DisclosurePolicy::default(), Lang::Nl, info()).unwrap();
+        assert_eq!(plain.link(), "https://lw.example.nl/i/tok123");
     }
 
     #[test]
@@ -650,17 +1024,20 @@ mod tests {
     fn tracked_renders_pixel_inside_the_block() {
         let d = Disclosure::new(&DisclosurePolicy::default(), Lang::En, info()).unwrap();
         let plain = d.html_snippet().to_string();
-        let t = d.track(pixel());
+        let t = d.clone().track(pixel());
         let html = t.html_snippet();
         assert!(html.starts_with(r#"<div data-leakwatch="disclosure" data-leakwatch-info="https://lw.example.nl/i/tok123" lang="en" style=""#));
         assert!(html.ends_with(
             r#"<img src="https://lw.example.nl/p/tok123" width="1" height="1" alt="" border="0" style="display:block;width:1px;height:1px;border:0;margin:0;padding:0;overflow:hidden" data-leakwatch-pixel=""></div>"#
         ));
+        // The same wrapper; the tracked notice, then the pixel, inside it.
+        let wrapper = wrapper_open(Lang::En, &info());
+        assert!(plain.starts_with(&wrapper) && html.starts_with(&wrapper));
         assert_eq!(
             html.replacen(&pixel_html(&pixel()), "", 1),
-            plain,
-            "the tracked block is the plain block plus the pixel"
+            format!("{wrapper}{}</div>", d.tracked_inner_html),
         );
+        assert!(html.contains(&escape_text(t.text().trim_end_matches(info().as_str()))));
         assert_eq!(Insertion::from(t.clone()).pixel_url(), Some(&pixel()));
         assert_eq!(Insertion::from(t.disclosure().clone()).pixel_url(), None);
     }

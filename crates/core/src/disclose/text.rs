@@ -7,6 +7,7 @@
 
 use super::render::Disclosure;
 use super::url::InfoUrl;
+use crate::i18n::Lang;
 
 /// Appends the disclosure after a blank line, in the body's own line ending (CRLF when the
 /// body uses it). The body before it is kept byte for byte.
@@ -29,7 +30,8 @@ pub fn insert_text(body: &str, disclosure: &Disclosure) -> String {
 }
 
 /// Whether an unquoted line of `body` carries `info_url` as a whole URL (not as the start
-/// of a longer one).
+/// of a longer one), as given or with the notice's language added (`?lang=nl`, `&lang=en`:
+/// see `Disclosure::new_with_lang_in_link`).
 pub fn has_text_disclosure(body: &str, info_url: &InfoUrl) -> bool {
     let url = info_url.as_str();
     body.lines()
@@ -37,10 +39,27 @@ pub fn has_text_disclosure(body: &str, info_url: &InfoUrl) -> bool {
         .any(|line| {
             line.match_indices(url).any(|(at, _)| {
                 let before = line[..at].chars().next_back();
-                let after = line[at + url.len()..].chars().next();
+                let rest = &line[at + url.len()..];
+                let rest = strip_lang_param(rest, url).unwrap_or(rest);
+                let after = rest.chars().next();
                 !before.is_some_and(is_url_char) && !after.is_some_and(continues_url)
             })
         })
+}
+
+/// `rest` after the `lang` parameter the renderer may add to `url`, if it starts with one.
+fn strip_lang_param<'a>(rest: &'a str, url: &str) -> Option<&'a str> {
+    let separator = if !url.contains('?') {
+        "?"
+    } else if url.ends_with(['?', '&']) {
+        ""
+    } else {
+        "&"
+    };
+    let value = rest.strip_prefix(separator)?.strip_prefix("lang=")?;
+    Lang::ALL
+        .into_iter()
+        .find_map(|lang| value.strip_prefix(lang.code()))
 }
 
 fn is_url_char(c: char) -> bool {
@@ -56,7 +75,6 @@ fn continues_url(c: char) -> bool {
 mod tests {
     use super::*;
     use crate::disclose::DisclosurePolicy;
-    use crate::Lang;
 
     fn disclosure(url: &str) -> Disclosure {
         let info = InfoUrl::parse(url).unwrap();
@@ -99,5 +117,29 @@ mod tests {
             "https://lw.example/i/abc/x",
             d.info_url()
         ));
+    }
+
+    #[test]
+    fn a_notice_with_the_language_in_its_link_is_recognised() {
+        for url in ["https://lw.example/i/abc", "https://lw.example/i/abc?t=1"] {
+            let info = InfoUrl::parse(url).unwrap();
+            let d = Disclosure::new_with_lang_in_link(&DisclosurePolicy::default(), Lang::Nl, info)
+                .unwrap();
+            assert!(d.text().contains(&format!(
+                "{url}{}lang=nl",
+                if url.contains('?') { '&' } else { '?' }
+            )));
+            let once = insert_text("Hoi", &d);
+            assert_eq!(insert_text(&once, &d), once, "{url}");
+            // The plain form of the same message counts too, and the other way round.
+            let plain =
+                Disclosure::new(&DisclosurePolicy::default(), Lang::Nl, d.info_url().clone())
+                    .unwrap();
+            assert_eq!(insert_text(&once, &plain), once);
+            assert!(!has_text_disclosure(
+                &format!("{url}{}lang=nlx", if url.contains('?') { '&' } else { '?' }),
+                d.info_url()
+            ));
+        }
     }
 }
