@@ -11,6 +11,7 @@ use crate::policy::Policy;
 /// A recipient as a mail client gives it: `"addr"`, `"Name <addr>"`,
 /// `"\"Last, First\" <addr>"`, or `{"address": "...", "name": "..."}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[serde(
     untagged,
     expecting = "a recipient: \"addr\", \"Name <addr>\" or {\"address\": ..., \"name\": ...}"
@@ -32,6 +33,7 @@ impl From<&str> for Recipient {
 
 /// An attachment's metadata; its content never reaches the core.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct Attachment {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -42,6 +44,7 @@ pub struct Attachment {
 
 /// One earlier sent message of the sender.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[serde(default)]
 pub struct SentMessage {
     pub to: Vec<Recipient>,
@@ -56,6 +59,7 @@ pub struct SentMessage {
 
 /// An address book entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct Contact {
     pub address: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -64,6 +68,7 @@ pub struct Contact {
 
 /// The message being sent, without the sender's context.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[serde(default)]
 pub struct Message {
     pub from: String,
@@ -77,6 +82,7 @@ pub struct Message {
 
 /// The full check-v1 Draft: the message plus everything the check needs to judge it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct Draft {
     pub from: String,
     #[serde(default)]

@@ -13,6 +13,9 @@ use crate::verdict::Severity;
 
 /// The tenant policy. Unknown fields are ignored so older cores accept newer policies.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
+// Plain objects, not `Map`s: the shell reads and writes JSON-shaped values.
+#[cfg_attr(feature = "typescript", tsify(hashmap_as_object))]
 #[serde(default)]
 pub struct Policy {
     /// Domains of the tenant itself. Subdomains are included. The sender's own organisation
@@ -35,6 +38,7 @@ pub struct Policy {
 
 /// A rule's configured severity, or `off`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[serde(rename_all = "lowercase")]
 pub enum RuleSetting {
     Off,
@@ -56,6 +60,7 @@ impl RuleSetting {
 
 /// Numbers that decide when a rule fires.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[serde(default)]
 pub struct Thresholds {
     /// `visible-recipients`: warn when at least this many external addresses of two or more
@@ -104,6 +109,7 @@ impl Default for Thresholds {
 
 /// When a sent message is tracked for leak detection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[serde(default)]
 pub struct TrackingPolicy {
     pub scope: TrackingScope,
@@ -123,6 +129,7 @@ impl Default for TrackingPolicy {
 
 /// The tracking modes a tenant can choose from, from least to most tracking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum TrackingScope {
     /// Never track.

@@ -6,6 +6,7 @@ use crate::sensitive::SensitiveCount;
 
 /// How serious a finding is. Ordered: `Info < Warn < Block`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -15,6 +16,7 @@ pub enum Severity {
 
 /// The overall outcome: what the add-in does with the draft.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Send,
@@ -35,6 +37,7 @@ impl Outcome {
 
 /// One reason to look at the draft again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct Finding {
     /// The rule id, e.g. `lookalike-domain`.
     pub rule: String,
@@ -50,6 +53,7 @@ pub struct Finding {
 
 /// The check-v1 Verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct Verdict {
     pub verdict: Outcome,
     pub findings: Vec<Finding>,

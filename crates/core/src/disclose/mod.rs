@@ -63,6 +63,7 @@ pub const MAX_TEXT_LEN: usize = 1_000;
 ///  "text": {"nl": "Deze e-mail van {organization} bevat een volgpixel. FG: {dpo}. Meer: {info_url}"}}
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[serde(default)]
 pub struct DisclosurePolicy {
     /// The tenant's name as recipients know it, for `{organization}`. Unset (or blank): "the
@@ -86,6 +87,7 @@ pub struct DisclosurePolicy {
 
 /// A template per language; absent ones use the built-in text.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[serde(default)]
 pub struct DisclosureTexts {
     #[serde(skip_serializing_if = "Option::is_none")]

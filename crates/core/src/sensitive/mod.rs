@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::i18n::Lang;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[serde(rename_all = "kebab-case")]
 pub enum SensitiveKind {
     Bsn,
@@ -50,6 +51,7 @@ pub enum SensitiveKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct SensitiveCount {
     pub kind: SensitiveKind,
     pub count: usize,
@@ -59,6 +61,7 @@ pub struct SensitiveCount {
 /// Financial, Health -> SpecialCategory (Art. 9). Policies and messages reason about categories, because the legal
 /// consequence (a special category needs an Art. 9 ground) follows the category, not the kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum DataCategory {
     Identity,

@@ -7,8 +7,10 @@ import fs from "node:fs";
 import path from "node:path";
 import * as acorn from "acorn";
 import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { dist, loadFallback, loadWeb, plain, root, syntheticMailbox } from "../load.mjs";
 
+const here = path.dirname(fileURLToPath(import.meta.url));
 const web = await loadWeb();
 const fallbackJs = loadFallback({ withoutWebAssembly: true });
 
@@ -24,6 +26,13 @@ test("the TypeScript declarations describe the API", () => {
   for (const name of ["class Checker", "check(message: Message", "addSent(message: SentMessage", "export function checkDraft(draft: Draft", "interface Verdict", "interface Policy", "disclosure(options: DisclosureOptions): RenderedDisclosure", "discloseText(body: string, options: DisclosureOptions): string"]) {
     assert.ok(dts.includes(name), `d.ts declares ${name}`);
   }
+});
+
+test("the generated TypeScript declarations type-check an add-in's use and refuse wrong values", () => {
+  const tsc = path.join(here, "../node_modules/typescript/bin/tsc");
+  const usage = path.join(here, "types/usage.ts");
+  const run = spawnSync(process.execPath, [tsc, "--noEmit", "--strict", "--target", "es2020", "--module", "es2020", "--moduleResolution", "bundler", "--lib", "esnext,dom", usage], { encoding: "utf8" });
+  assert.equal(run.status, 0, `tsc: ${run.stdout}${run.stderr}`);
 });
 
 for (const [name, api] of [["wasm", web], ["wasm2js", fallbackJs]]) {
