@@ -61,7 +61,8 @@ impl Modify for BearerAuth {
 pub fn router<S: Clone + Send + Sync + 'static>(doc: utoipa::openapi::OpenApi) -> Router<S> {
     let json = Arc::new(doc);
     // Rendered once; a page that did not render (only a failing `Display` can) is a 500.
-    let page = Arc::new(docs(&json).map_err(|e| tracing::error!(error = %e, "/docs did not render")));
+    let page =
+        Arc::new(docs(&json).map_err(|e| tracing::error!(error = %e, "/docs did not render")));
     Router::new()
         .route(
             "/openapi.json",
@@ -133,4 +134,20 @@ fn docs(doc: &utoipa::openapi::OpenApi) -> Result<String, askama::Error> {
         operations,
     }
     .render()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_docs_page_escapes_the_document() {
+        let mut doc = ApiDoc::openapi();
+        doc.info.description = Some("<script>alert('x')</script> \"a\" & b".into());
+        let html = docs(&doc).unwrap();
+        assert!(!html.contains("<script"));
+        assert!(html.contains(
+            "<p>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &quot;a&quot; &amp; b</p>"
+        ));
+    }
 }

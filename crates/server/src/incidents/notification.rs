@@ -523,7 +523,10 @@ pub fn render_html(d: &NotificationDraft) -> NotificationPage<'_> {
             utc_minute(f.at),
         ));
     }
-    timeline.push((t("Aware", "Ontdekt").to_string(), utc_minute(d.timeline.aware_at)));
+    timeline.push((
+        t("Aware", "Ontdekt").to_string(),
+        utc_minute(d.timeline.aware_at),
+    ));
     timeline.push((
         t("Deadline (72 hours)", "Uiterste meldtermijn (72 uur)").to_string(),
         utc_minute(d.timeline.deadline_at),
@@ -536,8 +539,85 @@ pub fn render_html(d: &NotificationDraft) -> NotificationPage<'_> {
         lang,
         en: lang == Lang::En,
         evidence: d.evidence_status.text(lang),
-        title: t("Data breach notification: draft", "Melding datalek: concept"),
+        title: t(
+            "Data breach notification: draft",
+            "Melding datalek: concept",
+        ),
         empty: t("(to be filled in)", "(nog in te vullen)"),
         timeline,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOSTILE: &str = "<script>alert('x')</script> \"Acme\" & Zonen";
+    const ESCAPED: &str =
+        "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &quot;Acme&quot; &amp; Zonen";
+
+    fn draft(lang: &str) -> NotificationDraft {
+        NotificationDraft {
+            incident_id: HOSTILE.into(),
+            lang: lang.into(),
+            contact: Contact {
+                organization: HOSTILE.into(),
+                contact_name: HOSTILE.into(),
+                ..Contact::default()
+            },
+            timeline: Timeline {
+                sent_at: 0,
+                first_fetches: vec![FirstFetch {
+                    class: "direct".into(),
+                    at: 60_000,
+                }],
+                aware_at: 120_000,
+                deadline_at: 120_000 + 72 * 3_600_000,
+                notified_at: None,
+            },
+            what_happened: HOSTILE.into(),
+            description: HOSTILE.into(),
+            wrong_recipients: 1,
+            evidence_status: Status::FetchedByProxyOnly,
+            personal_data: PersonalData {
+                kinds: vec![DataKind {
+                    kind: "bsn".into(),
+                    label: HOSTILE.into(),
+                    count: 2,
+                }],
+                special_categories: false,
+                other: String::new(),
+            },
+            people: People { min: 1, max: None },
+            consequences: HOSTILE.into(),
+            measures: String::new(),
+            data_subjects_informed: None,
+            data_subjects_informed_reason: HOSTILE.into(),
+            edited: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_printable_draft_escapes_what_people_typed() {
+        for lang in ["en", "nl"] {
+            let html = render_html(&draft(lang)).render().unwrap();
+            assert!(!html.contains("<script"), "{html}");
+            assert!(!html.contains("\"Acme\""));
+            // Incident, organisation, contact, what happened, description, the data kind,
+            // consequences and the reason: every field that came from outside.
+            assert_eq!(html.matches(ESCAPED).count(), 8, "{html}");
+            assert!(html.contains(&format!("<li>2 &times; {ESCAPED}</li>")));
+            assert!(
+                html.contains("Gmail&#39;s image proxy")
+                    || html.contains("afbeeldingsproxy van Gmail")
+            );
+        }
+        let en = render_html(&draft("en")).render().unwrap();
+        assert!(en.contains("<html lang=\"en\">") && en.contains("(to be filled in)"));
+        assert!(
+            en.contains("<tr><th>First fetch (mail client)</th><td>1970-01-01 00:01 UTC</td></tr>")
+        );
+        let nl = render_html(&draft("nl")).render().unwrap();
+        assert!(nl.contains("<html lang=\"nl\">") && nl.contains("(nog in te vullen)"));
     }
 }

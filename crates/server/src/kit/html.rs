@@ -6,10 +6,10 @@
 use std::convert::Infallible;
 use std::fmt;
 
+use askama::Template;
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
-use askama::Template;
 use axum::response::{IntoResponse, Response};
 use leakwatch_core::Lang;
 

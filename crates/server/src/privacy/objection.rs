@@ -577,3 +577,52 @@ async fn messages_to_stop(
     }
     Ok(stop)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOSTILE: &str = "<script>alert('x')</script> \"Acme\" & Zonen";
+    const ESCAPED: &str =
+        "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &quot;Acme&quot; &amp; Zonen";
+
+    fn page(lang: Lang, kind: NoticeKind) -> String {
+        Notice {
+            shell: Shell::privacy(lang, HOSTILE, None),
+            kind,
+        }
+        .render()
+        .unwrap()
+    }
+
+    #[test]
+    fn the_objection_pages_escape_the_organisation_and_the_address() {
+        for lang in Lang::ALL {
+            for kind in [
+                NoticeKind::Confirm {
+                    org: HOSTILE.into(),
+                },
+                NoticeKind::Confirmed {
+                    org: HOSTILE.into(),
+                },
+            ] {
+                let html = page(lang, kind);
+                assert!(!html.contains("<script"), "{html}");
+                // The title, the heading and the organisation in the lead.
+                assert_eq!(html.matches(ESCAPED).count(), 3, "{html}");
+            }
+            let html = page(
+                lang,
+                NoticeKind::Sent {
+                    address: HOSTILE.into(),
+                    message_id: "\"><script>".into(),
+                    hours: 24,
+                },
+            );
+            assert!(!html.contains("<script"), "{html}");
+            assert!(html.contains(&format!("<strong>{ESCAPED}</strong>")));
+            assert!(html.contains("href=\"../&quot;&gt;&lt;script&gt;?lang="));
+            assert!(html.contains("24 "));
+        }
+    }
+}

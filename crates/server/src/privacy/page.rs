@@ -184,7 +184,10 @@ pub fn render<'a>(
         en: lang == Lang::En,
         c: c.map(|c| ControllerDetails {
             dpo: c.dpo.as_deref().map(Contact::new),
-            contact: c.settings.contact().map(|contact| contact.replace('\n', ", ")),
+            contact: c
+                .settings
+                .contact()
+                .map(|contact| contact.replace('\n', ", ")),
             scope: ScopeWords::new(&c.policy.tracking, &c.name, lang, true),
         }),
         org_cap: capitalise(&org),
@@ -275,13 +278,13 @@ mod tests {
 
     #[test]
     fn the_page_escapes_the_organisation_and_says_what_it_must() {
-        let c = controller("<b>Acme</b> & \"Zonen\"");
+        let c = controller("<b>Acme</b> & \"Zonen\" <script>'x'");
         for lang in Lang::ALL {
-            let html = render(Some(&c), lang, "abc", true, None)
-                .render()
-                .unwrap();
+            let html = render(Some(&c), lang, "abc", true, None).render().unwrap();
             assert!(!html.contains("<b>Acme"), "{html}");
-            assert!(html.contains("&lt;b&gt;Acme&lt;/b&gt; &amp; &quot;Zonen&quot;"));
+            assert!(html.contains(
+                "&lt;b&gt;Acme&lt;/b&gt; &amp; &quot;Zonen&quot; &lt;script&gt;&#39;x&#39;"
+            ));
             assert!(html.contains("mailto:fg@acme.nl"));
             assert!(html.contains("14 "), "the tenant's retention period");
             assert!(html.contains("autoriteitpersoonsgegevens.nl"));
@@ -291,15 +294,15 @@ mod tests {
             assert!(!html.contains("<img"));
         }
         let nl = render(Some(&c), Lang::Nl, "abc", true, None)
-                .render()
-                .unwrap();
+            .render()
+            .unwrap();
         assert!(
             nl.contains("<html lang=\"nl\">") && nl.contains("Functionaris gegevensbescherming")
         );
         assert!(nl.contains("href=\"?lang=en\""));
         let en = render(Some(&c), Lang::En, "abc", true, None)
-                .render()
-                .unwrap();
+            .render()
+            .unwrap();
         assert!(en.contains("<html lang=\"en\">") && en.contains("Data protection officer"));
         assert!(en.contains("href=\"?lang=nl\""));
     }
@@ -307,8 +310,8 @@ mod tests {
     #[test]
     fn unknown_messages_get_the_generic_page_without_a_form() {
         let html = render(None, Lang::En, "\"><script>", true, None)
-                .render()
-                .unwrap();
+            .render()
+            .unwrap();
         assert!(!html.contains("<form"));
         assert!(!html.contains("<script>"));
         assert!(html.contains("the organisation that sent you the e-mail"));

@@ -346,3 +346,51 @@ pub async fn show(
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::privacy::settings::PrivacySettings;
+    use leakwatch_core::Policy;
+
+    const HOSTILE: &str = "<script>alert('x')</script> \"Acme\" & Zonen";
+    const ESCAPED: &str =
+        "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &quot;Acme&quot; &amp; Zonen";
+
+    #[test]
+    fn the_record_escapes_the_tenant_and_its_settings() {
+        let mut policy = Policy::default();
+        policy.disclosure.dpo_contact = Some(HOSTILE.into());
+        policy.tracking.exclude_domains = vec!["<b>.de".into()];
+        let c = Controller {
+            tenant_id: "t".into(),
+            name: HOSTILE.into(),
+            dpo: policy.disclosure.dpo_contact(),
+            policy,
+            settings: PrivacySettings {
+                controller_contact: Some(format!("{HOSTILE}\nPostbus 1")),
+                ..PrivacySettings::default()
+            },
+        };
+        for lang in Lang::ALL {
+            let record = build(&c, lang, "https://lw.example", 0).unwrap();
+            let html = html(&record, &c, lang).render().unwrap();
+            assert!(!html.contains("<script"), "{html}");
+            assert!(!html.contains("<b>"));
+            assert!(html.contains("<code>&lt;b&gt;.de</code>"));
+            assert!(html.contains(&format!(
+                "<title>{}",
+                lang.pick("Record of processing", "Verwerkingsregister")
+            )));
+            assert!(
+                html.contains(&format!("{ESCAPED}<br>{ESCAPED}<br>Postbus 1</td>")),
+                "{html}"
+            );
+            // Title, lead, controller with its contact, DPO, the scope's words twice.
+            assert!(html.matches(ESCAPED).count() >= 6, "{html}");
+            // The JSON's words are plain text.
+            assert!(record.tracking.description.contains("<b>.de"));
+            assert!(!record.tracking.description.contains("<code>"));
+        }
+    }
+}
