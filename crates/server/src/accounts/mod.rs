@@ -10,7 +10,7 @@ use sqlx::Row;
 use crate::kit::audit::{Action, Actor};
 use crate::kit::db::Db;
 use crate::kit::error::ApiError;
-use crate::kit::ids::random_id;
+use crate::kit::ids::{TenantId, UserId};
 use crate::kit::time::now_ms;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,7 +69,7 @@ impl From<AccountsError> for ApiError {
 
 #[derive(Debug, Clone)]
 pub struct Tenant {
-    pub id: String,
+    pub id: TenantId,
     pub name: String,
     pub domain: String,
     pub policy: leakwatch_core::Policy,
@@ -103,7 +103,7 @@ pub async fn create_tenant(
         ..leakwatch_core::Policy::default()
     };
     let tenant = Tenant {
-        id: random_id(),
+        id: TenantId::random(),
         name: name.to_string(),
         domain,
         policy,
@@ -136,7 +136,7 @@ pub async fn tenant_by_name(db: &Db, name: &str) -> Result<Option<Tenant>, Accou
     row.map(|row| tenant_from_row(&row)).transpose()
 }
 
-pub async fn tenant_by_id(db: &Db, id: &str) -> Result<Option<Tenant>, AccountsError> {
+pub async fn tenant_by_id(db: &Db, id: &TenantId) -> Result<Option<Tenant>, AccountsError> {
     let row = sqlx::query("SELECT id, name, domain, policy FROM tenants WHERE id = $1")
         .bind(id)
         .fetch_optional(&db.pool)
@@ -147,7 +147,7 @@ pub async fn tenant_by_id(db: &Db, id: &str) -> Result<Option<Tenant>, AccountsE
 /// Replaces a tenant's check policy and records who did it, in one transaction.
 pub async fn set_tenant_policy(
     db: &Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     policy: &leakwatch_core::Policy,
     actor: &crate::kit::audit::Actor,
 ) -> Result<(), AccountsError> {
@@ -181,14 +181,14 @@ pub async fn set_tenant_policy(
         .execute(&mut *tx)
         .await?;
     if updated.rows_affected() == 0 {
-        return Err(AccountsError::NoTenant(tenant_id.into()));
+        return Err(AccountsError::NoTenant(tenant_id.to_string()));
     }
     crate::kit::audit::record(
         &mut *tx,
         tenant_id,
         actor,
         crate::kit::audit::Action::PolicyChanged,
-        ("tenant", tenant_id),
+        ("tenant", tenant_id.as_str()),
         serde_json::to_value(policy).unwrap_or_default(),
         now,
     )
@@ -210,8 +210,8 @@ fn tenant_from_row(row: &sqlx::any::AnyRow) -> Result<Tenant, AccountsError> {
 
 #[derive(Debug, Clone)]
 pub struct User {
-    pub id: String,
-    pub tenant_id: String,
+    pub id: UserId,
+    pub tenant_id: TenantId,
     pub email: String,
     pub role: Role,
 }
@@ -268,7 +268,7 @@ pub async fn add_user_by(
         return Ok((existing, false));
     }
     let user = User {
-        id: random_id(),
+        id: UserId::random(),
         tenant_id: tenant.id,
         email,
         role,
@@ -309,7 +309,7 @@ async fn audit_user(
         &user.tenant_id,
         actor,
         action,
-        ("user", &user.id),
+        ("user", user.id.as_str()),
         detail,
         now_ms(),
     )
@@ -329,7 +329,7 @@ pub fn normalise_email(email: &str) -> Result<String, AccountsError> {
 
 pub async fn user_by_email(
     db: &Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     email: &str,
 ) -> Result<Option<User>, AccountsError> {
     let row = sqlx::query(

@@ -20,6 +20,7 @@ use sqlx::Row;
 use leakwatch_core::Lang;
 
 use super::{announced, raise, AlertEngine, AlertSettings, Kind, NewAlert, Severity};
+use crate::kit::ids::TenantId;
 use crate::kit::time::utc_minute;
 use crate::pixel::{Evidence, Status};
 
@@ -30,7 +31,7 @@ const TICK_HORIZON_MS: i64 = 30 * 24 * 3600 * 1000;
 #[derive(Debug, Clone)]
 pub struct Context {
     pub incident_id: String,
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub message_id: String,
     pub sender_id: String,
     pub sender_email: String,
@@ -211,7 +212,7 @@ pub async fn tick(state: &AlertEngine) -> Result<usize, sqlx::Error> {
     .bind(now - TICK_HORIZON_MS)
     .fetch_all(&state.db().pool)
     .await?;
-    let mut settings: HashMap<String, AlertSettings> = HashMap::new();
+    let mut settings: HashMap<TenantId, AlertSettings> = HashMap::new();
     let mut raised = 0;
     for row in rows {
         let ctx = context_from_row(&row)?;
@@ -303,7 +304,7 @@ fn alert(
     body: String,
 ) -> NewAlert {
     NewAlert {
-        tenant_id: ctx.tenant_id.clone(),
+        tenant_id: ctx.tenant_id.to_string(),
         user_id: ctx.sender_id.clone(),
         user_email: ctx.sender_email.clone(),
         incident_id: ctx.incident_id.clone(),

@@ -31,6 +31,7 @@ use crate::kit::clock::Clock;
 use crate::kit::db::Db;
 use crate::kit::error::{ApiError, ApiResult};
 use crate::kit::ids::random_id;
+use crate::kit::ids::UserId;
 use crate::kit::json::ApiJson;
 use crate::pixel::Evidence;
 
@@ -155,7 +156,7 @@ pub async fn create(
     .fetch_optional(&state.db().pool)
     .await?
     .ok_or(ApiError::NotFound("message"))?;
-    let sender: String = row.try_get("sender_id")?;
+    let sender: UserId = row.try_get("sender_id")?;
     if !user.may_see(&sender) {
         return Err(ApiError::NotFound("message"));
     }
@@ -184,7 +185,7 @@ pub async fn create(
         incident_id: random_id(),
         tenant_id: user.tenant_id.clone(),
         message_id: body.message_id.clone(),
-        sender_id: sender,
+        sender_id: sender.into_string(),
         sender_email: row.try_get("email")?,
         subject: row.try_get("subject")?,
         lang: if lang == "nl" {
@@ -366,8 +367,8 @@ pub async fn load_viewed(
     .fetch_optional(&state.db().pool)
     .await?
     .ok_or(ApiError::NotFound("incident"))?;
-    let reporter: String = row.try_get("reporter_id")?;
-    let sender: String = row.try_get("sender_id")?;
+    let reporter: UserId = row.try_get("reporter_id")?;
+    let sender: UserId = row.try_get("sender_id")?;
     if !user.may_see(&reporter) && !user.may_see(&sender) {
         return Err(ApiError::NotFound("incident"));
     }

@@ -40,6 +40,7 @@ use crate::kit::client::ClientAddr;
 use crate::kit::error::ApiError;
 use crate::kit::html::{respond, PageLang, Shell};
 use crate::kit::ids::random_bytes;
+use crate::kit::ids::TenantId;
 use crate::kit::mail::OutgoingMail;
 use crate::kit::ratelimit::ip_key;
 
@@ -55,11 +56,11 @@ pub struct ObjectionForm {
 }
 
 /// The keyed hash of an address for a tenant.
-fn address_hash(state: &PrivacyState, tenant_id: &str, address: &Address) -> String {
+fn address_hash(state: &PrivacyState, tenant_id: &TenantId, address: &Address) -> String {
     state
         .privacy()
         .hasher()
-        .hash(tenant_id, &address.canonical())
+        .hash(tenant_id.as_str(), &address.canonical())
 }
 
 fn token_hash(token: &str) -> String {
@@ -70,7 +71,7 @@ fn token_hash(token: &str) -> String {
 /// and a reason that says so without naming who.
 pub async fn unless_objected(
     state: &PrivacyState,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     recipients: &[Address],
     lang: Lang,
     decision: (bool, String),
@@ -335,7 +336,7 @@ fn mail_failed(lang: Lang) -> Response {
 
 /// A pending request, found by its token.
 struct Pending {
-    tenant_id: String,
+    tenant_id: TenantId,
     address_hash: String,
     expires_at: i64,
     confirmed_at: Option<i64>,
@@ -406,7 +407,7 @@ pub async fn confirm_page(
     )
 }
 
-async fn organisation(state: &PrivacyState, tenant_id: &str, lang: Lang) -> String {
+async fn organisation(state: &PrivacyState, tenant_id: &TenantId, lang: Lang) -> String {
     match Controller::of_tenant(state.db(), tenant_id).await {
         Ok(Some(c)) => c.name,
         _ => lang.pick("the organisation", "de organisatie").to_string(),
@@ -447,7 +448,7 @@ pub async fn confirm(
 pub enum Confirmed {
     /// Stored; `untracked` tracked messages stopped recording.
     Done {
-        tenant_id: String,
+        tenant_id: TenantId,
         untracked: u64,
     },
     Unknown,
@@ -531,7 +532,7 @@ pub async fn confirm_token(state: &PrivacyState, token: &str) -> Result<Confirme
 /// counting `also` (the objection being confirmed) as one.
 async fn messages_to_stop(
     state: &PrivacyState,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     also: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
     let Ok(Some(controller)) = Controller::of_tenant(state.db(), tenant_id).await else {

@@ -22,6 +22,7 @@ use super::PrivacyState;
 use crate::accounts::{self, AccountsError};
 use crate::kit::db::Db;
 use crate::kit::html::{respond, Contact, PageLang, Shell};
+use crate::kit::ids::TenantId;
 
 /// Message ids are 22 characters; anything much longer is not one (and is not looked up).
 const MAX_ID_LEN: usize = 64;
@@ -29,7 +30,7 @@ const MAX_ID_LEN: usize = 64;
 /// The controller behind a message: the tenant, as the recipient should know it.
 #[derive(Debug, Clone)]
 pub struct Controller {
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// `policy.disclosure.organization`, else the tenant's name.
     pub name: String,
     pub dpo: Option<String>,
@@ -38,7 +39,10 @@ pub struct Controller {
 }
 
 impl Controller {
-    pub async fn of_tenant(db: &Db, tenant_id: &str) -> Result<Option<Controller>, AccountsError> {
+    pub async fn of_tenant(
+        db: &Db,
+        tenant_id: &TenantId,
+    ) -> Result<Option<Controller>, AccountsError> {
         let Some(tenant) = accounts::tenant_by_id(db, tenant_id).await? else {
             return Ok(None);
         };
@@ -64,7 +68,7 @@ impl Controller {
         if message_id.is_empty() || message_id.len() > MAX_ID_LEN {
             return Ok(None);
         }
-        let tenant: Option<String> =
+        let tenant: Option<TenantId> =
             sqlx::query_scalar("SELECT tenant_id FROM messages WHERE id = $1")
                 .bind(message_id)
                 .fetch_optional(&db.pool)

@@ -15,6 +15,7 @@ use crate::auth::AuthUser;
 use crate::kit::audit::{self, Action, Actor};
 use crate::kit::db::Db;
 use crate::kit::error::ApiResult;
+use crate::kit::ids::TenantId;
 use crate::kit::json::ApiJson;
 
 /// Fetch records and message metadata: 30 days. Long enough for a sender to notice a
@@ -142,12 +143,12 @@ fn check_text(field: &'static str, text: &str) -> Result<(), AccountsError> {
 }
 
 /// A tenant's settings (the defaults when it has none).
-pub async fn load(db: &Db, tenant_id: &str) -> Result<PrivacySettings, AccountsError> {
+pub async fn load(db: &Db, tenant_id: &TenantId) -> Result<PrivacySettings, AccountsError> {
     let row = sqlx::query("SELECT privacy FROM tenants WHERE id = $1")
         .bind(tenant_id)
         .fetch_optional(&db.pool)
         .await?
-        .ok_or_else(|| AccountsError::NoTenant(tenant_id.into()))?;
+        .ok_or_else(|| AccountsError::NoTenant(tenant_id.to_string()))?;
     let text: Option<String> = row.try_get("privacy")?;
     Ok(PrivacySettings::from_column(text.as_deref()))
 }
@@ -155,7 +156,7 @@ pub async fn load(db: &Db, tenant_id: &str) -> Result<PrivacySettings, AccountsE
 /// Replaces a tenant's settings and records who did it, in one transaction.
 pub async fn save(
     db: &Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     settings: &PrivacySettings,
     actor: &Actor,
     now_ms: i64,
@@ -169,14 +170,14 @@ pub async fn save(
         .execute(&mut *tx)
         .await?;
     if updated.rows_affected() == 0 {
-        return Err(AccountsError::NoTenant(tenant_id.into()));
+        return Err(AccountsError::NoTenant(tenant_id.to_string()));
     }
     audit::record(
         &mut *tx,
         tenant_id,
         actor,
         Action::PrivacySettingsChanged,
-        ("tenant", tenant_id),
+        ("tenant", tenant_id.as_str()),
         json,
         now_ms,
     )
