@@ -27,8 +27,7 @@ use crate::kit::clock::Clock;
 use crate::kit::config::PublicUrl;
 use crate::kit::db::Db;
 use crate::kit::error::{ApiError, ApiResult};
-use crate::kit::ids::random_id;
-use crate::kit::ids::UserId;
+use crate::kit::ids::{MessageId, UserId};
 use crate::kit::json::ApiJson;
 use crate::kit::keys::Keys;
 use crate::pixel::{self, Pipeline, PixelId};
@@ -263,7 +262,7 @@ pub async fn register(
     )
     .await?;
 
-    let id = random_id();
+    let id = MessageId::random();
     let pixel_id = track.then(PixelId::random);
     let created_at = state.clock().now_ms();
     // The registering client's network, so that the sender's own view of the pixel right
@@ -318,7 +317,7 @@ pub async fn register(
     Ok((
         StatusCode::CREATED,
         Json(Registered {
-            id,
+            id: id.into_string(),
             track,
             track_reason,
             pixel_url,
