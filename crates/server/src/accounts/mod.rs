@@ -144,35 +144,59 @@ pub async fn tenant_by_id(db: &Db, id: &TenantId) -> Result<Option<Tenant>, Acco
     row.map(|row| tenant_from_row(&row)).transpose()
 }
 
+/// A tenant's check policy that has passed the boundary: its disclosure texts valid and
+/// every domain list made of domain names. Only such a policy is stored.
+#[derive(Debug, Clone)]
+pub struct ValidPolicy(leakwatch_core::Policy);
+
+impl TryFrom<leakwatch_core::Policy> for ValidPolicy {
+    type Error = AccountsError;
+
+    fn try_from(policy: leakwatch_core::Policy) -> Result<ValidPolicy, AccountsError> {
+        policy
+            .disclosure
+            .validate()
+            .map_err(|e| AccountsError::Invalid {
+                field: "disclosure",
+                reason: e.to_string(),
+            })?;
+        for (field, domains) in [
+            ("internal_domains", &policy.internal_domains),
+            ("trusted_domains", &policy.trusted_domains),
+            ("blocked_domains", &policy.blocked_domains),
+        ] {
+            if let Some(bad) = domains
+                .iter()
+                .find(|d| leakwatch_core::address::domain_to_ascii(d).is_none())
+            {
+                return Err(AccountsError::Invalid {
+                    field,
+                    reason: format!("'{bad}' is not a domain name"),
+                });
+            }
+        }
+        Ok(ValidPolicy(policy))
+    }
+}
+
+impl ValidPolicy {
+    pub fn policy(&self) -> &leakwatch_core::Policy {
+        &self.0
+    }
+
+    pub fn into_policy(self) -> leakwatch_core::Policy {
+        self.0
+    }
+}
+
 /// Replaces a tenant's check policy and records who did it, in one transaction.
 pub async fn set_tenant_policy(
     db: &Db,
     tenant_id: &TenantId,
-    policy: &leakwatch_core::Policy,
+    policy: &ValidPolicy,
     actor: &crate::kit::audit::Actor,
 ) -> Result<(), AccountsError> {
-    policy
-        .disclosure
-        .validate()
-        .map_err(|e| AccountsError::Invalid {
-            field: "disclosure",
-            reason: e.to_string(),
-        })?;
-    for (field, domains) in [
-        ("internal_domains", &policy.internal_domains),
-        ("trusted_domains", &policy.trusted_domains),
-        ("blocked_domains", &policy.blocked_domains),
-    ] {
-        if let Some(bad) = domains
-            .iter()
-            .find(|d| leakwatch_core::address::domain_to_ascii(d).is_none())
-        {
-            return Err(AccountsError::Invalid {
-                field,
-                reason: format!("'{bad}' is not a domain name"),
-            });
-        }
-    }
+    let policy = policy.policy();
     let mut tx = db.pool.begin().await?;
     let now = now_ms();
     let updated = sqlx::query("UPDATE tenants SET policy = $1 WHERE id = $2")

@@ -153,15 +153,35 @@ pub async fn load(db: &Db, tenant_id: &TenantId) -> Result<PrivacySettings, Acco
     Ok(PrivacySettings::from_column(text.as_deref()))
 }
 
+/// Settings that have passed [`PrivacySettings::validate`] at the boundary; only these
+/// are saved.
+#[derive(Debug, Clone)]
+pub struct ValidSettings(PrivacySettings);
+
+impl TryFrom<PrivacySettings> for ValidSettings {
+    type Error = AccountsError;
+
+    fn try_from(settings: PrivacySettings) -> Result<ValidSettings, AccountsError> {
+        settings.validate()?;
+        Ok(ValidSettings(settings))
+    }
+}
+
+impl ValidSettings {
+    pub fn into_settings(self) -> PrivacySettings {
+        self.0
+    }
+}
+
 /// Replaces a tenant's settings and records who did it, in one transaction.
 pub async fn save(
     db: &Db,
     tenant_id: &TenantId,
-    settings: &PrivacySettings,
+    settings: &ValidSettings,
     actor: &Actor,
     now_ms: i64,
 ) -> Result<(), AccountsError> {
-    settings.validate()?;
+    let settings = &settings.0;
     let json = serde_json::to_value(settings).expect("settings serialise");
     let mut tx = db.pool.begin().await?;
     let updated = sqlx::query("UPDATE tenants SET privacy = $1 WHERE id = $2")
@@ -209,6 +229,7 @@ pub async fn set(
     ApiJson(settings): ApiJson<PrivacySettings>,
 ) -> ApiResult<Json<PrivacySettings>> {
     user.require_admin()?;
+    let settings = ValidSettings::try_from(settings)?;
     save(
         state.db(),
         &user.tenant_id,
@@ -217,7 +238,7 @@ pub async fn set(
         state.clock().now_ms(),
     )
     .await?;
-    Ok(Json(settings))
+    Ok(Json(settings.into_settings()))
 }
 
 #[cfg(test)]
