@@ -7,7 +7,9 @@
 
 use std::sync::Arc;
 
-use axum::response::Html;
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -58,7 +60,9 @@ impl Modify for BearerAuth {
 /// `/openapi.json` and `/docs` for the document the routes made.
 pub fn router<S: Clone + Send + Sync + 'static>(doc: utoipa::openapi::OpenApi) -> Router<S> {
     let json = Arc::new(doc);
-    let page = Arc::new(docs(&json));
+    // Rendered once; a page that did not render (only a failing `Display` can) is a 500.
+    let page =
+        Arc::new(docs(&json).map_err(|e| tracing::error!(error = %e, "/docs did not render")));
     Router::new()
         .route(
             "/openapi.json",
@@ -71,21 +75,37 @@ pub fn router<S: Clone + Send + Sync + 'static>(doc: utoipa::openapi::OpenApi) -
             "/docs",
             get(move || {
                 let page = page.clone();
-                async move { Html(page.as_ref().clone()) }
+                async move {
+                    match page.as_ref() {
+                        Ok(page) => Html(page.clone()).into_response(),
+                        Err(()) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+                    }
+                }
             }),
         )
 }
 
+/// The OpenAPI document as a plain HTML reference (`templates/docs.html`).
+#[derive(Template)]
+#[template(path = "docs.html")]
+struct DocsPage<'a> {
+    version: &'a str,
+    description: &'a str,
+    operations: Vec<DocsOperation<'a>>,
+}
+
+struct DocsOperation<'a> {
+    method: &'static str,
+    path: &'a str,
+    summary: String,
+    responses: Vec<&'a str>,
+}
+
 /// Renders the OpenAPI document as a plain HTML reference.
-fn docs(doc: &utoipa::openapi::OpenApi) -> String {
-    let escape = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-    };
-    let mut rows = String::new();
+fn docs(doc: &utoipa::openapi::OpenApi) -> Result<String, askama::Error> {
+    let mut operations = Vec::new();
     for (path, item) in &doc.paths.paths {
-        let operations = [
+        let methods = [
             ("GET", &item.get),
             ("POST", &item.post),
             ("PUT", &item.put),
@@ -93,31 +113,41 @@ fn docs(doc: &utoipa::openapi::OpenApi) -> String {
             ("PATCH", &item.patch),
             ("HEAD", &item.head),
         ];
-        for (method, operation) in operations {
+        for (method, operation) in methods {
             if let Some(op) = operation {
-                let summary = op
-                    .summary
-                    .clone()
-                    .or(op.description.clone())
-                    .unwrap_or_default();
-                let responses: Vec<String> = op.responses.responses.keys().cloned().collect();
-                rows.push_str(&format!(
-                    "<tr><td><code>{method}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n",
-                    escape(path),
-                    escape(&summary),
-                    responses.join(", ")
-                ));
+                operations.push(DocsOperation {
+                    method,
+                    path,
+                    summary: op
+                        .summary
+                        .clone()
+                        .or(op.description.clone())
+                        .unwrap_or_default(),
+                    responses: op.responses.responses.keys().map(String::as_str).collect(),
+                });
             }
         }
     }
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>leakwatch API</title>\
-         <style>body{{font:15px/1.5 system-ui,sans-serif;margin:2rem;color:#222}}table{{border-collapse:collapse}}\
-         td,th{{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}}</style></head><body>\
-         <h1>leakwatch API {}</h1><p>{}</p><p>Machine-readable: <a href=\"/openapi.json\">/openapi.json</a> (OpenAPI {}).</p>\
-         <table><tr><th>method</th><th>path</th><th>what</th><th>responses</th></tr>{rows}</table></body></html>",
-        escape(&doc.info.version),
-        escape(doc.info.description.as_deref().unwrap_or("")),
-        "3.1"
-    )
+    DocsPage {
+        version: &doc.info.version,
+        description: doc.info.description.as_deref().unwrap_or(""),
+        operations,
+    }
+    .render()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_docs_page_escapes_the_document() {
+        let mut doc = ApiDoc::openapi();
+        doc.info.description = Some("<script>alert('x')</script> \"a\" & b".into());
+        let html = docs(&doc).unwrap();
+        assert!(!html.contains("<script"));
+        assert!(html.contains(
+            "<p>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &quot;a&quot; &amp; b</p>"
+        ));
+    }
 }

@@ -10,7 +10,7 @@ use sqlx::Row;
 use crate::kit::audit::{Action, Actor};
 use crate::kit::db::Db;
 use crate::kit::error::ApiError;
-use crate::kit::ids::random_id;
+use crate::kit::ids::{TenantId, UserId};
 use crate::kit::time::now_ms;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,7 +69,7 @@ impl From<AccountsError> for ApiError {
 
 #[derive(Debug, Clone)]
 pub struct Tenant {
-    pub id: String,
+    pub id: TenantId,
     pub name: String,
     pub domain: String,
     pub policy: leakwatch_core::Policy,
@@ -103,7 +103,7 @@ pub async fn create_tenant(
         ..leakwatch_core::Policy::default()
     };
     let tenant = Tenant {
-        id: random_id(),
+        id: TenantId::random(),
         name: name.to_string(),
         domain,
         policy,
@@ -136,7 +136,7 @@ pub async fn tenant_by_name(db: &Db, name: &str) -> Result<Option<Tenant>, Accou
     row.map(|row| tenant_from_row(&row)).transpose()
 }
 
-pub async fn tenant_by_id(db: &Db, id: &str) -> Result<Option<Tenant>, AccountsError> {
+pub async fn tenant_by_id(db: &Db, id: &TenantId) -> Result<Option<Tenant>, AccountsError> {
     let row = sqlx::query("SELECT id, name, domain, policy FROM tenants WHERE id = $1")
         .bind(id)
         .fetch_optional(&db.pool)
@@ -144,35 +144,59 @@ pub async fn tenant_by_id(db: &Db, id: &str) -> Result<Option<Tenant>, AccountsE
     row.map(|row| tenant_from_row(&row)).transpose()
 }
 
+/// A tenant's check policy that has passed the boundary: its disclosure texts valid and
+/// every domain list made of domain names. Only such a policy is stored.
+#[derive(Debug, Clone)]
+pub struct ValidPolicy(leakwatch_core::Policy);
+
+impl TryFrom<leakwatch_core::Policy> for ValidPolicy {
+    type Error = AccountsError;
+
+    fn try_from(policy: leakwatch_core::Policy) -> Result<ValidPolicy, AccountsError> {
+        policy
+            .disclosure
+            .validate()
+            .map_err(|e| AccountsError::Invalid {
+                field: "disclosure",
+                reason: e.to_string(),
+            })?;
+        for (field, domains) in [
+            ("internal_domains", &policy.internal_domains),
+            ("trusted_domains", &policy.trusted_domains),
+            ("blocked_domains", &policy.blocked_domains),
+        ] {
+            if let Some(bad) = domains
+                .iter()
+                .find(|d| leakwatch_core::address::domain_to_ascii(d).is_none())
+            {
+                return Err(AccountsError::Invalid {
+                    field,
+                    reason: format!("'{bad}' is not a domain name"),
+                });
+            }
+        }
+        Ok(ValidPolicy(policy))
+    }
+}
+
+impl ValidPolicy {
+    pub fn policy(&self) -> &leakwatch_core::Policy {
+        &self.0
+    }
+
+    pub fn into_policy(self) -> leakwatch_core::Policy {
+        self.0
+    }
+}
+
 /// Replaces a tenant's check policy and records who did it, in one transaction.
 pub async fn set_tenant_policy(
     db: &Db,
-    tenant_id: &str,
-    policy: &leakwatch_core::Policy,
+    tenant_id: &TenantId,
+    policy: &ValidPolicy,
     actor: &crate::kit::audit::Actor,
 ) -> Result<(), AccountsError> {
-    policy
-        .disclosure
-        .validate()
-        .map_err(|e| AccountsError::Invalid {
-            field: "disclosure",
-            reason: e.to_string(),
-        })?;
-    for (field, domains) in [
-        ("internal_domains", &policy.internal_domains),
-        ("trusted_domains", &policy.trusted_domains),
-        ("blocked_domains", &policy.blocked_domains),
-    ] {
-        if let Some(bad) = domains
-            .iter()
-            .find(|d| leakwatch_core::address::domain_to_ascii(d).is_none())
-        {
-            return Err(AccountsError::Invalid {
-                field,
-                reason: format!("'{bad}' is not a domain name"),
-            });
-        }
-    }
+    let policy = policy.policy();
     let mut tx = db.pool.begin().await?;
     let now = now_ms();
     let updated = sqlx::query("UPDATE tenants SET policy = $1 WHERE id = $2")
@@ -181,14 +205,14 @@ pub async fn set_tenant_policy(
         .execute(&mut *tx)
         .await?;
     if updated.rows_affected() == 0 {
-        return Err(AccountsError::NoTenant(tenant_id.into()));
+        return Err(AccountsError::NoTenant(tenant_id.to_string()));
     }
     crate::kit::audit::record(
         &mut *tx,
         tenant_id,
         actor,
         crate::kit::audit::Action::PolicyChanged,
-        ("tenant", tenant_id),
+        ("tenant", tenant_id.as_str()),
         serde_json::to_value(policy).unwrap_or_default(),
         now,
     )
@@ -210,8 +234,8 @@ fn tenant_from_row(row: &sqlx::any::AnyRow) -> Result<Tenant, AccountsError> {
 
 #[derive(Debug, Clone)]
 pub struct User {
-    pub id: String,
-    pub tenant_id: String,
+    pub id: UserId,
+    pub tenant_id: TenantId,
     pub email: String,
     pub role: Role,
 }
@@ -268,7 +292,7 @@ pub async fn add_user_by(
         return Ok((existing, false));
     }
     let user = User {
-        id: random_id(),
+        id: UserId::random(),
         tenant_id: tenant.id,
         email,
         role,
@@ -309,7 +333,7 @@ async fn audit_user(
         &user.tenant_id,
         actor,
         action,
-        ("user", &user.id),
+        ("user", user.id.as_str()),
         detail,
         now_ms(),
     )
@@ -329,7 +353,7 @@ pub fn normalise_email(email: &str) -> Result<String, AccountsError> {
 
 pub async fn user_by_email(
     db: &Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     email: &str,
 ) -> Result<Option<User>, AccountsError> {
     let row = sqlx::query(

@@ -110,8 +110,8 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<AlertList>> {
     let audience = Audience {
-        tenant_id: user.tenant_id.clone(),
-        user_id: Some(user.user_id.clone()),
+        tenant_id: user.tenant_id.to_string(),
+        user_id: Some(user.user_id.to_string()),
     };
     let alerts = stored_after(
         &state,
@@ -169,8 +169,8 @@ pub async fn stream(
         )));
     }
     let audience = Audience {
-        tenant_id: user.tenant_id.clone(),
-        user_id: (!tenant_wide).then(|| user.user_id.clone()),
+        tenant_id: user.tenant_id.to_string(),
+        user_id: (!tenant_wide).then(|| user.user_id.to_string()),
     };
     if tenant_wide {
         audit::record(
@@ -352,7 +352,7 @@ pub async fn set_settings(
         &user.tenant_id,
         &user.actor(),
         Action::AlertSettingsChanged,
-        ("tenant", &user.tenant_id),
+        ("tenant", user.tenant_id.as_str()),
         serde_json::to_value(settings.clone().masked()).unwrap_or_default(),
         now,
     )

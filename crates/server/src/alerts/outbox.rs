@@ -19,6 +19,7 @@ use tokio::sync::{watch, Notify};
 use super::settings::{self, AlertSettings, WebhookFormat};
 use super::AlertEngine;
 use super::{Alert, Published};
+use crate::kit::ids::TenantId;
 use crate::kit::mail::{MailError, Mailer, OutgoingMail};
 use crate::kit::time::now_ms;
 
@@ -134,7 +135,7 @@ async fn deliver(state: &AlertEngine, row: &Claimed) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::transient(e.to_string()))?
         .ok_or_else(|| Failure::permanent("the alert no longer exists"))?;
-    let tenant = settings::load(state.db(), &published.tenant_id)
+    let tenant = settings::load(state.db(), &TenantId::from(published.tenant_id.as_str()))
         .await
         .map_err(|e| Failure::transient(e.to_string()))?;
     match row.channel.as_str() {

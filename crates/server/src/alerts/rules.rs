@@ -20,6 +20,7 @@ use sqlx::Row;
 use leakwatch_core::Lang;
 
 use super::{announced, raise, AlertEngine, AlertSettings, Kind, NewAlert, Severity};
+use crate::kit::ids::{IncidentId, MessageId, TenantId, UserId};
 use crate::kit::time::utc_minute;
 use crate::pixel::{Evidence, Status};
 
@@ -29,10 +30,10 @@ const TICK_HORIZON_MS: i64 = 30 * 24 * 3600 * 1000;
 /// An incident with what the rules need of its message and sender.
 #[derive(Debug, Clone)]
 pub struct Context {
-    pub incident_id: String,
-    pub tenant_id: String,
-    pub message_id: String,
-    pub sender_id: String,
+    pub incident_id: IncidentId,
+    pub tenant_id: TenantId,
+    pub message_id: MessageId,
+    pub sender_id: UserId,
     pub sender_email: String,
     pub subject: String,
     pub lang: Lang,
@@ -109,7 +110,7 @@ pub async fn on_fetches(state: &AlertEngine, messages: HashSet<String>) -> Resul
             };
             let evidence = Evidence::for_message(
                 state.db(),
-                &ctx.message_id,
+                ctx.message_id.as_str(),
                 ctx.tracked,
                 ctx.wrong_recipients,
             )
@@ -211,7 +212,7 @@ pub async fn tick(state: &AlertEngine) -> Result<usize, sqlx::Error> {
     .bind(now - TICK_HORIZON_MS)
     .fetch_all(&state.db().pool)
     .await?;
-    let mut settings: HashMap<String, AlertSettings> = HashMap::new();
+    let mut settings: HashMap<TenantId, AlertSettings> = HashMap::new();
     let mut raised = 0;
     for row in rows {
         let ctx = context_from_row(&row)?;
@@ -222,7 +223,7 @@ pub async fn tick(state: &AlertEngine) -> Result<usize, sqlx::Error> {
         let tenant = &settings[&ctx.tenant_id];
         let evidence = Evidence::for_message(
             state.db(),
-            &ctx.message_id,
+            ctx.message_id.as_str(),
             ctx.tracked,
             ctx.wrong_recipients,
         )
@@ -303,11 +304,11 @@ fn alert(
     body: String,
 ) -> NewAlert {
     NewAlert {
-        tenant_id: ctx.tenant_id.clone(),
-        user_id: ctx.sender_id.clone(),
+        tenant_id: ctx.tenant_id.to_string(),
+        user_id: ctx.sender_id.to_string(),
         user_email: ctx.sender_email.clone(),
-        incident_id: ctx.incident_id.clone(),
-        message_id: ctx.message_id.clone(),
+        incident_id: ctx.incident_id.to_string(),
+        message_id: ctx.message_id.to_string(),
         kind,
         severity,
         title,

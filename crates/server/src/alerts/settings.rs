@@ -8,6 +8,7 @@ use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::kit::db::Db;
+use crate::kit::ids::TenantId;
 
 /// What a webhook receives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
@@ -174,7 +175,7 @@ fn is_private_host(url: &reqwest::Url) -> bool {
     }
 }
 
-pub async fn load(db: &Db, tenant_id: &str) -> Result<AlertSettings, sqlx::Error> {
+pub async fn load(db: &Db, tenant_id: &TenantId) -> Result<AlertSettings, sqlx::Error> {
     let row = sqlx::query("SELECT alerting FROM tenants WHERE id = $1")
         .bind(tenant_id)
         .fetch_optional(&db.pool)

@@ -154,7 +154,7 @@ pub async fn list(
         &user.tenant_id,
         &user.actor(),
         Action::AuditExported,
-        ("audit_log", &user.tenant_id),
+        ("audit_log", user.tenant_id.as_str()),
         serde_json::json!({
             "rows": entries.len(),
             "since": filter.since_ms, "until": filter.until_ms,

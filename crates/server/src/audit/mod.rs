@@ -14,6 +14,7 @@ use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::kit::db::Db;
+use crate::kit::ids::TenantId;
 
 pub use http::AuditPage;
 
@@ -60,7 +61,7 @@ pub struct Query {
 }
 
 /// A tenant's entries, oldest first.
-pub async fn list(db: &Db, tenant_id: &str, q: &Query) -> Result<Vec<Entry>, sqlx::Error> {
+pub async fn list(db: &Db, tenant_id: &TenantId, q: &Query) -> Result<Vec<Entry>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT seq, at, actor_id, actor, action, target_type, target_id, detail FROM audit_log \
          WHERE tenant_id = $1 AND seq > $2 AND at >= $3 AND at <= $4 \

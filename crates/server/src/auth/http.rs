@@ -211,11 +211,11 @@ pub async fn me(State(state): State<Authenticator>, user: AuthUser) -> ApiResult
         .await?
         .ok_or_else(|| ApiError::Unauthorized("the token's tenant no longer exists".into()))?;
     Ok(Json(Me {
-        id: user.user_id,
+        id: user.user_id.into_string(),
         email: user.email,
         role: user.role.as_str().to_string(),
         tenant: TenantRef {
-            id: tenant.id,
+            id: tenant.id.into_string(),
             name: tenant.name,
             domain: tenant.domain,
         },

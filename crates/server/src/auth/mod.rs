@@ -30,6 +30,7 @@ use crate::kit::audit::Actor;
 use crate::kit::config::AuthConfig;
 use crate::kit::db::Db;
 use crate::kit::error::{ApiError, ApiResult};
+use crate::kit::ids::{TenantId, UserId};
 use crate::kit::keys::Keys;
 
 pub const ISSUER: &str = "leakwatch";
@@ -53,8 +54,8 @@ pub struct Claims {
 /// An authenticated user of a tenant.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
-    pub user_id: String,
-    pub tenant_id: String,
+    pub user_id: UserId,
+    pub tenant_id: TenantId,
     pub email: String,
     pub role: Role,
 }
@@ -62,13 +63,13 @@ pub struct AuthUser {
 impl AuthUser {
     /// A sender sees their own messages and incidents; an admin those of the whole tenant
     /// (the tenant itself is checked by every query).
-    pub fn may_see(&self, owner_id: &str) -> bool {
-        owner_id == self.user_id || self.role == Role::Admin
+    pub fn may_see(&self, owner_id: &UserId) -> bool {
+        *owner_id == self.user_id || self.role == Role::Admin
     }
 
     /// This user as the actor of an audit entry.
     pub fn actor(&self) -> Actor {
-        Actor::user(&self.user_id, &self.email)
+        Actor::user(self.user_id.as_str(), &self.email)
     }
 
     pub fn require_admin(&self) -> ApiResult<()> {
@@ -145,8 +146,8 @@ pub fn issue_token_until(
     let claims = Claims {
         iss: ISSUER.into(),
         aud: AUDIENCE.into(),
-        sub: user.user_id.clone(),
-        tid: user.tenant_id.clone(),
+        sub: user.user_id.to_string(),
+        tid: user.tenant_id.to_string(),
         email: user.email.clone(),
         role: user.role,
         iat: now,

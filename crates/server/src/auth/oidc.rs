@@ -37,6 +37,7 @@ use crate::kit::config::AuthConfig;
 use crate::kit::db::Db;
 use crate::kit::error::{ApiError, ApiResult};
 use crate::kit::ids::random_id;
+use crate::kit::ids::{TenantId, UserId};
 use crate::kit::time::now_ms;
 
 /// A fetched JWKS larger than this is refused.
@@ -505,7 +506,7 @@ async fn audit_provisioning(
         &user.tenant_id,
         &Actor::system("oidc"),
         action,
-        ("user", &user.user_id),
+        ("user", user.user_id.as_str()),
         serde_json::json!({"email": user.email, "role": user.role.as_str(), "oidc_subject": subject}),
         now_ms(),
     )
@@ -522,7 +523,7 @@ async fn provision(
     // Two rounds: a concurrent first request of the same identity may win the first.
     for _ in 0..2 {
         if let Some(found) = user_by_subject(db, subject).await? {
-            if found.user.tenant_id != tenant_id {
+            if found.user.tenant_id != *tenant_id {
                 tracing::warn!(%subject, "an identity of one tenant's directory is a user of another tenant");
                 return Err(unauthorized("this identity belongs to another tenant"));
             }
@@ -580,8 +581,8 @@ async fn provision(
                 if inserted.rows_affected() == 1 {
                     tracing::info!(user = %id, %subject, "provisioned a user from its identity");
                     let user = AuthUser {
-                        user_id: id,
-                        tenant_id: tenant_id.to_string(),
+                        user_id: UserId::from(id),
+                        tenant_id: TenantId::from(tenant_id),
                         email: email.to_string(),
                         role: Role::Sender,
                     };
@@ -595,13 +596,16 @@ async fn provision(
 }
 
 /// A tenant's OpenID Connect settings, if it has any.
-pub async fn tenant_oidc(db: &Db, tenant_id: &str) -> Result<Option<OidcSettings>, AccountsError> {
+pub async fn tenant_oidc(
+    db: &Db,
+    tenant_id: &TenantId,
+) -> Result<Option<OidcSettings>, AccountsError> {
     let row = sqlx::query("SELECT oidc FROM tenants WHERE id = $1")
         .bind(tenant_id)
         .fetch_optional(&db.pool)
         .await?;
     let Some(row) = row else {
-        return Err(AccountsError::NoTenant(tenant_id.into()));
+        return Err(AccountsError::NoTenant(tenant_id.to_string()));
     };
     let oidc: Option<String> = row.try_get("oidc")?;
     Ok(oidc.and_then(|text| serde_json::from_str(&text).ok()))
@@ -629,7 +633,7 @@ pub async fn oidc_tenants(db: &Db) -> Result<Vec<(String, OidcSettings)>, Accoun
 /// Audit-logged as the command line's doing.
 pub async fn set_tenant_oidc(
     db: &Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     settings: Option<OidcSettings>,
 ) -> Result<Option<OidcSettings>, AccountsError> {
     set_tenant_oidc_by(db, tenant_id, settings, &Actor::system("cli")).await
@@ -638,14 +642,16 @@ pub async fn set_tenant_oidc(
 /// [`set_tenant_oidc`], audit-logged as done by `actor`.
 pub async fn set_tenant_oidc_by(
     db: &Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     settings: Option<OidcSettings>,
     actor: &Actor,
 ) -> Result<Option<OidcSettings>, AccountsError> {
     let settings = settings.map(OidcSettings::validated).transpose()?;
     if let Some(settings) = &settings {
         for (other, theirs) in oidc_tenants(db).await? {
-            if other != tenant_id && theirs.tenant_id.eq_ignore_ascii_case(&settings.tenant_id) {
+            if tenant_id.as_str() != other
+                && theirs.tenant_id.eq_ignore_ascii_case(&settings.tenant_id)
+            {
                 return Err(AccountsError::Conflict(format!(
                     "directory {} is already configured for another tenant",
                     settings.tenant_id
@@ -663,14 +669,14 @@ pub async fn set_tenant_oidc_by(
         .execute(&mut *tx)
         .await?;
     if updated.rows_affected() == 0 {
-        return Err(AccountsError::NoTenant(tenant_id.into()));
+        return Err(AccountsError::NoTenant(tenant_id.to_string()));
     }
     crate::kit::audit::record(
         &mut *tx,
         tenant_id,
         actor,
         Action::OidcChanged,
-        ("tenant", tenant_id),
+        ("tenant", tenant_id.as_str()),
         serde_json::to_value(&settings).unwrap_or_default(),
         now_ms(),
     )

@@ -30,7 +30,7 @@ use crate::kit::audit::{self, Action};
 use crate::kit::clock::Clock;
 use crate::kit::db::Db;
 use crate::kit::error::{ApiError, ApiResult};
-use crate::kit::ids::random_id;
+use crate::kit::ids::{IncidentId, MessageId, UserId};
 use crate::kit::json::ApiJson;
 use crate::pixel::Evidence;
 
@@ -155,7 +155,7 @@ pub async fn create(
     .fetch_optional(&state.db().pool)
     .await?
     .ok_or(ApiError::NotFound("message"))?;
-    let sender: String = row.try_get("sender_id")?;
+    let sender: UserId = row.try_get("sender_id")?;
     if !user.may_see(&sender) {
         return Err(ApiError::NotFound("message"));
     }
@@ -181,9 +181,9 @@ pub async fn create(
     let tracked = row.try_get::<i64, _>("tracked")? != 0;
     let lang: String = row.try_get("lang")?;
     let ctx = alerts::Context {
-        incident_id: random_id(),
+        incident_id: IncidentId::random(),
         tenant_id: user.tenant_id.clone(),
-        message_id: body.message_id.clone(),
+        message_id: MessageId::from(body.message_id.as_str()),
         sender_id: sender,
         sender_email: row.try_get("email")?,
         subject: row.try_get("subject")?,
@@ -200,7 +200,8 @@ pub async fn create(
         created_at: now,
         decided: false,
     };
-    let evidence = Evidence::for_message(state.db(), &ctx.message_id, tracked, wrong.len()).await?;
+    let evidence =
+        Evidence::for_message(state.db(), ctx.message_id.as_str(), tracked, wrong.len()).await?;
     let settings = alerts::tenant_settings(state.db(), &user.tenant_id).await?;
 
     let mut tx = state.db().pool.begin().await?;
@@ -229,7 +230,7 @@ pub async fn create(
         &user.tenant_id,
         &user.actor(),
         Action::IncidentOpened,
-        ("incident", &ctx.incident_id),
+        ("incident", ctx.incident_id.as_str()),
         json!({"message_id": body.message_id, "wrong_recipients": wrong.len()}),
         now,
     )
@@ -247,7 +248,7 @@ pub async fn create(
     Ok((
         StatusCode::CREATED,
         Json(Created {
-            id: ctx.incident_id,
+            id: ctx.incident_id.into_string(),
             aware_at,
             deadline_at: ctx.deadline_at,
         }),
@@ -366,8 +367,8 @@ pub async fn load_viewed(
     .fetch_optional(&state.db().pool)
     .await?
     .ok_or(ApiError::NotFound("incident"))?;
-    let reporter: String = row.try_get("reporter_id")?;
-    let sender: String = row.try_get("sender_id")?;
+    let reporter: UserId = row.try_get("reporter_id")?;
+    let sender: UserId = row.try_get("sender_id")?;
     if !user.may_see(&reporter) && !user.may_see(&sender) {
         return Err(ApiError::NotFound("incident"));
     }

@@ -5,6 +5,7 @@
 //! evidence until edited); exported as JSON and as a printable HTML page (nl/en).
 //! Every read shows fetch evidence, so every read is audit-logged.
 
+use askama::Template;
 use axum::extract::{FromRef, Path, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
@@ -23,7 +24,6 @@ use super::{load_viewed, IncidentView, IncidentsState};
 use crate::auth::{AuthUser, Authenticator};
 use crate::kit::audit::{self, Action};
 use crate::kit::error::{ApiError, ApiResult};
-use crate::kit::html::esc;
 use crate::kit::json::ApiJson;
 use crate::kit::time::utc_minute;
 use crate::pixel::Status;
@@ -450,6 +450,9 @@ pub async fn printable(
     Query(q): Query<LangQuery>,
 ) -> ApiResult<Response> {
     let draft = build(&state, &user, &id, "notification_html", &q).await?;
+    let html = render_html(&draft)
+        .render()
+        .map_err(|e| ApiError::Internal(e.into()))?;
     Ok((
         [
             (header::CACHE_CONTROL, "no-store"),
@@ -458,7 +461,7 @@ pub async fn printable(
                 "default-src 'none'; style-src 'unsafe-inline'",
             ),
         ],
-        Html(render_html(&draft)),
+        Html(html),
     )
         .into_response())
 }
@@ -476,135 +479,145 @@ fn class_name(class: &str, lang: Lang) -> &'static str {
     }
 }
 
+/// The printable page (`templates/incidents/notification.html`).
+#[derive(Template)]
+#[template(path = "incidents/notification.html")]
+pub struct NotificationPage<'a> {
+    draft: &'a NotificationDraft,
+    lang: Lang,
+    en: bool,
+    /// What the fetches say, in words.
+    evidence: &'static str,
+    title: &'static str,
+    /// What an unfilled part says.
+    empty: &'static str,
+    /// The timeline's rows: what, when.
+    timeline: Vec<(String, String)>,
+}
+
+impl NotificationPage<'_> {
+    fn filled<'s>(&'s self, text: &'s str) -> &'s str {
+        if text.trim().is_empty() {
+            self.empty
+        } else {
+            text
+        }
+    }
+}
+
 /// The printable page: one section per part of the authority's form.
-pub fn render_html(d: &NotificationDraft) -> String {
+pub fn render_html(d: &NotificationDraft) -> NotificationPage<'_> {
     let lang = if d.lang == "nl" { Lang::Nl } else { Lang::En };
     let t = |en: &'static str, nl: &'static str| lang.pick(en, nl);
-    let empty = t("(to be filled in)", "(nog in te vullen)");
-    let or_empty = |s: &str| {
-        if s.trim().is_empty() {
-            empty.to_string()
-        } else {
-            esc(s)
-        }
-    };
-    let mut rows = String::new();
-    rows.push_str(&format!(
-        "<tr><th>{}</th><td>{}</td></tr>",
-        t("Sent", "Verzonden"),
-        utc_minute(d.timeline.sent_at)
-    ));
+    let mut timeline = vec![(
+        t("Sent", "Verzonden").to_string(),
+        utc_minute(d.timeline.sent_at),
+    )];
     for f in &d.timeline.first_fetches {
-        rows.push_str(&format!(
-            "<tr><th>{} ({})</th><td>{}</td></tr>",
-            t("First fetch", "Eerste ophaling"),
-            class_name(&f.class, lang),
-            utc_minute(f.at)
+        timeline.push((
+            format!(
+                "{} ({})",
+                t("First fetch", "Eerste ophaling"),
+                class_name(&f.class, lang)
+            ),
+            utc_minute(f.at),
         ));
     }
-    rows.push_str(&format!(
-        "<tr><th>{}</th><td>{}</td></tr>",
-        t("Aware", "Ontdekt"),
-        utc_minute(d.timeline.aware_at)
+    timeline.push((
+        t("Aware", "Ontdekt").to_string(),
+        utc_minute(d.timeline.aware_at),
     ));
-    rows.push_str(&format!(
-        "<tr><th>{}</th><td>{}</td></tr>",
-        t("Deadline (72 hours)", "Uiterste meldtermijn (72 uur)"),
-        utc_minute(d.timeline.deadline_at)
+    timeline.push((
+        t("Deadline (72 hours)", "Uiterste meldtermijn (72 uur)").to_string(),
+        utc_minute(d.timeline.deadline_at),
     ));
     if let Some(n) = d.timeline.notified_at {
-        rows.push_str(&format!(
-            "<tr><th>{}</th><td>{}</td></tr>",
-            t("Notified", "Gemeld"),
-            utc_minute(n)
-        ));
+        timeline.push((t("Notified", "Gemeld").to_string(), utc_minute(n)));
     }
-    let kinds = if d.personal_data.kinds.is_empty() {
-        format!(
-            "<li>{}</li>",
-            t(
-                "None found by the send-time check.",
-                "Geen gevonden door de controle bij verzenden.",
-            )
-        )
-    } else {
-        d.personal_data
-            .kinds
-            .iter()
-            .map(|k| format!("<li>{} &times; {}</li>", k.count, esc(&k.label)))
-            .collect::<Vec<_>>()
-            .join("")
-    };
-    let yes_no = |b: Option<bool>| match b {
-        Some(true) => t("Yes", "Ja"),
-        Some(false) => t("No", "Nee"),
-        None => empty,
-    };
-    let people_max = d.people.max.map_or(empty.to_string(), |m| m.to_string());
-    format!(
-        "<!doctype html><html lang=\"{lang_code}\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-<style>body{{font:14px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#111}}\
-h1{{font-size:1.4rem}}h2{{font-size:1.05rem;margin-top:1.6rem;border-bottom:1px solid #ccc}}\
-th{{text-align:left;padding-right:1rem;font-weight:600;vertical-align:top}}td,th{{padding:.15rem 0}}\
-.note{{color:#555;font-size:.9rem}}@media print{{body{{margin:0}}}}</style></head><body>\
-<h1>{title}</h1><p class=\"note\">{intro} {id}</p>\
-<h2>1. {h_contact}</h2><table>\
-<tr><th>{organization_l}</th><td>{organization}</td></tr><tr><th>{name_l}</th><td>{name}</td></tr>\
-<tr><th>{email_l}</th><td>{email}</td></tr><tr><th>{phone_l}</th><td>{phone}</td></tr><tr><th>{dpo_l}</th><td>{dpo}</td></tr></table>\
-<h2>2. {h_timeline}</h2><table>{rows}</table>\
-<h2>3. {h_what}</h2><p>{what}</p><p>{wrong_l}: {wrong}. {evidence_l}: {evidence}.</p><p>{description}</p>\
-<h2>4. {h_data}</h2><ul>{kinds}</ul><p>{special_l}: {special}</p><p>{other_l}: {other}</p>\
-<h2>5. {h_people}</h2><p>{min_l}: {min} &nbsp; {max_l}: {max}</p><p class=\"note\">{people_note}</p>\
-<h2>6. {h_consequences}</h2><p>{consequences}</p>\
-<h2>7. {h_measures}</h2><p>{measures}</p>\
-<h2>8. {h_informed}</h2><p>{informed}</p><p>{informed_reason}</p>\
-</body></html>",
-        lang_code = lang_code(lang),
-        title = t("Data breach notification: draft", "Melding datalek: concept"),
-        intro = t(
-            "Prefilled by leakwatch from the incident; check every part before filing it with the Autoriteit Persoonsgegevens. Incident",
-            "Door leakwatch vooringevuld uit het incident; controleer elk onderdeel voordat je het indient bij de Autoriteit Persoonsgegevens. Incident"
+    NotificationPage {
+        draft: d,
+        lang,
+        en: lang == Lang::En,
+        evidence: d.evidence_status.text(lang),
+        title: t(
+            "Data breach notification: draft",
+            "Melding datalek: concept",
         ),
-        id = esc(&d.incident_id),
-        h_contact = t("Contact details", "Contactgegevens"),
-        organization_l = t("Organisation", "Organisatie"),
-        organization = or_empty(&d.contact.organization),
-        name_l = t("Contact person", "Contactpersoon"),
-        name = or_empty(&d.contact.contact_name),
-        email_l = t("E-mail", "E-mail"),
-        email = or_empty(&d.contact.contact_email),
-        phone_l = t("Phone", "Telefoon"),
-        phone = or_empty(&d.contact.contact_phone),
-        dpo_l = t("Data protection officer", "Functionaris gegevensbescherming"),
-        dpo = or_empty(&d.contact.dpo),
-        h_timeline = t("Timeline", "Tijdlijn"),
-        h_what = t("What happened", "Wat is er gebeurd"),
-        what = esc(&d.what_happened),
-        wrong_l = t("Wrong recipients", "Verkeerde ontvangers"),
-        wrong = d.wrong_recipients,
-        evidence_l = t("Evidence", "Bewijs"),
-        evidence = esc(d.evidence_status.text(lang)),
-        description = or_empty(&d.description),
-        h_data = t("Personal data involved", "Betrokken persoonsgegevens"),
-        special_l = t("Special categories (Art. 9)", "Bijzondere categorieën (art. 9)"),
-        special = if d.personal_data.special_categories { t("Yes", "Ja") } else { t("No", "Nee") },
-        other_l = t("Other", "Overig"),
-        other = or_empty(&d.personal_data.other),
-        h_people = t("Number of people involved", "Aantal betrokken personen"),
-        min_l = t("At least", "Minimaal"),
-        min = d.people.min,
-        max_l = t("At most", "Maximaal"),
-        max = people_max,
-        people_note = t(
-            "Estimated from the identity numbers and other data the check found; correct it when you know better.",
-            "Geschat uit de identiteitsnummers en andere gegevens die de controle vond; pas het aan als je het beter weet."
-        ),
-        h_consequences = t("Consequences", "Gevolgen"),
-        consequences = or_empty(&d.consequences),
-        h_measures = t("Measures taken", "Genomen maatregelen"),
-        measures = or_empty(&d.measures),
-        h_informed = t("Are the people involved informed?", "Zijn de betrokkenen geïnformeerd?"),
-        informed = yes_no(d.data_subjects_informed),
-        informed_reason = esc(&d.data_subjects_informed_reason),
-    )
+        empty: t("(to be filled in)", "(nog in te vullen)"),
+        timeline,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOSTILE: &str = "<script>alert('x')</script> \"Acme\" & Zonen";
+    const ESCAPED: &str =
+        "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &quot;Acme&quot; &amp; Zonen";
+
+    fn draft(lang: &str) -> NotificationDraft {
+        NotificationDraft {
+            incident_id: HOSTILE.into(),
+            lang: lang.into(),
+            contact: Contact {
+                organization: HOSTILE.into(),
+                contact_name: HOSTILE.into(),
+                ..Contact::default()
+            },
+            timeline: Timeline {
+                sent_at: 0,
+                first_fetches: vec![FirstFetch {
+                    class: "direct".into(),
+                    at: 60_000,
+                }],
+                aware_at: 120_000,
+                deadline_at: 120_000 + 72 * 3_600_000,
+                notified_at: None,
+            },
+            what_happened: HOSTILE.into(),
+            description: HOSTILE.into(),
+            wrong_recipients: 1,
+            evidence_status: Status::FetchedByProxyOnly,
+            personal_data: PersonalData {
+                kinds: vec![DataKind {
+                    kind: "bsn".into(),
+                    label: HOSTILE.into(),
+                    count: 2,
+                }],
+                special_categories: false,
+                other: String::new(),
+            },
+            people: People { min: 1, max: None },
+            consequences: HOSTILE.into(),
+            measures: String::new(),
+            data_subjects_informed: None,
+            data_subjects_informed_reason: HOSTILE.into(),
+            edited: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_printable_draft_escapes_what_people_typed() {
+        for lang in ["en", "nl"] {
+            let html = render_html(&draft(lang)).render().unwrap();
+            assert!(!html.contains("<script"), "{html}");
+            assert!(!html.contains("\"Acme\""));
+            // Incident, organisation, contact, what happened, description, the data kind,
+            // consequences and the reason: every field that came from outside.
+            assert_eq!(html.matches(ESCAPED).count(), 8, "{html}");
+            assert!(html.contains(&format!("<li>2 &times; {ESCAPED}</li>")));
+            assert!(
+                html.contains("Gmail&#39;s image proxy")
+                    || html.contains("afbeeldingsproxy van Gmail")
+            );
+        }
+        let en = render_html(&draft("en")).render().unwrap();
+        assert!(en.contains("<html lang=\"en\">") && en.contains("(to be filled in)"));
+        assert!(
+            en.contains("<tr><th>First fetch (mail client)</th><td>1970-01-01 00:01 UTC</td></tr>")
+        );
+        let nl = render_html(&draft("nl")).render().unwrap();
+        assert!(nl.contains("<html lang=\"nl\">") && nl.contains("(nog in te vullen)"));
+    }
 }

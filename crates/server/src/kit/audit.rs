@@ -2,6 +2,7 @@
 //! here (policy, users, incidents, evidence views, objections, retention), often in the
 //! transaction of the change, so writing is in the kit; reading it is the `audit` feature.
 
+use crate::kit::ids::TenantId;
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, Executor};
 use utoipa::ToSchema;
@@ -81,7 +82,7 @@ impl Actor {
 /// change it records (then both are kept or neither is).
 pub async fn record<'e, E>(
     executor: E,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     actor: &Actor,
     action: Action,
     target: (&str, &str),

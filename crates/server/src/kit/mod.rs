@@ -1,5 +1,6 @@
 //! The kit: what every feature needs and no feature owns. Errors and the JSON extractor,
-//! the client's address, the recipients' page shell, time formatting, ids, and the
+//! the client's address, the recipients' page frame and the templates' escaper, time
+//! formatting, ids (random ones and the id newtypes), and the
 //! infrastructure handles (database, clock, mailer, keys, settings, rate limits, writing
 //! the audit log).
 //!

@@ -27,7 +27,7 @@ use crate::kit::clock::Clock;
 use crate::kit::config::PublicUrl;
 use crate::kit::db::Db;
 use crate::kit::error::{ApiError, ApiResult};
-use crate::kit::ids::random_id;
+use crate::kit::ids::{MessageId, UserId};
 use crate::kit::json::ApiJson;
 use crate::kit::keys::Keys;
 use crate::pixel::{self, Pipeline, PixelId};
@@ -135,6 +135,46 @@ pub struct RegisterMessage {
     pub lang: Option<Lang>,
 }
 
+/// The longest subject registered, in bytes.
+const MAX_SUBJECT_BYTES: usize = 2_000;
+
+/// A registration that has passed the boundary: at least one recipient, every one an
+/// address the core's parser accepts, a subject of bounded length. Inside, a message
+/// cannot lack these.
+#[derive(Debug)]
+pub struct NewMessage {
+    /// Every recipient (to, cc, bcc), parsed.
+    pub recipients: Vec<Address>,
+    /// The body as the add-in sent it (stored as given).
+    pub body: RegisterMessage,
+}
+
+impl TryFrom<RegisterMessage> for NewMessage {
+    type Error = ApiError;
+
+    fn try_from(body: RegisterMessage) -> Result<NewMessage, ApiError> {
+        let mut recipients = Vec::new();
+        for (field, list) in [("to", &body.to), ("cc", &body.cc), ("bcc", &body.bcc)] {
+            for (i, recipient) in list.iter().enumerate() {
+                let address = parse_recipient(recipient)
+                    .map_err(|e| ApiError::BadRequest(format!("{field}[{i}]: {e}")))?;
+                recipients.push(address);
+            }
+        }
+        if recipients.is_empty() {
+            return Err(ApiError::BadRequest(
+                "a message needs at least one recipient".into(),
+            ));
+        }
+        if body.subject.len() > MAX_SUBJECT_BYTES {
+            return Err(ApiError::BadRequest(format!(
+                "subject: longer than {MAX_SUBJECT_BYTES} bytes"
+            )));
+        }
+        Ok(NewMessage { recipients, body })
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Registered {
     pub id: String,
@@ -157,24 +197,8 @@ pub async fn register(
     ClientAddr(client): ClientAddr,
     ApiJson(body): ApiJson<RegisterMessage>,
 ) -> ApiResult<(StatusCode, Json<Registered>)> {
-    let mut recipients: Vec<Address> = Vec::new();
-    for (field, list) in [("to", &body.to), ("cc", &body.cc), ("bcc", &body.bcc)] {
-        for (i, recipient) in list.iter().enumerate() {
-            let address = parse_recipient(recipient)
-                .map_err(|e| ApiError::BadRequest(format!("{field}[{i}]: {e}")))?;
-            recipients.push(address);
-        }
-    }
-    if recipients.is_empty() {
-        return Err(ApiError::BadRequest(
-            "a message needs at least one recipient".into(),
-        ));
-    }
-    if body.subject.len() > 2_000 {
-        return Err(ApiError::BadRequest(
-            "subject: longer than 2000 bytes".into(),
-        ));
-    }
+    let message = NewMessage::try_from(body)?;
+    let recipients = &message.recipients;
     let tenant = tenant_by_id(state.db(), &user.tenant_id)
         .await
         .map_err(|e| ApiError::Internal(e.into()))?
@@ -186,18 +210,27 @@ pub async fn register(
         .filter(|a| domains.relation(a) != Relation::Internal)
         .collect();
     // Sending despite a warning is overriding it, whatever the flag says.
-    let warned = body.overridden || body.findings.iter().any(|f| f.severity >= Severity::Warn);
-    let blocked = body.findings.iter().any(|f| f.severity == Severity::Block);
+    let warned = message.body.overridden
+        || message
+            .body
+            .findings
+            .iter()
+            .any(|f| f.severity >= Severity::Warn);
+    let blocked = message
+        .body
+        .findings
+        .iter()
+        .any(|f| f.severity == Severity::Block);
     let input = TrackingInput {
         outside: &outside,
         warned,
         blocked,
-        sensitive: &body.sensitive,
-        has_attachments: body.has_attachments,
+        sensitive: &message.body.sensitive,
+        has_attachments: message.body.has_attachments,
     };
-    let lang = body.lang.unwrap_or_default();
+    let lang = message.body.lang.unwrap_or_default();
     let policy = &tenant.policy.tracking;
-    let (track, track_reason) = match body.track {
+    let (track, track_reason) = match message.body.track {
         Some(true) => match refusal(policy, lang, &input) {
             Some(reason) => (false, reason),
             None => (
@@ -223,13 +256,13 @@ pub async fn register(
     let (track, track_reason) = crate::privacy::unless_objected(
         &state.privacy,
         &user.tenant_id,
-        &recipients,
+        recipients,
         lang,
         (track, track_reason),
     )
     .await?;
 
-    let id = random_id();
+    let id = MessageId::random();
     let pixel_id = track.then(PixelId::random);
     let created_at = state.clock().now_ms();
     // The registering client's network, so that the sender's own view of the pixel right
@@ -244,7 +277,8 @@ pub async fn register(
         ),
         _ => None,
     };
-    let recipients_json = serde_json::json!({"to": body.to, "cc": body.cc, "bcc": body.bcc});
+    let recipients_json =
+        serde_json::json!({"to": message.body.to, "cc": message.body.cc, "bcc": message.body.bcc});
     sqlx::query(
         "INSERT INTO messages (id, tenant_id, sender_id, pixel_id, tracked, track_reason, subject, recipients, findings, overridden, sender_network, created_at, sensitive, has_attachments, lang) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
@@ -255,14 +289,14 @@ pub async fn register(
     .bind(pixel_id.map(PixelId::to_text))
     .bind(i64::from(track))
     .bind(&track_reason)
-    .bind(&body.subject)
+    .bind(&message.body.subject)
     .bind(recipients_json.to_string())
-    .bind(serde_json::to_string(&body.findings).map_err(anyhow::Error::from)?)
-    .bind(i64::from(body.overridden))
+    .bind(serde_json::to_string(&message.body.findings).map_err(anyhow::Error::from)?)
+    .bind(i64::from(message.body.overridden))
     .bind(sender_network)
     .bind(created_at)
-    .bind(serde_json::to_string(&body.sensitive).map_err(anyhow::Error::from)?)
-    .bind(i64::from(body.has_attachments))
+    .bind(serde_json::to_string(&message.body.sensitive).map_err(anyhow::Error::from)?)
+    .bind(i64::from(message.body.has_attachments))
     .bind(match lang {
         Lang::Nl => "nl",
         Lang::En => "en",
@@ -283,7 +317,7 @@ pub async fn register(
     Ok((
         StatusCode::CREATED,
         Json(Registered {
-            id,
+            id: id.into_string(),
             track,
             track_reason,
             pixel_url,
@@ -379,7 +413,7 @@ pub async fn show(
         .fetch_optional(&state.db().pool)
         .await?
         .ok_or(ApiError::NotFound("message"))?;
-    let sender: String = row.try_get("sender_id")?;
+    let sender: UserId = row.try_get("sender_id")?;
     if !user.may_see(&sender) {
         return Err(ApiError::NotFound("message"));
     }

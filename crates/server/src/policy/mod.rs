@@ -48,6 +48,7 @@ pub async fn set_policy(
     ApiJson(policy): ApiJson<leakwatch_core::Policy>,
 ) -> ApiResult<Json<leakwatch_core::Policy>> {
     user.require_admin()?;
+    let policy = accounts::ValidPolicy::try_from(policy)?;
     accounts::set_tenant_policy(&db, &user.tenant_id, &policy, &user.actor()).await?;
-    Ok(Json(policy))
+    Ok(Json(policy.into_policy()))
 }

@@ -18,6 +18,7 @@
 
 use std::collections::HashSet;
 
+use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -37,8 +38,9 @@ use super::PrivacyState;
 use crate::kit::audit::{self, Action, Actor};
 use crate::kit::client::ClientAddr;
 use crate::kit::error::ApiError;
-use crate::kit::html::{esc, page, respond, PageLang};
+use crate::kit::html::{respond, PageLang, Shell};
 use crate::kit::ids::random_bytes;
+use crate::kit::ids::TenantId;
 use crate::kit::mail::OutgoingMail;
 use crate::kit::ratelimit::ip_key;
 
@@ -54,11 +56,11 @@ pub struct ObjectionForm {
 }
 
 /// The keyed hash of an address for a tenant.
-fn address_hash(state: &PrivacyState, tenant_id: &str, address: &Address) -> String {
+fn address_hash(state: &PrivacyState, tenant_id: &TenantId, address: &Address) -> String {
     state
         .privacy()
         .hasher()
-        .hash(tenant_id, &address.canonical())
+        .hash(tenant_id.as_str(), &address.canonical())
 }
 
 fn token_hash(token: &str) -> String {
@@ -69,7 +71,7 @@ fn token_hash(token: &str) -> String {
 /// and a reason that says so without naming who.
 pub async fn unless_objected(
     state: &PrivacyState,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     recipients: &[Address],
     lang: Lang,
     decision: (bool, String),
@@ -146,7 +148,7 @@ pub async fn request(
             "That is not an e-mail address. Enter it as name@example.org.",
             "Dat is geen e-mailadres. Vul het in als naam@voorbeeld.nl.",
         );
-        let html = render(
+        let page = render(
             controller.as_ref(),
             lang,
             controller.as_ref().map(|_| id.as_str()).unwrap_or(""),
@@ -156,15 +158,15 @@ pub async fn request(
                 error,
             }),
         );
-        return respond(StatusCode::BAD_REQUEST, lang, html);
+        return respond(StatusCode::BAD_REQUEST, lang, &page);
     };
     let Some(controller) = controller else {
         // No such message: the same answer as for a real one, and no mail.
         return sent(lang, typed, &id, hours(privacy.link_ttl_ms));
     };
     if !state.mailer().is_configured() {
-        let html = render(Some(&controller), lang, &id, false, None);
-        return respond(StatusCode::SERVICE_UNAVAILABLE, lang, html);
+        let page = render(Some(&controller), lang, &id, false, None);
+        return respond(StatusCode::SERVICE_UNAVAILABLE, lang, &page);
     }
     let hash = address_hash(&state, &controller.tenant_id, &address);
     if let Err(wait) = privacy
@@ -250,64 +252,61 @@ fn confirmation_mail(lang: Lang, org: &str, to: &str, link: &str, hours: i64) ->
     }
 }
 
-/// A short page: a heading, a lead, one card.
-fn notice(lang: Lang, heading: &str, lead: &str, card: &str) -> String {
-    page(
-        lang,
-        heading,
-        &esc(heading),
-        lead,
-        None,
-        &format!("<section class=\"card\">{card}</section>"),
-    )
+/// The objection's short pages (`templates/privacy/notice.html`): the heading is the
+/// title; the lead and the card follow the kind.
+#[derive(Template)]
+#[template(path = "privacy/notice.html")]
+struct Notice {
+    shell: Shell,
+    kind: NoticeKind,
+}
+
+enum NoticeKind {
+    Sent {
+        address: String,
+        message_id: String,
+        hours: i64,
+    },
+    TooMany,
+    Unavailable,
+    MailFailed,
+    InvalidLink,
+    Confirm {
+        org: String,
+    },
+    Confirmed {
+        org: String,
+    },
+}
+
+fn notice(status: StatusCode, lang: Lang, heading: &str, kind: NoticeKind) -> Response {
+    let page = Notice {
+        shell: Shell::privacy(lang, heading, None),
+        kind,
+    };
+    respond(status, lang, &page)
 }
 
 fn sent(lang: Lang, address: &str, message_id: &str, hours: i64) -> Response {
-    let t = |en: &'static str, nl: &'static str| lang.pick(en, nl);
-    let html = notice(
+    notice(
+        StatusCode::OK,
         lang,
-        t("Check your mailbox", "Kijk in uw mailbox"),
-        &t(
-            "If {address} can receive e-mail, a confirmation link is on its way to it.",
-            "Als {address} e-mail kan ontvangen, is er een bevestigingslink naar onderweg.",
-        )
-        .replace("{address}", &format!("<strong>{}</strong>", esc(address))),
-        &format!(
-            "<p>{}</p><p>{}</p><p><a href=\"{}\">{}</a></p>",
-            t(
-                "The link works once, for {hours} hours. Nothing changes until you follow it and confirm.",
-                "De link werkt één keer, {hours} uur lang. Er verandert niets tot u hem volgt en bevestigt.",
-            )
-            .replace("{hours}", &hours.to_string()),
-            t(
-                "No e-mail? Look in your spam folder, or try again later.",
-                "Geen e-mail ontvangen? Kijk in uw map met ongewenste mail, of probeer het later opnieuw.",
-            ),
-            // From /i/{id}/objection back to /i/{id}.
-            esc(&format!("../{message_id}?lang={}", lang.code())),
-            t("Back to the privacy notice", "Terug naar de privacyverklaring"),
-        ),
-    );
-    respond(StatusCode::OK, lang, html)
+        lang.pick("Check your mailbox", "Kijk in uw mailbox"),
+        NoticeKind::Sent {
+            address: address.to_string(),
+            message_id: message_id.to_string(),
+            hours,
+        },
+    )
 }
 
 fn too_many(lang: Lang, retry_after: u64) -> Response {
-    let html = notice(
+    let mut response = notice(
+        StatusCode::TOO_MANY_REQUESTS,
         lang,
         lang.pick("Too many requests", "Te veel verzoeken"),
-        lang.pick(
-            "So that this page cannot be used to send e-mail to others, it sends only a few confirmation links per network and per address.",
-            "Zodat deze pagina niet kan worden gebruikt om anderen e-mail te sturen, verstuurt hij maar een paar bevestigingslinks per netwerk en per adres.",
-        ),
-        &format!(
-            "<p>{}</p>",
-            lang.pick(
-                "Please try again later. A link sent earlier still works.",
-                "Probeer het later opnieuw. Een eerder verstuurde link werkt nog.",
-            )
-        ),
+        NoticeKind::TooMany,
     );
-    let mut response = respond(StatusCode::TOO_MANY_REQUESTS, lang, html);
     response
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
@@ -315,46 +314,29 @@ fn too_many(lang: Lang, retry_after: u64) -> Response {
 }
 
 fn unavailable(lang: Lang) -> Response {
-    let html = notice(
+    notice(
+        StatusCode::SERVICE_UNAVAILABLE,
         lang,
         lang.pick("Not available right now", "Nu niet beschikbaar"),
-        lang.pick(
-            "Your request could not be handled because of a fault on the server.",
-            "Uw verzoek kon door een storing op de server niet worden afgehandeld.",
-        ),
-        &format!(
-            "<p>{}</p>",
-            lang.pick("Please try again later.", "Probeer het later opnieuw.")
-        ),
-    );
-    respond(StatusCode::SERVICE_UNAVAILABLE, lang, html)
+        NoticeKind::Unavailable,
+    )
 }
 
 fn mail_failed(lang: Lang) -> Response {
-    let html = notice(
+    notice(
+        StatusCode::SERVICE_UNAVAILABLE,
         lang,
         lang.pick(
             "The e-mail could not be sent",
             "De e-mail kon niet worden verstuurd",
         ),
-        lang.pick(
-            "The confirmation link could not be sent right now.",
-            "De bevestigingslink kon nu niet worden verstuurd.",
-        ),
-        &format!(
-            "<p>{}</p>",
-            lang.pick(
-                "Please try again later. Nothing was changed.",
-                "Probeer het later opnieuw. Er is niets veranderd.",
-            )
-        ),
-    );
-    respond(StatusCode::SERVICE_UNAVAILABLE, lang, html)
+        NoticeKind::MailFailed,
+    )
 }
 
 /// A pending request, found by its token.
 struct Pending {
-    tenant_id: String,
+    tenant_id: TenantId,
     address_hash: String,
     expires_at: i64,
     confirmed_at: Option<i64>,
@@ -382,25 +364,15 @@ async fn pending(state: &PrivacyState, token: &str) -> Result<Option<Pending>, s
 }
 
 fn invalid_link(lang: Lang, status: StatusCode) -> Response {
-    let html = notice(
+    notice(
+        status,
         lang,
         lang.pick(
             "This link is not valid any more",
             "Deze link is niet meer geldig",
         ),
-        lang.pick(
-            "A confirmation link works once, and only for a limited time.",
-            "Een bevestigingslink werkt één keer, en maar een beperkte tijd.",
-        ),
-        &format!(
-            "<p>{}</p>",
-            lang.pick(
-                "If you have already confirmed, nothing more is needed. Otherwise, ask for a new link on the page that the e-mail's privacy notice links to.",
-                "Hebt u al bevestigd, dan hoeft u niets meer te doen. Zo niet, vraag dan een nieuwe link aan op de pagina waarnaar de privacymelding in de e-mail verwijst.",
-            )
-        ),
-    );
-    respond(status, lang, html)
+        NoticeKind::InvalidLink,
+    )
 }
 
 /// The confirmation link: a page with the button that confirms.
@@ -427,31 +399,15 @@ pub async fn confirm_page(
         return invalid_link(lang, StatusCode::GONE);
     }
     let org = organisation(&state, &request.tenant_id, lang).await;
-    let t = |en: &'static str, nl: &'static str| lang.pick(en, nl);
-    let html = notice(
+    notice(
+        StatusCode::OK,
         lang,
-        t("Confirm your objection", "Bevestig uw bezwaar"),
-        &t(
-            "After you confirm, e-mail from {org} to the address you entered is no longer tracked.",
-            "Na uw bevestiging wordt e-mail van {org} aan het adres dat u invulde niet meer gevolgd.",
-        )
-        .replace("{org}", &esc(&org)),
-        &format!(
-            "<form method=\"post\"><button type=\"submit\">{}</button></form><p class=\"muted\">{}</p>",
-            t(
-                "Confirm: do not track e-mail to me",
-                "Bevestig: volg e-mail aan mij niet"
-            ),
-            t(
-                "Why a button? Security scanners open links in e-mail by themselves; the button makes sure that it is you who confirms.",
-                "Waarom een knop? Beveiligingsscanners openen links in e-mail vanzelf; met de knop weten we zeker dat u het bent die bevestigt.",
-            ),
-        ),
-    );
-    respond(StatusCode::OK, lang, html)
+        lang.pick("Confirm your objection", "Bevestig uw bezwaar"),
+        NoticeKind::Confirm { org },
+    )
 }
 
-async fn organisation(state: &PrivacyState, tenant_id: &str, lang: Lang) -> String {
+async fn organisation(state: &PrivacyState, tenant_id: &TenantId, lang: Lang) -> String {
     match Controller::of_tenant(state.db(), tenant_id).await {
         Ok(Some(c)) => c.name,
         _ => lang.pick("the organisation", "de organisatie").to_string(),
@@ -471,28 +427,12 @@ pub async fn confirm(
     match confirm_token(&state, &token).await {
         Ok(Confirmed::Done { tenant_id, .. }) => {
             let org = organisation(&state, &tenant_id, lang).await;
-            let t = |en: &'static str, nl: &'static str| lang.pick(en, nl);
-            let html = notice(
+            notice(
+                StatusCode::OK,
                 lang,
-                t("Your objection is recorded", "Uw bezwaar is vastgelegd"),
-                &t(
-                    "E-mail from {org} to your address is no longer tracked.",
-                    "E-mail van {org} aan uw adres wordt niet meer gevolgd.",
-                )
-                .replace("{org}", &esc(&org)),
-                &format!(
-                    "<p class=\"note ok\">{}</p><p>{}</p>",
-                    t(
-                        "New e-mail to you contains the privacy notice, but not the image. Opening e-mails already sent to you is no longer recorded, unless they also went to others outside the organisation who did not object.",
-                        "Nieuwe e-mail aan u bevat wel de privacymelding, maar niet het plaatje. Het openen van e-mails die al aan u zijn verstuurd wordt niet meer vastgelegd, tenzij ze ook naar anderen buiten de organisatie gingen die geen bezwaar maakten.",
-                    ),
-                    t(
-                        "Records made before, if any, are deleted after the retention period as usual. You can close this page.",
-                        "Eerder vastgelegde gegevens, als die er zijn, worden zoals altijd na de bewaartermijn verwijderd. U kunt deze pagina sluiten.",
-                    ),
-                ),
-            );
-            respond(StatusCode::OK, lang, html)
+                lang.pick("Your objection is recorded", "Uw bezwaar is vastgelegd"),
+                NoticeKind::Confirmed { org },
+            )
         }
         Ok(Confirmed::Unknown) => invalid_link(lang, StatusCode::NOT_FOUND),
         Ok(Confirmed::Spent) => invalid_link(lang, StatusCode::GONE),
@@ -508,7 +448,7 @@ pub async fn confirm(
 pub enum Confirmed {
     /// Stored; `untracked` tracked messages stopped recording.
     Done {
-        tenant_id: String,
+        tenant_id: TenantId,
         untracked: u64,
     },
     Unknown,
@@ -592,7 +532,7 @@ pub async fn confirm_token(state: &PrivacyState, token: &str) -> Result<Confirme
 /// counting `also` (the objection being confirmed) as one.
 async fn messages_to_stop(
     state: &PrivacyState,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     also: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
     let Ok(Some(controller)) = Controller::of_tenant(state.db(), tenant_id).await else {
@@ -637,4 +577,53 @@ async fn messages_to_stop(
         }
     }
     Ok(stop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOSTILE: &str = "<script>alert('x')</script> \"Acme\" & Zonen";
+    const ESCAPED: &str =
+        "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &quot;Acme&quot; &amp; Zonen";
+
+    fn page(lang: Lang, kind: NoticeKind) -> String {
+        Notice {
+            shell: Shell::privacy(lang, HOSTILE, None),
+            kind,
+        }
+        .render()
+        .unwrap()
+    }
+
+    #[test]
+    fn the_objection_pages_escape_the_organisation_and_the_address() {
+        for lang in Lang::ALL {
+            for kind in [
+                NoticeKind::Confirm {
+                    org: HOSTILE.into(),
+                },
+                NoticeKind::Confirmed {
+                    org: HOSTILE.into(),
+                },
+            ] {
+                let html = page(lang, kind);
+                assert!(!html.contains("<script"), "{html}");
+                // The title, the heading and the organisation in the lead.
+                assert_eq!(html.matches(ESCAPED).count(), 3, "{html}");
+            }
+            let html = page(
+                lang,
+                NoticeKind::Sent {
+                    address: HOSTILE.into(),
+                    message_id: "\"><script>".into(),
+                    hours: 24,
+                },
+            );
+            assert!(!html.contains("<script"), "{html}");
+            assert!(html.contains(&format!("<strong>{ESCAPED}</strong>")));
+            assert!(html.contains("href=\"../&quot;&gt;&lt;script&gt;?lang="));
+            assert!(html.contains("24 "));
+        }
+    }
 }

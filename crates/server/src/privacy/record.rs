@@ -3,6 +3,7 @@
 //! `GET /api/v1/tenant/record-of-processing?format=html|json&lang=nl|en` (admins). The HTML
 //! is a printable page; the JSON has the same content, in the chosen language.
 
+use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -13,11 +14,11 @@ use utoipa::ToSchema;
 use leakwatch_core::policy::TrackingScope;
 use leakwatch_core::Lang;
 
-use super::page::{contact_html, scope_html, Controller};
+use super::page::{Controller, ScopeWords};
 use super::PrivacyState;
 use crate::auth::AuthUser;
 use crate::kit::error::{ApiError, ApiResult};
-use crate::kit::html::{document, esc, respond, PageLang, Shell};
+use crate::kit::html::{respond, Contact, PageLang, Shell};
 use crate::kit::json::ApiQuery;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -74,7 +75,13 @@ pub struct RecordOfProcessing {
 }
 
 /// Builds the record from the tenant's policy and settings.
-pub fn build(c: &Controller, lang: Lang, public_url: &str, now_ms: i64) -> RecordOfProcessing {
+/// Fails only if the scope's words do not render.
+pub fn build(
+    c: &Controller,
+    lang: Lang,
+    public_url: &str,
+    now_ms: i64,
+) -> Result<RecordOfProcessing, askama::Error> {
     let t = |en: &str, nl: &str| lang.pick(en, nl).to_string();
     let org = c.name.as_str();
     let s = &c.settings;
@@ -128,7 +135,7 @@ pub fn build(c: &Controller, lang: Lang, public_url: &str, now_ms: i64) -> Recor
             "Let op: de publieke URL van de server is geen HTTPS. Stel TLS in (bijvoorbeeld bij een reverse proxy) voordat u dit in productie gebruikt.",
         )
     });
-    RecordOfProcessing {
+    Ok(RecordOfProcessing {
         lang: lang.code().into(),
         generated_at: crate::kit::time::rfc3339(now_ms),
         processing: t(
@@ -244,160 +251,56 @@ pub fn build(c: &Controller, lang: Lang, public_url: &str, now_ms: i64) -> Recor
                 TrackingScope::AllExternal => "all_external",
             }
             .into(),
-            description: strip_tags(&scope_html(&c.policy.tracking, org, lang)),
+            description: ScopeWords::text(&c.policy.tracking, org, lang)?,
             exclude_domains: c.policy.tracking.exclude_domains.clone(),
         },
-    }
+    })
 }
 
-/// The scope's words without their markup (the JSON is text).
-fn strip_tags(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for ch in html.chars() {
-        match ch {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            _ if !in_tag => out.push(ch),
-            _ => {}
-        }
-    }
-    out.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
+/// The printable page (`templates/privacy/record.html`).
+#[derive(Template)]
+#[template(path = "privacy/record.html")]
+pub struct RecordPage<'a> {
+    shell: Shell,
+    en: bool,
+    heading: &'static str,
+    r: &'a RecordOfProcessing,
+    c: &'a Controller,
+    contact_lines: Vec<&'a str>,
+    dpo: Option<Contact>,
+    scope: ScopeWords,
 }
 
 /// The printable page.
-pub fn html(r: &RecordOfProcessing, c: &Controller, lang: Lang) -> String {
-    let t = |en: &'static str, nl: &'static str| lang.pick(en, nl);
-    let list = |items: &[String]| {
-        if items.is_empty() {
-            format!("<span class=\"muted\">{}</span>", t("none", "geen"))
-        } else {
-            format!(
-                "<ul>{}</ul>",
-                items
-                    .iter()
-                    .map(|i| format!("<li>{}</li>", esc(i)))
-                    .collect::<String>()
-            )
-        }
-    };
-    let mut controller = esc(&r.controller.name);
-    if let Some(contact) = &r.controller.contact {
-        controller.push_str(&format!("<br>{}", esc(contact).replace('\n', "<br>")));
-    }
-    let dpo = match &c.dpo {
-        Some(dpo) => contact_html(dpo),
-        None => format!(
-            "<span class=\"muted\">{}</span>",
-            t(
-                "not set (policy disclosure.dpo_contact)",
-                "niet ingesteld (beleid disclosure.dpo_contact)"
-            )
-        ),
-    };
-    let rows: Vec<(&str, &str, String)> = vec![
-        ("", t("Processing", "Verwerking"), esc(&r.processing)),
-        (
-            "a",
-            t("Controller", "Verwerkingsverantwoordelijke"),
-            controller,
-        ),
-        (
-            "a",
-            t(
-                "Data protection officer",
-                "Functionaris gegevensbescherming",
-            ),
-            dpo,
-        ),
-        ("b", t("Purposes", "Doeleinden"), list(&r.purposes)),
-        ("b", t("Legal basis", "Grondslag"), list(&r.legal_bases)),
-        (
-            "c",
-            t("Categories of data subjects", "Categorieën betrokkenen"),
-            list(&r.data_subjects),
-        ),
-        (
-            "c",
-            t(
-                "Categories of personal data",
-                "Categorieën persoonsgegevens",
-            ),
-            list(&r.data_categories),
-        ),
-        (
-            "",
-            t("Which e-mails are tracked", "Welke e-mails worden gevolgd"),
-            scope_html(&c.policy.tracking, &esc(&c.name), lang),
-        ),
-        ("d", t("Recipients", "Ontvangers"), list(&r.recipients)),
-        ("d", t("Processors", "Verwerkers"), list(&r.processors)),
-        (
-            "e",
-            t("Transfers to third countries", "Doorgifte aan derde landen"),
-            esc(&r.transfers),
-        ),
-        (
-            "f",
-            t("Retention periods", "Bewaartermijnen"),
-            list(&r.retention.description),
-        ),
-        (
-            "g",
-            t("Security measures", "Beveiligingsmaatregelen"),
-            list(&r.security_measures),
-        ),
-    ];
-    let mut table = String::from("<table>");
-    for (letter, label, value) in rows {
-        let article = if letter.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "<br><span class=\"muted\">{} 30(1)({letter})</span>",
-                t("Art.", "Art.")
-            )
-        };
-        table.push_str(&format!(
-            "<tr><th>{label}{article}</th><td>{value}</td></tr>"
-        ));
-    }
-    table.push_str("</table>");
-    let main = format!(
-        "<section class=\"card\">{table}</section><p class=\"foot\">{} {} · leakwatch</p>",
-        t(
-            "Generated from the current policy and settings on",
-            "Gegenereerd uit het huidige beleid en de instellingen op"
-        ),
-        esc(&r.generated_at),
-    );
-    let heading = t(
+pub fn html<'a>(r: &'a RecordOfProcessing, c: &'a Controller, lang: Lang) -> RecordPage<'a> {
+    let heading = lang.pick(
         "Record of processing: leak detection",
         "Verwerkingsregister: lekdetectie",
     );
-    document(
-        &Shell {
+    RecordPage {
+        shell: Shell {
             lang,
-            brand: t(
+            brand: lang.pick(
                 "Record of processing activities",
                 "Register van verwerkingsactiviteiten",
             ),
-            title: &format!("{heading} · {}", c.name),
-            heading,
-            lead: &format!(
-                "{} {}",
-                t("GDPR Article 30 entry of", "AVG-artikel-30-vermelding van"),
-                esc(&c.name)
-            ),
+            title: format!("{heading} · {}", c.name),
             switch: None,
             wide: true,
         },
-        &main,
-    )
+        en: lang == Lang::En,
+        heading,
+        r,
+        c,
+        contact_lines: r
+            .controller
+            .contact
+            .as_deref()
+            .map(|contact| contact.split('\n').collect())
+            .unwrap_or_default(),
+        dpo: c.dpo.as_deref().map(Contact::new),
+        scope: ScopeWords::new(&c.policy.tracking, &c.name, lang, true),
+    }
 }
 
 /// The record's query: `format=json` or the printable page (`lang` is read by [`PageLang`]).
@@ -428,17 +331,66 @@ pub async fn show(
         lang,
         state.public_url(),
         state.clock().now_ms(),
-    );
+    )
+    .map_err(|e| ApiError::Internal(e.into()))?;
     match format {
         "json" => Ok(Json(record).into_response()),
         "html" => Ok(respond(
             StatusCode::OK,
             lang,
-            html(&record, &controller, lang),
+            &html(&record, &controller, lang),
         )),
         other => Err(ApiError::BadRequest(format!(
             "format: expected html or json, got '{}'",
             other.chars().take(20).collect::<String>()
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::privacy::settings::PrivacySettings;
+    use leakwatch_core::Policy;
+
+    const HOSTILE: &str = "<script>alert('x')</script> \"Acme\" & Zonen";
+    const ESCAPED: &str =
+        "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &quot;Acme&quot; &amp; Zonen";
+
+    #[test]
+    fn the_record_escapes_the_tenant_and_its_settings() {
+        let mut policy = Policy::default();
+        policy.disclosure.dpo_contact = Some(HOSTILE.into());
+        policy.tracking.exclude_domains = vec!["<b>.de".into()];
+        let c = Controller {
+            tenant_id: "t".into(),
+            name: HOSTILE.into(),
+            dpo: policy.disclosure.dpo_contact(),
+            policy,
+            settings: PrivacySettings {
+                controller_contact: Some(format!("{HOSTILE}\nPostbus 1")),
+                ..PrivacySettings::default()
+            },
+        };
+        for lang in Lang::ALL {
+            let record = build(&c, lang, "https://lw.example", 0).unwrap();
+            let html = html(&record, &c, lang).render().unwrap();
+            assert!(!html.contains("<script"), "{html}");
+            assert!(!html.contains("<b>"));
+            assert!(html.contains("<code>&lt;b&gt;.de</code>"));
+            assert!(html.contains(&format!(
+                "<title>{}",
+                lang.pick("Record of processing", "Verwerkingsregister")
+            )));
+            assert!(
+                html.contains(&format!("{ESCAPED}<br>{ESCAPED}<br>Postbus 1</td>")),
+                "{html}"
+            );
+            // Title, lead, controller with its contact, DPO, the scope's words twice.
+            assert!(html.matches(ESCAPED).count() >= 6, "{html}");
+            // The JSON's words are plain text.
+            assert!(record.tracking.description.contains("<b>.de"));
+            assert!(!record.tracking.description.contains("<code>"));
+        }
     }
 }

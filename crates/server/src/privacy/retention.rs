@@ -30,6 +30,7 @@ use super::PrivacyState;
 use crate::kit::audit::{self, Action, Actor};
 use crate::kit::db::{Backend, Db};
 use crate::kit::ids::random_id;
+use crate::kit::ids::TenantId;
 use crate::kit::time::now_ms;
 
 const DAY_MS: i64 = 86_400_000;
@@ -141,22 +142,23 @@ async fn run(
         .fetch_all(&db.pool)
         .await?;
     for row in tenants {
-        let tenant_id: String = row.try_get("id")?;
+        let tenant_id: TenantId = row.try_get("id")?;
         let privacy: Option<String> = row.try_get("privacy")?;
         let settings = PrivacySettings::from_column(privacy.as_deref());
         renew_lease(db, holder).await?;
         let mut deleted = Counts::default();
         let register_cutoff = now - settings.register_retention_days * DAY_MS;
         let cutoff = now - settings.retention_days * DAY_MS;
-        report.deferred += delete_incidents(db, &tenant_id, register_cutoff, &mut deleted).await;
-        report.deferred += delete_messages(db, &tenant_id, cutoff, &mut deleted).await;
+        report.deferred +=
+            delete_incidents(db, tenant_id.as_str(), register_cutoff, &mut deleted).await;
+        report.deferred += delete_messages(db, tenant_id.as_str(), cutoff, &mut deleted).await;
         if !deleted.is_zero() {
             audit::record(
                 &db.pool,
                 &tenant_id,
                 &Actor::system("retention"),
                 Action::RetentionApplied,
-                ("tenant", &tenant_id),
+                ("tenant", tenant_id.as_str()),
                 serde_json::json!({
                     "deleted": deleted,
                     "retention_days": settings.retention_days,
@@ -170,7 +172,7 @@ async fn run(
         }
         report.total.add(&deleted);
         report.tenants.push(TenantReport {
-            tenant_id,
+            tenant_id: tenant_id.into_string(),
             retention_days: settings.retention_days,
             register_retention_days: settings.register_retention_days,
             deleted,

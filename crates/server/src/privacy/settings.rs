@@ -15,6 +15,7 @@ use crate::auth::AuthUser;
 use crate::kit::audit::{self, Action, Actor};
 use crate::kit::db::Db;
 use crate::kit::error::ApiResult;
+use crate::kit::ids::TenantId;
 use crate::kit::json::ApiJson;
 
 /// Fetch records and message metadata: 30 days. Long enough for a sender to notice a
@@ -142,25 +143,45 @@ fn check_text(field: &'static str, text: &str) -> Result<(), AccountsError> {
 }
 
 /// A tenant's settings (the defaults when it has none).
-pub async fn load(db: &Db, tenant_id: &str) -> Result<PrivacySettings, AccountsError> {
+pub async fn load(db: &Db, tenant_id: &TenantId) -> Result<PrivacySettings, AccountsError> {
     let row = sqlx::query("SELECT privacy FROM tenants WHERE id = $1")
         .bind(tenant_id)
         .fetch_optional(&db.pool)
         .await?
-        .ok_or_else(|| AccountsError::NoTenant(tenant_id.into()))?;
+        .ok_or_else(|| AccountsError::NoTenant(tenant_id.to_string()))?;
     let text: Option<String> = row.try_get("privacy")?;
     Ok(PrivacySettings::from_column(text.as_deref()))
+}
+
+/// Settings that have passed [`PrivacySettings::validate`] at the boundary; only these
+/// are saved.
+#[derive(Debug, Clone)]
+pub struct ValidSettings(PrivacySettings);
+
+impl TryFrom<PrivacySettings> for ValidSettings {
+    type Error = AccountsError;
+
+    fn try_from(settings: PrivacySettings) -> Result<ValidSettings, AccountsError> {
+        settings.validate()?;
+        Ok(ValidSettings(settings))
+    }
+}
+
+impl ValidSettings {
+    pub fn into_settings(self) -> PrivacySettings {
+        self.0
+    }
 }
 
 /// Replaces a tenant's settings and records who did it, in one transaction.
 pub async fn save(
     db: &Db,
-    tenant_id: &str,
-    settings: &PrivacySettings,
+    tenant_id: &TenantId,
+    settings: &ValidSettings,
     actor: &Actor,
     now_ms: i64,
 ) -> Result<(), AccountsError> {
-    settings.validate()?;
+    let settings = &settings.0;
     let json = serde_json::to_value(settings).expect("settings serialise");
     let mut tx = db.pool.begin().await?;
     let updated = sqlx::query("UPDATE tenants SET privacy = $1 WHERE id = $2")
@@ -169,14 +190,14 @@ pub async fn save(
         .execute(&mut *tx)
         .await?;
     if updated.rows_affected() == 0 {
-        return Err(AccountsError::NoTenant(tenant_id.into()));
+        return Err(AccountsError::NoTenant(tenant_id.to_string()));
     }
     audit::record(
         &mut *tx,
         tenant_id,
         actor,
         Action::PrivacySettingsChanged,
-        ("tenant", tenant_id),
+        ("tenant", tenant_id.as_str()),
         json,
         now_ms,
     )
@@ -208,6 +229,7 @@ pub async fn set(
     ApiJson(settings): ApiJson<PrivacySettings>,
 ) -> ApiResult<Json<PrivacySettings>> {
     user.require_admin()?;
+    let settings = ValidSettings::try_from(settings)?;
     save(
         state.db(),
         &user.tenant_id,
@@ -216,7 +238,7 @@ pub async fn set(
         state.clock().now_ms(),
     )
     .await?;
-    Ok(Json(settings))
+    Ok(Json(settings.into_settings()))
 }
 
 #[cfg(test)]

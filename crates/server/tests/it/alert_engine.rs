@@ -155,7 +155,7 @@ both_backends!(
             .unwrap();
         assert_eq!(published.alert.kind, Kind::ClientOpen);
         assert_eq!(published.alert.incident_id, incident);
-        assert_eq!(published.user_id, anna.id);
+        assert_eq!(published.user_id, anna.id.as_str());
         assert_eq!(published.alert.created_at, T0, "the engine's clock");
         let mails = sink.wait_for(1, Duration::from_secs(10)).await;
         assert_eq!(mails.len(), 1, "the outbox delivered the alert");

@@ -666,7 +666,7 @@ both_backends!(
         assert_eq!(me["id"], kees.id.as_str());
         assert_eq!(me["role"], "admin");
         assert_eq!(
-            subject_of(&app, &kees.id).await.as_deref(),
+            subject_of(&app, kees.id.as_str()).await.as_deref(),
             Some(format!("{TID_A}:{kees_oid}").as_str())
         );
         // Another identity claiming that address gets nothing.
