@@ -249,15 +249,27 @@ pub async fn add_user_by(
     admin: bool,
     actor: &Actor,
 ) -> Result<(User, bool), AccountsError> {
+    add_user_as(db, tenant, email, admin.then_some(Role::Admin), actor).await
+}
+
+/// Adds a user with `role` (a sender when `None`); an existing user keeps its id and gets
+/// `role` when one is given (`None` leaves it as it is). Audit-logged as done by `actor`.
+pub async fn add_user_as(
+    db: &Db,
+    tenant: &str,
+    email: &str,
+    role: Option<Role>,
+    actor: &Actor,
+) -> Result<(User, bool), AccountsError> {
     let tenant = tenant_by_name(db, tenant)
         .await?
         .ok_or_else(|| AccountsError::NoTenant(tenant.into()))?;
     let email = normalise_email(email)?;
-    let role = if admin { Role::Admin } else { Role::Sender };
     if let Some(existing) = user_by_email(db, &tenant.id, &email).await? {
-        if admin && existing.role != Role::Admin {
+        if let Some(role) = role.filter(|r| *r != existing.role) {
             let mut tx = db.pool.begin().await?;
-            sqlx::query("UPDATE users SET role = 'admin' WHERE id = $1")
+            sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
+                .bind(role.as_str())
                 .bind(&existing.id)
                 .execute(&mut *tx)
                 .await?;
@@ -266,17 +278,11 @@ pub async fn add_user_by(
                 &existing,
                 actor,
                 Action::UserChanged,
-                serde_json::json!({"email": existing.email, "role": "admin"}),
+                serde_json::json!({"email": existing.email, "role": role.as_str()}),
             )
             .await?;
             tx.commit().await?;
-            return Ok((
-                User {
-                    role: Role::Admin,
-                    ..existing
-                },
-                false,
-            ));
+            return Ok((User { role, ..existing }, false));
         }
         return Ok((existing, false));
     }
@@ -284,7 +290,7 @@ pub async fn add_user_by(
         id: random_id(),
         tenant_id: tenant.id,
         email,
-        role,
+        role: role.unwrap_or(Role::Sender),
     };
     let mut tx = db.pool.begin().await?;
     sqlx::query(
