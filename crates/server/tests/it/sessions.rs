@@ -7,6 +7,7 @@ use reqwest::header::{HeaderMap, COOKIE, SET_COOKIE};
 use reqwest::Method;
 use serde_json::{json, Value};
 
+use leakwatch_testkit::events::SseClient;
 use leakwatch_testkit::*;
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -454,5 +455,58 @@ both_backends!(users_roles_and_decisions, |backend| async move {
         "{}",
         petra_actor.actor
     );
+    app.finish().await;
+});
+
+both_backends!(alerts_arrive_live_over_the_session, |backend| async move {
+    let app = spawn_with(backend, |config| {
+        behind_local_proxy(config);
+        config.alerts.stream_reread_seconds = 1;
+    })
+    .await;
+    let anna = app.user("acme", "acme.nl", "anna@acme.nl", false).await;
+    set_password(&app, "anna@acme.nl").await;
+    let browser = browser(&app, "anna@acme.nl", PASSWORD).await;
+    let url = app.url("/api/v1/alerts/stream");
+    let Err(status) = SseClient::connect_with_cookie(&url, "leakwatch_session=forged").await else {
+        panic!("a forged cookie opened the stream");
+    };
+    assert_eq!(status, 401);
+    let mut sse = SseClient::connect_with_cookie(&url, &browser.cookie)
+        .await
+        .expect("the session opens the stream");
+
+    let (message, pixel) = app
+        .tracked_message(&anna, &["jan@klantbedrijf.nI"], "Offerte")
+        .await;
+    let (status, incident) = call(
+        &app,
+        &browser,
+        Method::POST,
+        "/api/v1/incidents",
+        true,
+        Some(json!({"message_id": message, "wrong_recipients": ["jan@klantbedrijf.nI"]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{incident}");
+    let id = incident["id"].as_str().unwrap();
+    let wait = std::time::Duration::from_secs(10);
+    let summary = sse
+        .next(wait)
+        .await
+        .expect("the incident's summary arrives");
+    assert_eq!(
+        summary.data["kind"], "incident_summary",
+        "{:?}",
+        summary.data
+    );
+    assert_eq!(summary.data["incident_id"], id);
+    open_from(&app.client, &pixel, "198.51.100.7").await;
+    let open = sse
+        .next(wait)
+        .await
+        .expect("the fetch's alert arrives live");
+    assert_eq!(open.data["incident_id"], id, "{:?}", open.data);
+    assert_eq!(open.data["kind"], "client_open", "{:?}", open.data);
     app.finish().await;
 });
