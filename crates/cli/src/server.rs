@@ -85,9 +85,14 @@ pub enum UserCommand {
         tenant: String,
         #[arg(long)]
         email: String,
-        /// Give the user the admin role.
-        #[arg(long)]
+        /// Give the user the admin role (the same as `--role admin`).
+        #[arg(long, conflicts_with = "role")]
         admin: bool,
+        /// The user's role: sender (for a new user, the default), privacy-officer (keeps the
+        /// breach register, decides incidents) or admin. Given for an existing user, it
+        /// changes her role.
+        #[arg(long, value_enum)]
+        role: Option<RoleArg>,
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -324,14 +329,39 @@ fn read_password_line() -> Result<String, CliError> {
     Ok(line.to_string())
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum RoleArg {
+    Sender,
+    PrivacyOfficer,
+    Admin,
+}
+
+impl From<RoleArg> for leakwatch_server::accounts::Role {
+    fn from(role: RoleArg) -> Self {
+        use leakwatch_server::accounts::Role;
+        match role {
+            RoleArg::Sender => Role::Sender,
+            RoleArg::PrivacyOfficer => Role::PrivacyOfficer,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
+}
+
 pub fn user(command: UserCommand) -> Result<(), CliError> {
-    let (tenant, email, is_admin, database) = match command {
+    let (tenant, email, role, database) = match command {
         UserCommand::Add {
             tenant,
             email,
             admin,
+            role,
             database,
-        } => (tenant, email, admin, database),
+        } => (
+            tenant,
+            email,
+            role.map(Into::into)
+                .or(admin.then_some(leakwatch_server::accounts::Role::Admin)),
+            database,
+        ),
         UserCommand::Password {
             tenant,
             email,
@@ -363,9 +393,15 @@ pub fn user(command: UserCommand) -> Result<(), CliError> {
     let config = config(&database, None, None)?;
     runtime()?.block_on(async {
         let db = connect(&config).await?;
-        let (user, created) = accounts::add_user(&db, &tenant, &email, is_admin)
-            .await
-            .map_err(admin_error)?;
+        let (user, created) = accounts::add_user_as(
+            &db,
+            &tenant,
+            &email,
+            role,
+            &leakwatch_server::kit::audit::Actor::system("cli"),
+        )
+        .await
+        .map_err(admin_error)?;
         let verb = if created { "added" } else { "exists" };
         println!(
             "user {} {verb} in tenant {tenant} (id {}, role {})",

@@ -109,6 +109,40 @@ fn database_url_flag_and_environment() {
 }
 
 #[test]
+fn user_add_takes_a_role() {
+    let dir = temp_dir("roles");
+    stdout(&leakwatch(
+        &dir,
+        &["tenant", "create", "--name", "acme", "--domain", "acme.nl"],
+    ));
+    let add = |args: &[&str]| {
+        let mut all = vec![
+            "user",
+            "add",
+            "--tenant",
+            "acme",
+            "--email",
+            "petra@acme.nl",
+        ];
+        all.extend_from_slice(args);
+        leakwatch(&dir, &all)
+    };
+    let first = stdout(&add(&["--role", "privacy-officer"]));
+    assert!(
+        first.contains("added") && first.contains("role privacy_officer"),
+        "{first}"
+    );
+    // Without a role an existing user keeps hers; with one she gets it.
+    assert!(stdout(&add(&[])).contains("role privacy_officer"));
+    assert!(stdout(&add(&["--admin"])).contains("role admin"));
+    assert!(stdout(&add(&["--role", "sender"])).contains("role sender"));
+    let both = add(&["--admin", "--role", "sender"]);
+    assert!(!both.status.success(), "--admin and --role conflict");
+    assert!(!add(&["--role", "owner"]).status.success());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn errors_are_one_line_and_non_zero() {
     let dir = temp_dir("errors");
     for args in [

@@ -34,7 +34,9 @@ use crate::kit::mail::Mailer;
 use crate::messages::MessagesState;
 use crate::pixel::Pipeline;
 use crate::privacy::PrivacyState;
-use crate::{alerts, audit, auth, health, incidents, messages, openapi, pixel, policy, privacy};
+use crate::{
+    alerts, audit, auth, health, incidents, messages, openapi, pixel, policy, privacy, users,
+};
 
 /// Every feature's state, assembled here and nowhere else. Handlers take the part they
 /// need (`State<Db>`, `State<AlertEngine>`, ...) through [`FromRef`]; no feature sees this
@@ -169,7 +171,7 @@ impl Application {
         )
         .await?;
         let state = AppState {
-            auth: Authenticator::new(db.clone(), keys.clone(), &config.auth)?,
+            auth: Authenticator::new(db.clone(), keys.clone(), &config.auth, public_url.as_str())?,
             messages: MessagesState::new(
                 db.clone(),
                 clock.clone(),
@@ -296,6 +298,7 @@ pub fn router(state: AppState) -> Router {
         .merge(policy::router())
         .merge(privacy::api_router())
         .merge(audit::http::router())
+        .merge(users::router())
         .layer(cors)
         .layer(DefaultBodyLimit::max(config.max_body_bytes));
     let (routes, doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())

@@ -19,6 +19,7 @@ pub mod messages;
 pub mod pixel;
 pub mod policy;
 pub mod privacy;
+pub mod users;
 
 pub mod app;
 pub mod openapi;

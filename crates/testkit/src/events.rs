@@ -41,6 +41,19 @@ impl SseClient {
         if let Some(id) = last_event_id {
             request = request.header("Last-Event-ID", id);
         }
+        Self::start(request).await
+    }
+
+    /// Connects as a browser's `EventSource` does: with its cookies, no Authorization.
+    pub async fn connect_with_cookie(url: &str, cookie: &str) -> Result<SseClient, u16> {
+        let request = reqwest::Client::new()
+            .get(url)
+            .header("Accept", "text/event-stream")
+            .header("Cookie", cookie);
+        Self::start(request).await
+    }
+
+    async fn start(request: reqwest::RequestBuilder) -> Result<SseClient, u16> {
         let response = request.send().await.unwrap();
         if !response.status().is_success() {
             return Err(response.status().as_u16());

@@ -14,27 +14,40 @@ use crate::kit::ids::{TenantId, UserId};
 use crate::kit::time::now_ms;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-/// What a user may do in their tenant.
+#[serde(rename_all = "snake_case")]
+/// What a user may do in their tenant: a sender follows her own messages and incidents; a
+/// privacy officer also keeps the tenant's breach register, decides incidents and reads the
+/// audit log; an admin does all of that and manages the tenant (policy, users, settings).
 pub enum Role {
     Sender,
+    PrivacyOfficer,
     Admin,
 }
 
 impl Role {
+    pub const ALL: [Role; 3] = [Role::Sender, Role::PrivacyOfficer, Role::Admin];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Sender => "sender",
+            Role::PrivacyOfficer => "privacy_officer",
             Role::Admin => "admin",
         }
     }
 
+    /// A stored role; anything unknown is the least privileged.
     pub fn parse(text: &str) -> Role {
-        if text == "admin" {
-            Role::Admin
-        } else {
-            Role::Sender
-        }
+        Role::from_name(text).unwrap_or(Role::Sender)
+    }
+
+    /// A role named by a client, or `None`.
+    pub fn from_name(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.as_str() == text)
+    }
+
+    /// Sees every incident of the tenant (the breach register) and decides them.
+    pub fn keeps_register(self) -> bool {
+        matches!(self, Role::PrivacyOfficer | Role::Admin)
     }
 }
 
@@ -260,15 +273,27 @@ pub async fn add_user_by(
     admin: bool,
     actor: &Actor,
 ) -> Result<(User, bool), AccountsError> {
+    add_user_as(db, tenant, email, admin.then_some(Role::Admin), actor).await
+}
+
+/// Adds a user with `role` (a sender when `None`); an existing user keeps its id and gets
+/// `role` when one is given (`None` leaves it as it is). Audit-logged as done by `actor`.
+pub async fn add_user_as(
+    db: &Db,
+    tenant: &str,
+    email: &str,
+    role: Option<Role>,
+    actor: &Actor,
+) -> Result<(User, bool), AccountsError> {
     let tenant = tenant_by_name(db, tenant)
         .await?
         .ok_or_else(|| AccountsError::NoTenant(tenant.into()))?;
     let email = normalise_email(email)?;
-    let role = if admin { Role::Admin } else { Role::Sender };
     if let Some(existing) = user_by_email(db, &tenant.id, &email).await? {
-        if admin && existing.role != Role::Admin {
+        if let Some(role) = role.filter(|r| *r != existing.role) {
             let mut tx = db.pool.begin().await?;
-            sqlx::query("UPDATE users SET role = 'admin' WHERE id = $1")
+            sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
+                .bind(role.as_str())
                 .bind(&existing.id)
                 .execute(&mut *tx)
                 .await?;
@@ -277,17 +302,11 @@ pub async fn add_user_by(
                 &existing,
                 actor,
                 Action::UserChanged,
-                serde_json::json!({"email": existing.email, "role": "admin"}),
+                serde_json::json!({"email": existing.email, "role": role.as_str()}),
             )
             .await?;
             tx.commit().await?;
-            return Ok((
-                User {
-                    role: Role::Admin,
-                    ..existing
-                },
-                false,
-            ));
+            return Ok((User { role, ..existing }, false));
         }
         return Ok((existing, false));
     }
@@ -295,7 +314,7 @@ pub async fn add_user_by(
         id: UserId::random(),
         tenant_id: tenant.id,
         email,
-        role,
+        role: role.unwrap_or(Role::Sender),
     };
     let mut tx = db.pool.begin().await?;
     sqlx::query(
@@ -449,4 +468,223 @@ pub async fn clear_password_by(
     audit_user(&mut tx, &user, actor, Action::UserChanged, detail).await?;
     tx.commit().await?;
     Ok(user)
+}
+
+/// A user as the tenant's admins manage it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UserEntry {
+    #[schema(value_type = String)]
+    pub id: UserId,
+    pub email: String,
+    /// `sender`, `privacy_officer` or `admin`.
+    pub role: String,
+    /// Whether a password is set (the hash itself never leaves the store).
+    pub has_password: bool,
+    /// Whether the user signs in through the tenant's identity provider.
+    pub linked_to_identity_provider: bool,
+    /// When the user was disabled (Unix ms); a disabled user cannot sign in or use tokens.
+    pub disabled_at: Option<i64>,
+    pub created_at: i64,
+}
+
+const USER_ENTRY_SQL: &str = "SELECT id, email, role, password_hash IS NOT NULL AS has_password, \
+     oidc_subject IS NOT NULL AS linked, disabled_at, created_at FROM users";
+
+fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<UserEntry, sqlx::Error> {
+    Ok(UserEntry {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        role: Role::parse(&row.try_get::<String, _>("role")?)
+            .as_str()
+            .to_string(),
+        has_password: flag(row, "has_password")?,
+        linked_to_identity_provider: flag(row, "linked")?,
+        disabled_at: row.try_get("disabled_at")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// A boolean expression's value: PostgreSQL answers a bool, SQLite an integer.
+fn flag(row: &sqlx::any::AnyRow, column: &str) -> Result<bool, sqlx::Error> {
+    row.try_get::<bool, _>(column)
+        .or_else(|_| row.try_get::<i64, _>(column).map(|v| v != 0))
+}
+
+/// The tenant's users, by e-mail address.
+pub async fn list_users(db: &Db, tenant_id: &TenantId) -> Result<Vec<UserEntry>, AccountsError> {
+    let rows = sqlx::query(&format!(
+        "{USER_ENTRY_SQL} WHERE tenant_id = $1 ORDER BY email"
+    ))
+    .bind(tenant_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.iter().map(entry_from_row).collect::<Result<_, _>>()?)
+}
+
+/// One user of the tenant.
+pub async fn user_entry(
+    db: &Db,
+    tenant_id: &TenantId,
+    user_id: &UserId,
+) -> Result<UserEntry, AccountsError> {
+    let row = sqlx::query(&format!(
+        "{USER_ENTRY_SQL} WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(user_id)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or_else(|| AccountsError::NoUser {
+        tenant: tenant_id.to_string(),
+        email: user_id.to_string(),
+    })?;
+    Ok(entry_from_row(&row)?)
+}
+
+/// Invites a new user into a tenant with a role and a first password (which the admin hands
+/// over; the user can be given a new one by [`reset_password_by`]). Audit-logged.
+pub async fn invite_user_by(
+    db: &Db,
+    tenant_id: &TenantId,
+    email: &str,
+    role: Role,
+    password: &str,
+    actor: &Actor,
+) -> Result<UserEntry, AccountsError> {
+    let email = normalise_email(email)?;
+    if user_by_email(db, tenant_id, &email).await?.is_some() {
+        return Err(AccountsError::Conflict(format!(
+            "{email} is already a user of this tenant"
+        )));
+    }
+    let hash = crate::kit::password::hash(password.to_string())
+        .await
+        .map_err(AccountsError::Internal)?;
+    let user = User {
+        id: UserId::random(),
+        tenant_id: tenant_id.clone(),
+        email,
+        role,
+    };
+    let mut tx = db.pool.begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO users (id, tenant_id, email, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (tenant_id, email) DO NOTHING",
+    )
+    .bind(&user.id)
+    .bind(&user.tenant_id)
+    .bind(&user.email)
+    .bind(user.role.as_str())
+    .bind(hash)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(AccountsError::Conflict(format!(
+            "{} is already a user of this tenant",
+            user.email
+        )));
+    }
+    let detail =
+        serde_json::json!({"email": user.email, "role": user.role.as_str(), "invited": true});
+    audit_user(&mut tx, &user, actor, Action::UserAdded, detail).await?;
+    tx.commit().await?;
+    user_entry(db, tenant_id, &user.id).await
+}
+
+/// A change an admin makes to a user: the role, or disabling (and enabling) the account.
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
+}
+
+/// Changes a user's role or whether the account is disabled. Audit-logged with what changed.
+pub async fn change_user_by(
+    db: &Db,
+    tenant_id: &TenantId,
+    user_id: &UserId,
+    change: &UserChange,
+    actor: &Actor,
+) -> Result<UserEntry, AccountsError> {
+    let before = user_entry(db, tenant_id, user_id).await?;
+    let now = now_ms();
+    let mut tx = db.pool.begin().await?;
+    if let Some(role) = change.role {
+        sqlx::query("UPDATE users SET role = $1 WHERE id = $2 AND tenant_id = $3")
+            .bind(role.as_str())
+            .bind(user_id)
+            .bind(tenant_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    match change.disabled {
+        Some(true) => {
+            sqlx::query("UPDATE users SET disabled_at = COALESCE(disabled_at, $1) WHERE id = $2 AND tenant_id = $3")
+                .bind(now)
+                .bind(user_id)
+                .bind(tenant_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Some(false) => {
+            sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = $1 AND tenant_id = $2")
+                .bind(user_id)
+                .bind(tenant_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        None => {}
+    }
+    let user = User {
+        id: before.id.clone(),
+        tenant_id: tenant_id.clone(),
+        email: before.email.clone(),
+        role: Role::parse(&before.role),
+    };
+    let detail = serde_json::json!({
+        "email": before.email,
+        "role": change.role.map(Role::as_str),
+        "role_before": before.role,
+        "disabled": change.disabled,
+    });
+    audit_user(&mut tx, &user, actor, Action::UserChanged, detail).await?;
+    tx.commit().await?;
+    user_entry(db, tenant_id, user_id).await
+}
+
+/// Gives a user of the tenant a new password (the admin's reset). Audit-logged, never the
+/// password.
+pub async fn reset_password_by(
+    db: &Db,
+    tenant_id: &TenantId,
+    user_id: &UserId,
+    password: &str,
+    actor: &Actor,
+) -> Result<UserEntry, AccountsError> {
+    crate::kit::password::check_rules(password).map_err(|e| AccountsError::Invalid {
+        field: "password",
+        reason: e.to_string(),
+    })?;
+    let entry = user_entry(db, tenant_id, user_id).await?;
+    let hash = crate::kit::password::hash(password.to_string())
+        .await
+        .map_err(AccountsError::Internal)?;
+    let mut tx = db.pool.begin().await?;
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND tenant_id = $3")
+        .bind(hash)
+        .bind(user_id)
+        .bind(tenant_id)
+        .execute(&mut *tx)
+        .await?;
+    let user = User {
+        id: entry.id.clone(),
+        tenant_id: tenant_id.clone(),
+        email: entry.email.clone(),
+        role: Role::parse(&entry.role),
+    };
+    let detail = serde_json::json!({"email": entry.email, "password": "reset"});
+    audit_user(&mut tx, &user, actor, Action::UserChanged, detail).await?;
+    tx.commit().await?;
+    user_entry(db, tenant_id, user_id).await
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{FromRef, Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Method};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -30,7 +30,7 @@ use utoipa_axum::routes;
 use super::settings::AlertSettings;
 use super::{published_from_row, Alert, AlertEngine, Published};
 use crate::accounts::Role;
-use crate::auth::{authenticate, AuthUser, Authenticator};
+use crate::auth::{authenticate, user_of_cookie, AuthUser, Authenticator};
 use crate::kit::audit::{self, Action};
 use crate::kit::error::{ApiError, ApiResult};
 use crate::kit::json::ApiJson;
@@ -155,10 +155,19 @@ pub async fn stream(
             h.strip_prefix("Bearer ")
                 .or_else(|| h.strip_prefix("bearer "))
         });
-    let token = header_token
-        .or(q.access_token.as_deref())
-        .ok_or_else(|| ApiError::Unauthorized("missing bearer token".into()))?;
-    let user = authenticate(&auth, token.trim()).await?;
+    let (user, credential) = match header_token.or(q.access_token.as_deref()) {
+        Some(token) => (
+            authenticate(&auth, token.trim()).await?,
+            Credential::Bearer(token.trim().to_string()),
+        ),
+        // The dashboard's EventSource sends its session cookie.
+        None => (
+            user_of_cookie(&auth, &Method::GET, &headers)
+                .await?
+                .ok_or_else(|| ApiError::Unauthorized("missing bearer token".into()))?,
+            Credential::Session(headers.clone()),
+        ),
+    };
     let tenant_wide = q.scope.as_deref() == Some("tenant");
     if tenant_wide && user.role != Role::Admin {
         return Err(ApiError::Forbidden("scope=tenant needs an admin".into()));
@@ -203,19 +212,32 @@ pub async fn stream(
     let (tx, rx) = mpsc::channel(64);
     let closing = state.alerts().closing();
     tokio::spawn(feed(
-        state,
-        auth,
-        audience,
-        after,
-        live,
-        tx,
-        closing,
-        reread,
-        token.trim().to_string(),
+        state, auth, audience, after, live, tx, closing, reread, credential,
     ));
     Ok(Sse::new(ReceiverStream::new(rx))
         .keep_alive(KeepAlive::new().interval(reread))
         .into_response())
+}
+
+/// What a stream was opened with, checked again on every re-read.
+enum Credential {
+    Bearer(String),
+    /// The request's headers, with the session cookie.
+    Session(HeaderMap),
+}
+
+impl Credential {
+    async fn still_valid(&self, auth: &Authenticator) -> bool {
+        match self {
+            Credential::Bearer(token) => authenticate(auth, token).await.is_ok(),
+            Credential::Session(headers) => {
+                matches!(
+                    user_of_cookie(auth, &Method::GET, headers).await,
+                    Ok(Some(_))
+                )
+            }
+        }
+    }
 }
 
 /// Sends one stream's alerts: the stored ones after `after`, then live ones, each once.
@@ -225,7 +247,7 @@ pub async fn stream(
 /// only mark a sequence as sent. So an alert that commits after a higher one, or whose
 /// announcement was missed, is still sent by a later read, and nothing is sent twice while
 /// it is within the window. Each re-read also checks the token again: a stream ends when
-/// its token expires or its user is removed.
+/// its token or session expires or its user is removed or disabled.
 #[allow(clippy::too_many_arguments)]
 async fn feed(
     state: AlertEngine,
@@ -236,7 +258,7 @@ async fn feed(
     tx: mpsc::Sender<Result<Event, Infallible>>,
     mut closing: tokio::sync::watch::Receiver<bool>,
     reread_every: Duration,
-    token: String,
+    credential: Credential,
 ) {
     if *closing.borrow() {
         return;
@@ -253,7 +275,7 @@ async fn feed(
     };
     let mut first = true;
     'stream: loop {
-        if !first && authenticate(&auth, &token).await.is_err() {
+        if !first && !credential.still_valid(&auth).await {
             break 'stream;
         }
         first = false;

@@ -88,14 +88,14 @@ fn number(name: &str, text: &str) -> ApiResult<i64> {
         ("format" = Option<String>, Query, description = "json (default) or csv (an export, itself audit-logged)"),
     ),
     responses((status = 200, description = "A page of entries, or the CSV export", body = AuditPage),
-        (status = 400, description = "Invalid filter"), (status = 403, description = "Not an admin")))]
+        (status = 400, description = "Invalid filter"), (status = 403, description = "Neither a privacy officer nor an admin")))]
 pub async fn list(
     State(db): State<Db>,
     State(clock): State<Clock>,
     user: AuthUser,
     ApiQuery(params): ApiQuery<Params>,
 ) -> ApiResult<Response> {
-    user.require_admin()?;
+    user.require_privacy_officer()?;
     let csv = match params.format.as_deref().map(str::trim) {
         None | Some("") | Some("json") => false,
         Some("csv") => true,

@@ -1,4 +1,5 @@
-//! Password login for the dashboard and Thunderbird (`POST /api/v1/auth/login`), who the
+//! Password login for Thunderbird and scripts (`POST /api/v1/auth/login`; the dashboard
+//! signs in with a browser session instead, see [`super::session`]), who the
 //! caller is (`GET /api/v1/me`), and the tenant's identity-provider settings
 //! (`/api/v1/tenant/oidc`) that let the Outlook add-in sign in with Microsoft Entra ID
 //! tokens (see [`super::oidc`]).
@@ -37,6 +38,7 @@ where
 {
     OpenApiRouter::new()
         .routes(routes!(login))
+        .routes(super::session::routes())
         .routes(routes!(me))
         .routes(routes!(show_oidc, set_oidc, clear_oidc))
 }
@@ -117,7 +119,7 @@ async fn candidate(
     };
     let row = sqlx::query(
         "SELECT u.id, u.tenant_id, u.email, u.role, u.password_hash FROM users u \
-         JOIN tenants t ON t.id = u.tenant_id WHERE t.name = $1 AND u.email = $2",
+         JOIN tenants t ON t.id = u.tenant_id WHERE t.name = $1 AND u.email = $2 AND u.disabled_at IS NULL",
     )
     .bind(tenant.trim())
     .bind(&email)
@@ -147,6 +149,23 @@ pub async fn login(
     ClientAddr(client): ClientAddr,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<([(header::HeaderName, &'static str); 1], Json<LoginResponse>)> {
+    let user = check_password_login(&state, client, body).await?;
+    let ttl = state.settings().login_ttl_seconds.max(60);
+    let (token, expires_at) = issue_token_until(state.keys(), &user, ttl)?;
+    // A bearer token is nothing for caches to keep.
+    Ok((
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(LoginResponse { token, expires_at }),
+    ))
+}
+
+/// The user a password login names, after the rate limits and the password check; shared by
+/// the token login and the browser session's sign-in.
+pub(super) async fn check_password_login(
+    state: &Authenticator,
+    client: Option<std::net::IpAddr>,
+    body: LoginRequest,
+) -> ApiResult<AuthUser> {
     let guard = state.login();
     // Behind the configured trusted proxies, the client named by X-Forwarded-For.
     let ip = client.map(ip_key).unwrap_or_else(|| "unknown".to_string());
@@ -161,7 +180,7 @@ pub async fn login(
     let found = if too_long {
         None
     } else {
-        candidate(&state, &body.tenant, &body.email).await?
+        candidate(state, &body.tenant, &body.email).await?
     };
     let hash = found.as_ref().and_then(|c| c.hash.clone());
     let password = if too_long {
@@ -178,13 +197,7 @@ pub async fn login(
         }
     };
     guard.succeeded(&ip, &account);
-    let ttl = state.settings().login_ttl_seconds.max(60);
-    let (token, expires_at) = issue_token_until(state.keys(), &user, ttl)?;
-    // A bearer token is nothing for caches to keep.
-    Ok((
-        [(header::CACHE_CONTROL, "no-store")],
-        Json(LoginResponse { token, expires_at }),
-    ))
+    Ok(user)
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -198,7 +211,7 @@ pub struct TenantRef {
 pub struct Me {
     pub id: String,
     pub email: String,
-    /// `sender` or `admin`.
+    /// `sender`, `privacy_officer` or `admin`.
     pub role: String,
     pub tenant: TenantRef,
 }
@@ -207,10 +220,15 @@ pub struct Me {
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = Me), (status = 401, description = "No valid token")))]
 pub async fn me(State(state): State<Authenticator>, user: AuthUser) -> ApiResult<Json<Me>> {
+    Ok(Json(me_of(&state, user).await?))
+}
+
+/// What [`me`] answers for a user.
+pub(super) async fn me_of(state: &Authenticator, user: AuthUser) -> ApiResult<Me> {
     let tenant = tenant_by_id(state.db(), &user.tenant_id)
         .await?
         .ok_or_else(|| ApiError::Unauthorized("the token's tenant no longer exists".into()))?;
-    Ok(Json(Me {
+    Ok(Me {
         id: user.user_id.into_string(),
         email: user.email,
         role: user.role.as_str().to_string(),
@@ -219,7 +237,7 @@ pub async fn me(State(state): State<Authenticator>, user: AuthUser) -> ApiResult
             name: tenant.name,
             domain: tenant.domain,
         },
-    }))
+    })
 }
 
 /// The tenant's identity-provider settings.

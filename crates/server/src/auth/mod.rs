@@ -9,11 +9,19 @@
 //! and HS/RS confusion fail. [`AuthUser`] is the extractor handlers use: it needs only an
 //! [`Authenticator`] from the state, so every feature's router can require it.
 //!
+//! The dashboard uses neither: it signs in to a browser session ([`session`]), whose
+//! HttpOnly cookie the same extractor accepts when a request has no Authorization header,
+//! with a CSRF token on every request that may change something.
+//!
 //! - [`http`]: login, `me`, the tenant's identity-provider settings;
 //! - [`oidc`]: Entra ID token verification and the tenants' OIDC settings;
+//! - [`session`]: browser sessions (sign-in, sign-out, the cookie and its CSRF token).
 
 pub mod http;
 pub mod oidc;
+pub mod session;
+
+pub use session::{end_sessions_of, user_of_cookie, CSRF_HEADER};
 
 use std::sync::Arc;
 
@@ -67,6 +75,12 @@ impl AuthUser {
         *owner_id == self.user_id || self.role == Role::Admin
     }
 
+    /// An incident: a sender sees her own, a privacy officer or admin every one of the
+    /// tenant (the breach register).
+    pub fn may_see_incident(&self, owner_id: &UserId) -> bool {
+        *owner_id == self.user_id || self.role.keeps_register()
+    }
+
     /// This user as the actor of an audit entry.
     pub fn actor(&self) -> Actor {
         Actor::user(self.user_id.as_str(), &self.email)
@@ -75,7 +89,20 @@ impl AuthUser {
     pub fn require_admin(&self) -> ApiResult<()> {
         match self.role {
             Role::Admin => Ok(()),
-            Role::Sender => Err(ApiError::Forbidden("this needs an admin".into())),
+            Role::Sender | Role::PrivacyOfficer => {
+                Err(ApiError::Forbidden("this needs an admin".into()))
+            }
+        }
+    }
+
+    /// Decisions on incidents, the breach register and the audit log.
+    pub fn require_privacy_officer(&self) -> ApiResult<()> {
+        if self.role.keeps_register() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(
+                "this needs a privacy officer or an admin".into(),
+            ))
         }
     }
 }
@@ -92,16 +119,24 @@ struct AuthParts {
     oidc: oidc::Oidc,
     login: http::LoginGuard,
     settings: AuthConfig,
+    /// Session cookies are marked Secure (and `__Host-`) when the public URL is https.
+    secure_cookies: bool,
 }
 
 impl Authenticator {
-    pub fn new(db: Db, keys: Arc<Keys>, settings: &AuthConfig) -> anyhow::Result<Authenticator> {
+    pub fn new(
+        db: Db,
+        keys: Arc<Keys>,
+        settings: &AuthConfig,
+        public_url: &str,
+    ) -> anyhow::Result<Authenticator> {
         Ok(Authenticator(Arc::new(AuthParts {
             db,
             keys,
             oidc: oidc::Oidc::new(settings)?,
             login: http::LoginGuard::new(settings)?,
             settings: settings.clone(),
+            secure_cookies: public_url.starts_with("https://"),
         })))
     }
 
@@ -184,7 +219,18 @@ pub async fn authenticate(state: &Authenticator, token: &str) -> ApiResult<AuthU
                 .map_err(|e| unauthorized(&rejection(&e)))?;
             load_user(state, &data.claims.sub, &data.claims.tid).await
         }
-        Algorithm::RS256 => oidc::authenticate(state, token).await,
+        Algorithm::RS256 => {
+            let user = oidc::authenticate(state, token).await?;
+            let disabled: Option<i64> =
+                sqlx::query_scalar("SELECT disabled_at FROM users WHERE id = $1")
+                    .bind(&user.user_id)
+                    .fetch_one(&state.db().pool)
+                    .await?;
+            if disabled.is_some() {
+                return Err(unauthorized("this user has been disabled"));
+            }
+            Ok(user)
+        }
         other => Err(unauthorized(&format!(
             "algorithm {other:?} is not accepted"
         ))),
@@ -214,16 +260,17 @@ fn unauthorized(message: &str) -> ApiError {
     ApiError::Unauthorized(message.to_string())
 }
 
-/// The user behind a token, checked to still exist in the token's tenant.
+/// The user behind a token, checked to still exist in the token's tenant and not to be
+/// disabled.
 async fn load_user(state: &Authenticator, user_id: &str, tenant_id: &str) -> ApiResult<AuthUser> {
     let row = sqlx::query(
-        "SELECT id, tenant_id, email, role FROM users WHERE id = $1 AND tenant_id = $2",
+        "SELECT id, tenant_id, email, role FROM users WHERE id = $1 AND tenant_id = $2 AND disabled_at IS NULL",
     )
     .bind(user_id)
     .bind(tenant_id)
     .fetch_optional(&state.db().pool)
     .await?
-    .ok_or_else(|| unauthorized("the token's user no longer exists"))?;
+    .ok_or_else(|| unauthorized("the token's user no longer exists or is disabled"))?;
     Ok(AuthUser {
         user_id: row.try_get("id").map_err(ApiError::from)?,
         tenant_id: row.try_get("tenant_id").map_err(ApiError::from)?,
@@ -240,15 +287,20 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| unauthorized("missing Authorization header"))?;
+        let auth = Authenticator::from_ref(state);
+        let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+            // The dashboard's browser session; a bearer token, when given, always wins.
+            return user_of_cookie(&auth, &parts.method, &parts.headers)
+                .await?
+                .ok_or_else(|| unauthorized("missing Authorization header"));
+        };
+        let header = header
+            .to_str()
+            .map_err(|_| unauthorized("expected a Bearer token"))?;
         let token = header
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))
             .ok_or_else(|| unauthorized("expected a Bearer token"))?;
-        authenticate(&Authenticator::from_ref(state), token.trim()).await
+        authenticate(&auth, token.trim()).await
     }
 }

@@ -369,7 +369,7 @@ pub async fn load_viewed(
     .ok_or(ApiError::NotFound("incident"))?;
     let reporter: UserId = row.try_get("reporter_id")?;
     let sender: UserId = row.try_get("sender_id")?;
-    if !user.may_see(&reporter) && !user.may_see(&sender) {
+    if !user.may_see_incident(&reporter) && !user.may_see_incident(&sender) {
         return Err(ApiError::NotFound("incident"));
     }
     let view = view_from_row(state, &row).await?;
@@ -413,7 +413,7 @@ pub struct IncidentList {
     pub incidents: Vec<IncidentView>,
 }
 
-/// The caller's incidents, newest first; for admins the tenant's breach register
+/// The caller's incidents, newest first; for privacy officers and admins the tenant's breach register
 /// (every incident, notified or not, with its decision and reason). Audit-logged.
 #[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", security(("bearer" = [])),
     params(ListQuery),
@@ -423,7 +423,7 @@ pub async fn list(
     user: AuthUser,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<IncidentList>> {
-    let admin = user.role == crate::accounts::Role::Admin;
+    let admin = user.role.keeps_register();
     let rows = sqlx::query(&format!(
         "{INCIDENT_SQL} WHERE i.tenant_id = $1 AND ($2 = 1 OR i.reporter_id = $3 OR m.sender_id = $3) AND i.created_at < $4 \
          AND ($6 = '' OR i.status = $6) ORDER BY i.created_at DESC LIMIT $5"
@@ -470,11 +470,13 @@ pub struct UpdateIncident {
     pub description: Option<String>,
 }
 
-/// Records the decision (notify or not, with the reason), the filing, or corrections.
-/// Audit-logged with what changed.
+/// Records the decision (notify or not, with the reason) and the filing (privacy officers
+/// and admins only), or corrections (also the reporting sender). Audit-logged with what
+/// changed.
 #[utoipa::path(patch, path = "/api/v1/incidents/{id}", tag = "incidents", security(("bearer" = [])),
     params(("id" = String, Path, description = "Incident id")), request_body = UpdateIncident,
     responses((status = 200, body = IncidentView), (status = 400, description = "Invalid change"),
+        (status = 403, description = "A decision or filing by a sender"),
         (status = 404, description = "No such incident for this user")))]
 pub async fn update(
     State(state): State<IncidentsState>,
@@ -483,6 +485,15 @@ pub async fn update(
     ApiJson(body): ApiJson<UpdateIncident>,
 ) -> ApiResult<Json<IncidentView>> {
     let current = load_viewed(&state, &user, &id, "update").await?;
+    // Whether to notify is the privacy officer's call (GDPR Art. 33), not the sender's; she
+    // may still correct what she reported.
+    if body.decision.is_some()
+        || body.decision_reason.is_some()
+        || body.notified_at.is_some()
+        || body.authority_reference.is_some()
+    {
+        user.require_privacy_officer()?;
+    }
     let decision = body.decision.or(current.decision);
     let reason = body
         .decision_reason

@@ -166,6 +166,9 @@ pub struct PixelConfig {
 pub struct AuthConfig {
     /// Lifetime of the tokens that password login issues, in seconds.
     pub login_ttl_seconds: i64,
+    /// How long a dashboard sign-in (the browser session's cookie) lasts, in seconds; it
+    /// does not stretch with use.
+    pub session_ttl_seconds: i64,
     /// Failed logins one client address may make in a burst...
     pub login_ip_burst: u32,
     /// ...and one more per this many seconds after that.
@@ -187,6 +190,7 @@ impl Default for AuthConfig {
     fn default() -> Self {
         Self {
             login_ttl_seconds: 12 * 3600,
+            session_ttl_seconds: 8 * 3600,
             login_ip_burst: 30,
             login_ip_refill_seconds: 10,
             login_account_burst: 5,

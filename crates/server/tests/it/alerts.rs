@@ -114,11 +114,12 @@ both_backends!(each_rule_fires_once, |backend| async move {
     assert_eq!(tick(&app).await, 1);
     expect(&mut sse, "not_opened", &b).await;
     assert_eq!(tick(&app).await, 0);
-    // B is decided; at 48 hours only A is still undecided.
+    // B is decided (by the privacy officer); at 48 hours only A is still undecided.
+    let dpo = app.user("acme", "acme.nl", "dpo@acme.nl", true).await;
     let r = app
         .client
         .patch(app.url(&format!("/api/v1/incidents/{b}")))
-        .bearer_auth(&anna)
+        .bearer_auth(&dpo)
         .json(&json!({"decision": "no_notify", "decision_reason": "A quotation, no personal data"}))
         .send()
         .await

@@ -180,8 +180,30 @@ both_backends!(incident_lifecycle_and_register, |backend| async move {
         )
         .await;
     let id2 = created2["id"].as_str().unwrap();
-    let (status, kept) = patch(&app, &format!("/api/v1/incidents/{id2}"), &anna,
-        &json!({"decision": "no_notify", "decision_reason": "Only a quotation without personal data"})).await;
+    // Whether to notify is not the sender's call: her decision is refused and changes nothing.
+    let decision = json!({"decision": "no_notify", "decision_reason": "Only a quotation without personal data"});
+    let (status, body) = patch(&app, &format!("/api/v1/incidents/{id2}"), &anna, &decision).await;
+    assert_eq!(status, 403, "{body}");
+    let (_, still) = app.get(&format!("/api/v1/incidents/{id2}"), &anna).await;
+    assert_eq!(still["status"], "open", "{still}");
+    for field in [
+        json!({"notified_at": 1}),
+        json!({"authority_reference": "AP-1"}),
+        json!({"decision_reason": "x"}),
+    ] {
+        let (status, body) = patch(&app, &format!("/api/v1/incidents/{id2}"), &anna, &field).await;
+        assert_eq!(status, 403, "{field}: {body}");
+    }
+    // She may still correct what she reported.
+    let (status, body) = patch(
+        &app,
+        &format!("/api/v1/incidents/{id2}"),
+        &anna,
+        &json!({"description": "Sent to Kees by mistake"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, kept) = patch(&app, &format!("/api/v1/incidents/{id2}"), &dpo, &decision).await;
     assert_eq!(status, 200, "{kept}");
     assert_eq!(kept["status"], "not_notified");
     let (_, register) = app.get("/api/v1/incidents", &dpo).await;

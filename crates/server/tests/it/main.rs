@@ -11,4 +11,5 @@ mod layout;
 mod openapi;
 mod pixel;
 mod privacy;
+mod sessions;
 mod transparency_browser;
