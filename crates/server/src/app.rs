@@ -34,7 +34,9 @@ use crate::kit::mail::Mailer;
 use crate::messages::MessagesState;
 use crate::pixel::Pipeline;
 use crate::privacy::PrivacyState;
-use crate::{alerts, audit, auth, health, incidents, messages, openapi, pixel, policy, privacy};
+use crate::{
+    addin, alerts, audit, auth, health, incidents, messages, openapi, pixel, policy, privacy,
+};
 
 /// Every feature's state, assembled here and nowhere else. Handlers take the part they
 /// need (`State<Db>`, `State<AlertEngine>`, ...) through [`FromRef`]; no feature sees this
@@ -109,6 +111,7 @@ macro_rules! parts {
 
 parts! {
     db: Db,
+    public_url: PublicUrl,
     clock: Clock,
     trusted_proxies: TrustedProxies,
     metrics: Metrics,
@@ -190,6 +193,9 @@ impl Application {
             alerts,
             privacy,
         };
+        if let Err(why) = addin::status(state.public_url()) {
+            tracing::warn!("Outlook add-in: {why}");
+        }
         state.alerts.start().await?;
         let router = router(state.clone());
         Ok(Application {
@@ -270,7 +276,7 @@ fn metrics_recorder() -> Option<PrometheusHandle> {
 }
 
 /// Every feature's router, merged: the API under CORS and the body limit; the pixel, the
-/// recipients' pages, health and the API document outside it.
+/// recipients' pages, the Outlook add-in, health and the API document outside it.
 pub fn router(state: AppState) -> Router {
     let config = state.config();
     let origins: Vec<HeaderValue> = config
@@ -303,6 +309,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pixel::router())
         .merge(health::router())
         .merge(privacy::public_router())
+        .merge(addin::router())
         .split_for_parts();
     routes
         .merge(openapi::router(doc))
