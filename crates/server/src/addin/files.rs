@@ -6,8 +6,14 @@
 //! prints a warning (`build.rs`), the server logs one at start, and every add-in URL answers
 //! 503 with how to fix it. `cargo xtask run` and `cargo xtask test` build the add-in first.
 
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use flate2::write::GzEncoder;
+use flate2::Compression;
 use sha2::{Digest, Sha256};
 
 #[derive(rust_embed::Embed)]
@@ -97,12 +103,85 @@ fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
         .any(|tag| tag == "*" || tag == etag)
 }
 
+/// Types worth compressing (the images and the zip are compressed already).
+fn compressible(name: &str) -> bool {
+    !matches!(
+        name.rsplit_once('.').map(|(_, ext)| ext),
+        Some("png" | "zip") | None
+    )
+}
+
+/// Whether the client takes gzip (`Accept-Encoding`, a q-value of 0 refuses it).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+}
+
+/// The embedded file `path` gzipped, made once per file and process: the event handler is
+/// 4 MB as built and about 0.7 MB gzipped, and the event runtime fetches it at every start.
+fn gzipped(path: &str, data: &[u8]) -> Arc<Vec<u8>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Vec<u8>>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(done) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(path) {
+        return done.clone();
+    }
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+    let packed = encoder
+        .write_all(data)
+        .and_then(|()| encoder.finish())
+        .expect("gzip into memory cannot fail");
+    let packed = Arc::new(packed);
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(path.to_string(), packed.clone());
+    packed
+}
+
+/// An embedded file of the build, gzipped when the client takes it.
+pub fn respond_file(path: &str, data: &[u8], request: &HeaderMap) -> Response {
+    if compressible(path) && accepts_gzip(request) {
+        let packed = gzipped(path, data);
+        // The encoded variant has its own validator: a cache must not mix the two.
+        let tag = format!("\"{}-gz\"", etag(data).trim_matches('"'));
+        let mut response = respond_with(path, packed.as_ref().clone(), &tag, request);
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        return response;
+    }
+    let mut response = respond(path, data.to_vec(), request);
+    if compressible(path) {
+        response
+            .headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    response
+}
+
 /// `body` as `name` with its type, validator and caching: stored but revalidated on every
 /// use (`no-cache`), so an upgraded server's add-in is picked up at once and an unchanged one
 /// costs a 304.
 pub fn respond(name: &str, body: Vec<u8>, request: &HeaderMap) -> Response {
-    let etag = etag(&body);
-    let mut response = if not_modified(request, &etag) {
+    let tag = etag(&body);
+    respond_with(name, body, &tag, request)
+}
+
+fn respond_with(name: &str, body: Vec<u8>, etag: &str, request: &HeaderMap) -> Response {
+    let mut response = if not_modified(request, etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         body.into_response()
@@ -117,7 +196,7 @@ pub fn respond(name: &str, body: Vec<u8>, request: &HeaderMap) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    if let Ok(value) = HeaderValue::from_str(&etag) {
+    if let Ok(value) = HeaderValue::from_str(etag) {
         headers.insert(header::ETAG, value);
     }
     if name.ends_with(".html") {
@@ -145,6 +224,21 @@ mod tests {
         assert!(with("*"));
         assert!(!with("\"other\""));
         assert!(!not_modified(&HeaderMap::new(), &tag));
+    }
+
+    #[test]
+    fn accept_encoding_forms() {
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::ACCEPT_ENCODING, value.parse().unwrap());
+            accepts_gzip(&headers)
+        };
+        assert!(with("gzip, deflate, br"));
+        assert!(with("br;q=1.0, GZIP;q=0.5"));
+        assert!(with("*"));
+        assert!(!with("gzip;q=0"));
+        assert!(!with("br, identity"));
+        assert!(!accepts_gzip(&HeaderMap::new()));
     }
 
     #[test]

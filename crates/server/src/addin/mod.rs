@@ -170,7 +170,7 @@ fn serve_file(path: &str, headers: &HeaderMap) -> Response {
         return no_such_file(lang, path);
     }
     match files::bytes(path) {
-        Some(data) => files::respond(path, data.into_owned(), headers),
+        Some(data) => files::respond_file(path, &data, headers),
         None => no_such_file(lang, path),
     }
 }
