@@ -118,13 +118,26 @@ fn wasm() -> Result<()> {
     Ok(())
 }
 
+/// The Outlook add-in into dist/outlook (after `wasm`): the server embeds it, so this runs
+/// before the server is built.
+fn outlook_addin() -> Result<()> {
+    step(
+        "build the Outlook add-in (dist/outlook, embedded in the server)",
+        Command::new("node")
+            .arg("build.mjs")
+            .current_dir(setup::OUTLOOK_ADDIN),
+    )
+}
+
 fn test(_args: &[String]) -> Result<()> {
     let started = Instant::now();
     // Everything any step needs, before the first step: a fresh machine passes.
     setup::ensure(setup::FOR_TEST)?;
-    lint()?;
-    // The WebAssembly package and its fallback, with the size budget checked.
+    // The WebAssembly package and its fallback, with the size budget checked; then the
+    // Outlook add-in, which the server embeds, before anything compiles the server.
     wasm()?;
+    outlook_addin()?;
+    lint()?;
     // The core must stay pure (no I/O, no clock): it builds for wasm32 with every feature.
     step(
         "core builds for wasm32 with HTML rewriting",
@@ -212,7 +225,7 @@ fn test(_args: &[String]) -> Result<()> {
     )?;
     thunderbird::thunderbird_e2e()?;
     step(
-        "Outlook add-in: build dist/outlook and the test build, unit, browser and task-pane tests",
+        "Outlook add-in: unit, browser, served-manifest and task-pane (served by leakwatch, SQLite and PostgreSQL) tests",
         Command::new("npm")
             .arg("test")
             .env(
@@ -231,6 +244,7 @@ fn test(_args: &[String]) -> Result<()> {
 fn run(args: &[String]) -> Result<()> {
     setup::ensure(setup::FOR_RUN)?;
     wasm()?;
+    outlook_addin()?;
     step(
         "build (release)",
         cargo().args(["build", "--release", "--workspace"]),
@@ -240,12 +254,6 @@ fn run(args: &[String]) -> Result<()> {
         Command::new("node")
             .arg("build.mjs")
             .current_dir("addin/thunderbird"),
-    )?;
-    step(
-        "build the Outlook add-in (dist/outlook)",
-        Command::new("node")
-            .arg("build.mjs")
-            .current_dir(setup::OUTLOOK_ADDIN),
     )?;
     let binary = Path::new("target/release/leakwatch");
     let listen = args
@@ -260,7 +268,7 @@ fn run(args: &[String]) -> Result<()> {
     );
     println!("  WebAssembly core:      dist/wasm/web (fallback: dist/wasm/leakwatch-fallback.js)");
     println!("  Thunderbird add-on:    dist/leakwatch-thunderbird-*.xpi (unpacked, manifest.json: dist/thunderbird/; install: README, \"Thunderbird add-on\")");
-    println!("  Outlook add-in:        dist/outlook (sideloading for development: dist/outlook/example/manifest.xml; not served by leakwatch serve yet)");
+    println!("  Outlook add-in:        http://{listen}/addin/outlook/manifest.xml and manifest.json (app package: leakwatch-outlook.zip; ?tenant=NAME for its policy's send mode); served from the binary, rendered for --public-url, which Outlook needs to be https:// (README, \"Outlook add-in\")");
     println!(
         "  recipients' page:      http://{listen}/i/<message id> (what the disclosure links to)"
     );

@@ -22,7 +22,8 @@ export function checkBaseUrl(baseUrl) {
   if (url.protocol !== "https:" && !(url.protocol === "http:" && local)) {
     throw new Error(`baseUrl must be https:// (http:// only for 127.0.0.1 or localhost): ${baseUrl}`);
   }
-  if (url.username || url.password || url.search || url.hash) {
+  // An empty "?" or "#" leaves search and hash empty but stays in href.
+  if (url.username || url.password || url.search || url.hash || /[?#]/.test(url.href)) {
     throw new Error(`baseUrl must not carry credentials, a query or a fragment: ${baseUrl}`);
   }
   if (/["<>&'\s]/.test(url.href)) throw new Error(`baseUrl has characters a manifest cannot carry: ${baseUrl}`);

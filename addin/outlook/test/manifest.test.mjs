@@ -19,7 +19,7 @@ const BASE = "https://leakwatch.example.nl";
 
 test("render checks its inputs", () => {
   const xml = template("manifest.xml.tmpl");
-  for (const baseUrl of ["http://leakwatch.example.nl", "ftp://x.nl", "not a url", "https://u:p@x.nl", "https://x.nl/?a=1"]) {
+  for (const baseUrl of ["http://leakwatch.example.nl", "ftp://x.nl", "not a url", "https://u:p@x.nl", "https://x.nl/?a=1", "https://x.nl/?", "https://x.nl/#"]) {
     assert.throws(() => render(xml, { baseUrl, sendMode: "softBlock" }), /baseUrl/, baseUrl);
   }
   for (const sendMode of ["block", "PromptUser", "", undefined]) {

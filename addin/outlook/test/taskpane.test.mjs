@@ -1,7 +1,9 @@
-// The task pane as built (dist/outlook), served by a small static server, with Office.js
-// replaced by the host double, against the real leakwatch server: password sign-in, the
-// tracked messages, "I sent this to the wrong person", and the client_open alert that arrives
-// live once a mail client on another network fetches the pixel of that message. Screenshots: target/artifacts/outlook/.
+// The task pane as the real leakwatch server serves it (dist/outlook, embedded in the binary,
+// under /addin/outlook/, with its own headers), on SQLite and on PostgreSQL, with Office.js
+// replaced by the host double (a test-only file, routed in by the browser, never served):
+// password sign-in, the tracked messages, "I sent this to the wrong person", and the
+// client_open alert that arrives live once a mail client on another network fetches the
+// pixel of that message. Screenshots: target/artifacts/outlook/.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -9,47 +11,48 @@ import fs from "node:fs";
 import path from "node:path";
 import { ApiClient } from "../../common/api.mjs";
 import { startLeakwatch } from "../../common/test-support/leakwatch-server.mjs";
-import { OFFICE_JS, distDir, root } from "../build.mjs";
-import { launchChromium, serveStatic } from "./support/browser.mjs";
+import { OFFICE_JS, root } from "../build.mjs";
+import { launchChromium } from "./support/browser.mjs";
 
 const USER = { tenant: "boekhoudpartners", email: "anna.deboer@boekhoudpartners.nl", password: "correct horse battery", domain: "boekhoudpartners.nl" };
 const MAIL_CLIENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Thunderbird/128.5.0";
 const artifacts = path.join(root, "target/artifacts/outlook");
 const hostDouble = fs.readFileSync(path.join(import.meta.dirname, "support/office-host-double.js"), "utf8");
 
-let site;
+// The server trusts 127.0.0.1 as a proxy, so X-Forwarded-For names the reader's network.
+// The pane calls the API on its own origin: no CORS origin is configured.
+const CONFIG = `trusted_proxies = ["127.0.0.1/32"]\ncors_origins = []\n`;
+
 let leakwatch;
+let site;
 let browser;
 
 before(async () => {
-  site = await serveStatic(distDir);
-  // The server trusts 127.0.0.1 as a proxy (so X-Forwarded-For names the reader's network)
-  // and lets the static server's origin call its API.
-  leakwatch = await startLeakwatch({ ...USER, config: `trusted_proxies = ["127.0.0.1/32"]\ncors_origins = ["${site.url}"]\n` });
+  leakwatch = await startLeakwatch({ ...USER, config: CONFIG });
+  site = { url: `${leakwatch.baseUrl}/addin/outlook` };
   browser = await launchChromium();
   fs.mkdirSync(artifacts, { recursive: true });
 });
 after(async () => {
   await browser?.close();
-  await site?.close();
-  leakwatch?.stop();
+  await leakwatch?.stop();
 });
 
 /** A page of the task pane with Office.js answered by the host double. */
-async function openPane(options, { entraConfig } = {}) {
+async function openPane(options, { entraConfig, at = site } = {}) {
   const page = await browser.context.newPage();
   await page.setViewportSize({ width: 380, height: 900 });
-  if (entraConfig) await page.route(`${site.url}/config.json`, (route) => route.fulfill({ contentType: "application/json", body: JSON.stringify(entraConfig) }));
+  if (entraConfig) await page.route(`${at.url}/config.json`, (route) => route.fulfill({ contentType: "application/json", body: JSON.stringify(entraConfig) }));
   await page.route(OFFICE_JS, (route) => route.fulfill({
     contentType: "text/javascript",
     body: `${hostDouble}\nwindow.host = createOfficeHost(${JSON.stringify(options)});\nwindow.Office = window.host.Office;\n`,
   }));
-  await page.goto(`${site.url}/taskpane.html`);
+  await page.goto(`${at.url}/taskpane.html`);
   return page;
 }
 
-async function signIn(page) {
-  await page.locator("#server input").fill(leakwatch.baseUrl);
+async function signIn(page, server = leakwatch) {
+  assert.equal(await page.locator("#server input").inputValue(), server.baseUrl, "the pane knows the server that served it");
   await page.locator("#tenant input").fill(USER.tenant);
   await page.locator("#email input").fill(USER.email);
   await page.locator("#password input").fill(USER.password);
@@ -57,7 +60,17 @@ async function signIn(page) {
   await page.locator("#account-section").waitFor({ state: "visible" });
 }
 
-test("sign in, see the tracked message, report an incident, an alert arrives after the pixel is fetched", async () => {
+for (const backend of ["sqlite", "postgres"]) test(`served by leakwatch on ${backend}: sign in, see the tracked message, report an incident, an alert arrives after the pixel is fetched`, async () => {
+  const server = backend === "sqlite" ? leakwatch : await startLeakwatch({ ...USER, config: CONFIG, postgres: true });
+  try {
+    await reportAndAlert(server, backend);
+  } finally {
+    if (server !== leakwatch) await server.stop();
+  }
+});
+
+async function reportAndAlert(leakwatch, backend) {
+  const site = { url: `${leakwatch.baseUrl}/addin/outlook` };
   // A message as the event handler registers it: at risk, so tracked.
   const api = new ApiClient({ baseUrl: leakwatch.baseUrl });
   await api.login(USER.tenant, USER.email, USER.password);
@@ -68,9 +81,13 @@ test("sign in, see the tracked message, report an incident, an alert arrives aft
   });
   assert.equal(registration.track, true);
 
-  const page = await openPane({ draft: { from: USER.email, to: ["jan.jansen@klantbedrijf.nI"], subject: "Jaarrekening 2025" }, displayLanguage: "en-GB" });
+  const page = await openPane({ draft: { from: USER.email, to: ["jan.jansen@klantbedrijf.nI"], subject: "Jaarrekening 2025" }, displayLanguage: "en-GB" }, { at: site });
+  const refused = [];
+  page.on("console", (message) => { if (/Content Security Policy/.test(message.text())) refused.push(message.text()); });
+  const served = await page.request.get(`${site.url}/taskpane.html`);
+  assert.match(served.headers()["content-security-policy"], /frame-ancestors 'self' https:\/\/outlook\.office\.com/);
   await page.locator("#signin-section").waitFor({ state: "visible" });
-  await signIn(page);
+  await signIn(page, leakwatch);
   assert.equal(await page.locator("#who").textContent(), `Signed in as ${USER.email}`);
   const roaming = await page.evaluate(() => window.host.roaming["leakwatch.session"]);
   assert.equal(roaming.baseUrl, leakwatch.baseUrl, "the sign-in is where the event handler reads it");
@@ -80,7 +97,7 @@ test("sign in, see the tracked message, report an incident, an alert arrives aft
   await card.waitFor();
   assert.ok((await card.textContent()).includes("Jaarrekening 2025"));
   assert.ok((await card.textContent()).includes("tracked"));
-  await page.screenshot({ path: path.join(artifacts, "taskpane-signed-in.png"), fullPage: true });
+  await page.screenshot({ path: path.join(artifacts, `taskpane-signed-in-${backend}.png`), fullPage: true });
 
   await card.locator("fluent-button", { hasText: "I sent this to the wrong person" }).click();
   await card.locator("fluent-checkbox.wrong").first().click();
@@ -90,7 +107,7 @@ test("sign in, see the tracked message, report an incident, an alert arrives aft
   const incidents = await api.incidents();
   assert.equal(incidents.incidents.length, 1);
   assert.equal(incidents.incidents[0].message_id, registration.id);
-  await page.screenshot({ path: path.join(artifacts, "taskpane-incident.png"), fullPage: true });
+  await page.screenshot({ path: path.join(artifacts, `taskpane-incident-${backend}.png`), fullPage: true });
   // An incident is open: a mail client fetching the pixel from another network now raises
   // a client_open alert, which the live stream brings in (docs/incidents.md).
   await page.waitForFunction(() => document.querySelector("#alerts p, #alerts ul"));
@@ -98,10 +115,11 @@ test("sign in, see the tracked message, report an incident, an alert arrives aft
   const pixel = await fetch(registration.pixel_url, { headers: { "User-Agent": MAIL_CLIENT, "X-Forwarded-For": "198.51.100.23" } });
   assert.equal(pixel.status, 200);
   await page.locator("#alerts li.alert").first().waitFor({ timeout: 15_000 });
-  await page.screenshot({ path: path.join(artifacts, "taskpane-alert.png"), fullPage: true });
+  await page.screenshot({ path: path.join(artifacts, `taskpane-alert-${backend}.png`), fullPage: true });
+  assert.deepEqual(refused, [], "the server's Content-Security-Policy refused nothing the pane does");
 
   await page.close();
-});
+}
 
 test("the findings for the draft, in Dutch, from the same core and policy", async () => {
   const profile = JSON.parse(fs.readFileSync(path.join(root, "crates/core/tests/scenarios/profile-accountant.json"), "utf8"));

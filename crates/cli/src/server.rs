@@ -185,6 +185,10 @@ pub fn serve(args: ServeArgs) -> Result<(), CliError> {
         let public = app.state().public_url().to_string();
         tracing::info!(%address, database = %redact(&config.effective_database_url()), "leakwatch is serving");
         eprintln!("leakwatch: serving on http://{address} (public URL {public}); API docs at {public}/docs");
+        match leakwatch_server::addin::status(&public) {
+            Ok(manifest) => eprintln!("leakwatch: Outlook add-in manifest at {manifest} (and manifest.json, leakwatch-outlook.zip; ?tenant=NAME for its policy)"),
+            Err(why) => eprintln!("leakwatch: Outlook add-in not served: {why}"),
+        }
         app.run_until(shutdown_signal()).await.map_err(|e| CliError::failure(format!("{e:#}")))
     })
 }

@@ -268,6 +268,16 @@ pub fn check_draft(draft: &Draft, lang: Lang) -> Result<Verdict, CheckError> {
     checker.check(&message, lang)
 }
 
+/// Whether some finding under this policy can be a `block`: a rule set to `block`, or
+/// `blocked-domain` (a block by default) with domains to block. The Outlook add-in's
+/// manifest asks for `softBlock` then, so that Outlook offers no "Send anyway" for a block.
+pub fn policy_can_block(policy: &Policy) -> bool {
+    rules::ALL.iter().any(|rule| {
+        let can_fire = rule.id != "blocked-domain" || !policy.blocked_domains.is_empty();
+        can_fire && configured_severity(policy, rule) == Some(Severity::Block)
+    })
+}
+
 /// The severity a rule's full-strength findings get: the policy's setting, or the rule's
 /// default. `None` when the policy turns the rule off.
 fn configured_severity(policy: &Policy, rule: &rules::Rule) -> Option<Severity> {
@@ -290,5 +300,39 @@ impl RuleFinding {
             message: self.message,
             suggestion: self.suggestion,
         }
+    }
+}
+
+#[cfg(test)]
+mod can_block_tests {
+    use super::policy_can_block;
+    use crate::policy::{Policy, RuleSetting};
+
+    #[test]
+    fn a_block_needs_a_rule_that_blocks_and_can_fire() {
+        assert!(
+            !policy_can_block(&Policy::default()),
+            "no blocked domains: nothing blocks"
+        );
+        let mut policy = Policy {
+            blocked_domains: vec!["concurrent.nl".into()],
+            ..Policy::default()
+        };
+        assert!(
+            policy_can_block(&policy),
+            "blocked-domain blocks by default"
+        );
+        policy
+            .severities
+            .insert("blocked-domain".into(), RuleSetting::Warn);
+        assert!(!policy_can_block(&policy), "turned down to a warning");
+        policy
+            .severities
+            .insert("personal-address".into(), RuleSetting::Block);
+        assert!(policy_can_block(&policy), "another rule set to block");
+        policy
+            .severities
+            .insert("personal-address".into(), RuleSetting::Off);
+        assert!(!policy_can_block(&policy));
     }
 }

@@ -19,7 +19,7 @@ pub mod sensitive;
 pub mod tracking;
 pub mod verdict;
 
-pub use check::{CheckError, Checker};
+pub use check::{policy_can_block, CheckError, Checker};
 pub use draft::{Attachment, Contact, Draft, Message, Recipient, SentMessage};
 pub use i18n::Lang;
 pub use policy::{Policy, TrackingScope};

@@ -35,7 +35,8 @@ use crate::messages::MessagesState;
 use crate::pixel::Pipeline;
 use crate::privacy::PrivacyState;
 use crate::{
-    alerts, audit, auth, health, incidents, messages, openapi, pixel, policy, privacy, users,
+    addin, alerts, audit, auth, health, incidents, messages, openapi, pixel, policy, privacy,
+    users,
 };
 
 /// Every feature's state, assembled here and nowhere else. Handlers take the part they
@@ -111,6 +112,7 @@ macro_rules! parts {
 
 parts! {
     db: Db,
+    public_url: PublicUrl,
     clock: Clock,
     trusted_proxies: TrustedProxies,
     metrics: Metrics,
@@ -192,6 +194,9 @@ impl Application {
             alerts,
             privacy,
         };
+        if let Err(why) = addin::status(state.public_url()) {
+            tracing::warn!("Outlook add-in: {why}");
+        }
         state.alerts.start().await?;
         let router = router(state.clone());
         Ok(Application {
@@ -272,7 +277,7 @@ fn metrics_recorder() -> Option<PrometheusHandle> {
 }
 
 /// Every feature's router, merged: the API under CORS and the body limit; the pixel, the
-/// recipients' pages, health and the API document outside it.
+/// recipients' pages, the Outlook add-in, health and the API document outside it.
 pub fn router(state: AppState) -> Router {
     let config = state.config();
     let origins: Vec<HeaderValue> = config
@@ -306,6 +311,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pixel::router())
         .merge(health::router())
         .merge(privacy::public_router())
+        .merge(addin::router())
         .split_for_parts();
     routes
         .merge(openapi::router(doc))

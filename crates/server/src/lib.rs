@@ -10,6 +10,7 @@
 pub mod kit;
 
 pub mod accounts;
+pub mod addin;
 pub mod alerts;
 pub mod audit;
 pub mod auth;

@@ -17,7 +17,7 @@ use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "leakwatch", description = "Send-time data-leak prevention for e-mail: authentication, message registration, the leak-detection pixel, incidents and the breach register, alerts, privacy (transparency page, objection, retention, audit log, record of processing)."),
+    info(title = "leakwatch", description = "Send-time data-leak prevention for e-mail: authentication, message registration, the leak-detection pixel, incidents and the breach register, alerts, privacy (transparency page, objection, retention, audit log, record of processing), the Outlook add-in and its manifests (/addin/outlook/)."),
     components(schemas(
         crate::messages::RegisterMessage, crate::messages::Registered, crate::messages::MessageView,
         crate::messages::MessageList,

@@ -2,6 +2,7 @@
 //! server on port 0 against SQLite and PostgreSQL, through `leakwatch-testkit`, and the
 //! parts that run without it (the alert engine, the layout rule).
 
+mod addin;
 mod alert_engine;
 mod alerts;
 mod api;

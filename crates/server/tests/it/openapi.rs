@@ -8,8 +8,13 @@ use std::path::Path;
 use leakwatch_testkit::*;
 use serde_json::Value;
 
-/// Contract api-v1's operations, as the document lists them.
+/// Contract api-v1's operations and the Outlook add-in's files, as the document lists them.
 const OPERATIONS: &[(&str, &str)] = &[
+    ("get", "/addin/outlook/leakwatch-outlook.zip"),
+    ("get", "/addin/outlook/manifest.json"),
+    ("get", "/addin/outlook/manifest.xml"),
+    ("get", "/addin/outlook/wasm/{file}"),
+    ("get", "/addin/outlook/{file}"),
     ("get", "/api/v1/alerts"),
     ("get", "/api/v1/alerts/stream"),
     ("get", "/api/v1/audit"),
@@ -78,7 +83,10 @@ async fn every_documented_operation_is_served_and_no_more() {
     expected.sort();
     assert_eq!(operations, expected);
     for (method, path) in &operations {
-        let concrete = path.replace("{id}", "x").replace("{token}", "x");
+        let concrete = path
+            .replace("{id}", "x")
+            .replace("{token}", "x")
+            .replace("{file}", "x");
         let response = app
             .client
             .request(method.to_uppercase().parse().unwrap(), app.url(&concrete))
