@@ -35,8 +35,7 @@ use crate::messages::MessagesState;
 use crate::pixel::Pipeline;
 use crate::privacy::PrivacyState;
 use crate::{
-    addin, alerts, audit, auth, health, incidents, messages, openapi, pixel, policy, privacy,
-    users,
+    addin, alerts, audit, auth, health, incidents, messages, openapi, pixel, policy, privacy, users,
 };
 
 /// Every feature's state, assembled here and nowhere else. Handlers take the part they
