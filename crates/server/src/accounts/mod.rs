@@ -430,19 +430,33 @@ pub async fn set_password_by(
         reason: e.to_string(),
     })?;
     let user = find_user(db, tenant, email).await?;
+    store_password(db, &user, password, actor, "set").await?;
+    Ok(user)
+}
+
+/// Hashes and stores a password that passed the rules, audit-logged as `how` ("set" by the
+/// command line, "reset" by an admin), never the password itself.
+async fn store_password(
+    db: &Db,
+    user: &User,
+    password: &str,
+    actor: &Actor,
+    how: &str,
+) -> Result<(), AccountsError> {
     let hash = crate::kit::password::hash(password.to_string())
         .await
         .map_err(AccountsError::Internal)?;
     let mut tx = db.pool.begin().await?;
-    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND tenant_id = $3")
         .bind(hash)
         .bind(&user.id)
+        .bind(&user.tenant_id)
         .execute(&mut *tx)
         .await?;
-    let detail = serde_json::json!({"email": user.email, "password": "set"});
-    audit_user(&mut tx, &user, actor, Action::UserChanged, detail).await?;
+    let detail = serde_json::json!({"email": user.email, "password": how});
+    audit_user(&mut tx, user, actor, Action::UserChanged, detail).await?;
     tx.commit().await?;
-    Ok(user)
+    Ok(())
 }
 
 /// Removes a user's password: from then on only tokens (or the identity provider) let them in.
@@ -667,24 +681,12 @@ pub async fn reset_password_by(
         reason: e.to_string(),
     })?;
     let entry = user_entry(db, tenant_id, user_id).await?;
-    let hash = crate::kit::password::hash(password.to_string())
-        .await
-        .map_err(AccountsError::Internal)?;
-    let mut tx = db.pool.begin().await?;
-    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND tenant_id = $3")
-        .bind(hash)
-        .bind(user_id)
-        .bind(tenant_id)
-        .execute(&mut *tx)
-        .await?;
     let user = User {
         id: entry.id.clone(),
         tenant_id: tenant_id.clone(),
         email: entry.email.clone(),
         role: Role::parse(&entry.role),
     };
-    let detail = serde_json::json!({"email": entry.email, "password": "reset"});
-    audit_user(&mut tx, &user, actor, Action::UserChanged, detail).await?;
-    tx.commit().await?;
+    store_password(db, &user, password, actor, "reset").await?;
     user_entry(db, tenant_id, user_id).await
 }
