@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentType, MIME_VERSION_1_0};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::kit::config::MailConfig;
@@ -88,10 +89,19 @@ impl Mailer {
             .map_err(|e: lettre::address::AddressError| {
                 MailError::BadAddress(mail.to.clone(), e.to_string())
             })?;
+        // A Message-ID of our own domain (mail without one is scored as spam and cannot be
+        // threaded), and MIME-Version on the plain-text form too, not only on multipart.
+        let message_id = format!(
+            "<{}@{}>",
+            crate::kit::ids::random_id(),
+            self.from.email.domain()
+        );
         let builder = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(&mail.subject);
+            .subject(&mail.subject)
+            .message_id(Some(message_id))
+            .header(MIME_VERSION_1_0);
         let message = match &mail.html {
             Some(html) => builder.multipart(
                 MultiPart::alternative()

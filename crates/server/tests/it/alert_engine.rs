@@ -165,6 +165,12 @@ both_backends!(
             "{}",
             mails[0].subject()
         );
+        let message_id = mails[0].header("Message-ID").expect("a Message-ID");
+        assert!(
+            message_id.starts_with('<') && message_id.ends_with('>') && message_id.contains('@'),
+            "{message_id}"
+        );
+        assert_eq!(mails[0].header("MIME-Version").as_deref(), Some("1.0"));
         engine.shutdown().await;
         test.finish().await;
     }

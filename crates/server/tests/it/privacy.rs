@@ -373,6 +373,10 @@ both_backends!(
             "{}",
             mail.subject()
         );
+        assert_eq!(mail.header("MIME-Version").as_deref(), Some("1.0"));
+        assert!(mail
+            .header("Message-ID")
+            .is_some_and(|id| id.ends_with("@leakwatch.test>")));
         assert!(
             link.starts_with(&app.url("/i/confirm/")) && link.ends_with("?lang=nl"),
             "{link}"
