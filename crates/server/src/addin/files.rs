@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use axum::body::Bytes;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use flate2::write::GzEncoder;
@@ -130,41 +131,70 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         })
 }
 
-/// The embedded file `path` gzipped, made once per file and process: the event handler is
-/// 4 MB as built and about 0.7 MB gzipped, and the event runtime fetches it at every start.
-fn gzipped(path: &str, data: &[u8]) -> Arc<Vec<u8>> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Vec<u8>>>>> = OnceLock::new();
+/// An embedded file ready to serve: its validator and, for text, its gzipped form, made once
+/// per file and process (the event handler is 4 MB as built and the event runtime fetches it
+/// at every start: hashing and compressing it per request would be the whole cost).
+pub struct Prepared {
+    plain: Bytes,
+    etag: String,
+    gzipped: Option<Bytes>,
+}
+
+/// The embedded file `path`, prepared on first use off the async workers (compressing 4 MB
+/// at the best level takes a while), `None` when the build has no such file.
+pub async fn prepared(path: &str) -> Option<Arc<Prepared>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Prepared>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(done) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(path) {
-        return done.clone();
+        return Some(done.clone());
     }
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
-    let packed = encoder
-        .write_all(data)
-        .and_then(|()| encoder.finish())
-        .expect("gzip into memory cannot fail");
-    let packed = Arc::new(packed);
+    let data = bytes(path)?;
+    let name = path.to_string();
+    let made = tokio::task::spawn_blocking(move || prepare(&name, data))
+        .await
+        .expect("preparing a file does not panic");
+    let made = Arc::new(made);
     cache
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(path.to_string(), packed.clone());
-    packed
+        .insert(path.to_string(), made.clone());
+    Some(made)
+}
+
+fn prepare(path: &str, data: std::borrow::Cow<'static, [u8]>) -> Prepared {
+    let etag = etag(&data);
+    let gzipped = compressible(path).then(|| {
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+        encoder
+            .write_all(&data)
+            .and_then(|()| encoder.finish())
+            .map(Bytes::from)
+            .expect("gzip into memory cannot fail")
+    });
+    let plain = match data {
+        std::borrow::Cow::Borrowed(data) => Bytes::from_static(data),
+        std::borrow::Cow::Owned(data) => Bytes::from(data),
+    };
+    Prepared {
+        plain,
+        etag,
+        gzipped,
+    }
 }
 
 /// An embedded file of the build, gzipped when the client takes it.
-pub fn respond_file(path: &str, data: &[u8], request: &HeaderMap) -> Response {
-    if compressible(path) && accepts_gzip(request) {
-        let packed = gzipped(path, data);
+pub fn respond_file(path: &str, file: &Prepared, request: &HeaderMap) -> Response {
+    if let Some(packed) = file.gzipped.as_ref().filter(|_| accepts_gzip(request)) {
         // The encoded variant has its own validator: a cache must not mix the two.
-        let tag = format!("\"{}-gz\"", etag(data).trim_matches('"'));
-        let mut response = respond_with(path, packed.as_ref().clone(), &tag, request);
+        let tag = format!("\"{}-gz\"", file.etag.trim_matches('"'));
+        let mut response = respond_with(path, packed.clone(), &tag, request);
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
         return response;
     }
-    let mut response = respond(path, data.to_vec(), request);
-    if compressible(path) {
+    let mut response = respond_with(path, file.plain.clone(), &file.etag, request);
+    if file.gzipped.is_some() {
         response
             .headers_mut()
             .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
@@ -177,10 +207,10 @@ pub fn respond_file(path: &str, data: &[u8], request: &HeaderMap) -> Response {
 /// costs a 304.
 pub fn respond(name: &str, body: Vec<u8>, request: &HeaderMap) -> Response {
     let tag = etag(&body);
-    respond_with(name, body, &tag, request)
+    respond_with(name, Bytes::from(body), &tag, request)
 }
 
-fn respond_with(name: &str, body: Vec<u8>, etag: &str, request: &HeaderMap) -> Response {
+fn respond_with(name: &str, body: Bytes, etag: &str, request: &HeaderMap) -> Response {
     let mut response = if not_modified(request, etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {

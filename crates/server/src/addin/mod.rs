@@ -15,16 +15,15 @@ use std::io::Write;
 use axum::extract::{FromRef, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use leakwatch_core::Lang;
 use serde::Deserialize;
-use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::accounts;
 use crate::kit::config::PublicUrl;
 use crate::kit::db::Db;
+use crate::kit::error::error_response;
 use crate::kit::html::negotiate;
 use manifest::{BaseUrl, SendMode};
 
@@ -146,7 +145,7 @@ pub async fn app_package(
         (status = 404, description = "No such file"),
         (status = 503, description = "The add-in is not built into this server")))]
 pub async fn file(Path(file): Path<String>, headers: HeaderMap) -> Response {
-    serve_file(&file, &headers)
+    serve_file(&file, &headers).await
 }
 
 /// The core's WebAssembly package the task pane checks with.
@@ -157,10 +156,10 @@ pub async fn file(Path(file): Path<String>, headers: HeaderMap) -> Response {
         (status = 404, description = "No such file"),
         (status = 503, description = "The add-in is not built into this server")))]
 pub async fn wasm_file(Path(file): Path<String>, headers: HeaderMap) -> Response {
-    serve_file(&format!("wasm/{file}"), &headers)
+    serve_file(&format!("wasm/{file}"), &headers).await
 }
 
-fn serve_file(path: &str, headers: &HeaderMap) -> Response {
+async fn serve_file(path: &str, headers: &HeaderMap) -> Response {
     let lang = negotiate(None, headers);
     if !files::built() {
         return not_built(lang);
@@ -169,8 +168,8 @@ fn serve_file(path: &str, headers: &HeaderMap) -> Response {
     if path.starts_with("manifest-templates/") {
         return no_such_file(lang, path);
     }
-    match files::bytes(path) {
-        Some(data) => files::respond_file(path, &data, headers),
+    match files::prepared(path).await {
+        Some(file) => files::respond_file(path, &file, headers),
         None => no_such_file(lang, path),
     }
 }
@@ -201,10 +200,10 @@ async fn rendered(
         },
     };
     let base = BaseUrl::parse(public_url.as_str()).map_err(|_| {
-        error(
+        error_response(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
-            bad_url_text(lang, public_url.as_str()),
+            &bad_url_text(lang, public_url.as_str()),
         )
     })?;
     manifest::render(&text, &base, mode).map_err(|e| {
@@ -227,15 +226,6 @@ fn zip(entries: &[(&str, Vec<u8>)]) -> anyhow::Result<Vec<u8>> {
     Ok(writer.finish()?.into_inner())
 }
 
-/// The contract's error body, with the message in the reader's language.
-fn error(status: StatusCode, code: &str, message: String) -> Response {
-    (
-        status,
-        Json(json!({"error": {"code": code, "message": message}})),
-    )
-        .into_response()
-}
-
 fn not_built_text(lang: Lang) -> String {
     match lang {
         Lang::En => "The Outlook add-in is not built into this server. Build it (node addin/outlook/build.mjs, after cargo xtask wasm; cargo xtask run does both) and then build the server again.".into(),
@@ -251,10 +241,10 @@ fn bad_url_text(lang: Lang, url: &str) -> String {
 }
 
 fn not_built(lang: Lang) -> Response {
-    error(
+    error_response(
         StatusCode::SERVICE_UNAVAILABLE,
         "unavailable",
-        not_built_text(lang),
+        &not_built_text(lang),
     )
 }
 
@@ -263,7 +253,7 @@ fn unknown_tenant(lang: Lang, name: &str) -> Response {
         Lang::En => format!("There is no organisation (tenant) named \"{name}\" on this server. Leave out ?tenant= for the manifest without a tenant policy."),
         Lang::Nl => format!("Er is op deze server geen organisatie (tenant) met de naam \"{name}\". Laat ?tenant= weg voor het manifest zonder beleid van een organisatie."),
     };
-    error(StatusCode::NOT_FOUND, "not_found", message)
+    error_response(StatusCode::NOT_FOUND, "not_found", &message)
 }
 
 fn no_such_file(lang: Lang, path: &str) -> Response {
@@ -271,5 +261,5 @@ fn no_such_file(lang: Lang, path: &str) -> Response {
         Lang::En => format!("The Outlook add-in has no file {path}."),
         Lang::Nl => format!("De Outlook-invoegtoepassing heeft geen bestand {path}."),
     };
-    error(StatusCode::NOT_FOUND, "not_found", message)
+    error_response(StatusCode::NOT_FOUND, "not_found", &message)
 }

@@ -81,8 +81,7 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(err) = &self {
             tracing::error!(error = ?err, "internal error");
         }
-        let body = json!({"error": {"code": self.code(), "message": self.to_string()}});
-        let mut response = (self.status(), Json(body)).into_response();
+        let mut response = error_response(self.status(), self.code(), &self.to_string());
         if let ApiError::TooManyRequests {
             retry_after_seconds,
         } = self
@@ -96,3 +95,10 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The error body for answers whose message is not one of [`ApiError`]'s own (one in the
+/// reader's language, say): the same shape, so clients read every error alike.
+pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({"error": {"code": code, "message": message}});
+    (status, Json(body)).into_response()
+}
