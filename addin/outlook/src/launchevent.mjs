@@ -15,7 +15,7 @@ import { sentRecord } from "../../thunderbird/lib/compose.mjs";
 import { appendix, recipientKey, smartAlert } from "./decide.mjs";
 import { office, readItem } from "./item.mjs";
 import { langOf, t } from "./i18n.mjs";
-import { AddinStorage, KEYS, expiresAt } from "./storage.mjs";
+import { AddinStorage, KEYS, expiresAt, platformOf } from "./storage.mjs";
 
 const global = typeof globalThis !== "undefined" ? globalThis : typeof self !== "undefined" ? self : this;
 
@@ -165,7 +165,7 @@ async function refreshPolicy(storage, client, now) {
 }
 
 function newStorage() {
-  return new AddinStorage({ roamingSettings: global.Office.context.roamingSettings, global });
+  return new AddinStorage({ roamingSettings: global.Office.context.roamingSettings, global, platform: platformOf(global.Office) });
 }
 
 /** Compose-time work for one item: check, register when needed, append the notice. */

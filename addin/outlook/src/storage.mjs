@@ -9,7 +9,8 @@
 //   Windows, Outlook on Mac), not in the JavaScript-only runtime. Where it exists it keeps
 //   the full history and the send log, on this machine only.
 
-import { historyMessages, withSent, HISTORY_CAP } from "../../thunderbird/lib/history.mjs";
+import { historyMessages, normaliseRecord, withSent, HISTORY_CAP } from "../../thunderbird/lib/history.mjs";
+import { withSentItemsRead } from "./sent-items.mjs";
 
 export const KEYS = Object.freeze({
   session: "leakwatch.session",
@@ -52,11 +53,25 @@ export function expiresAt(session) {
   return Number.isNaN(at) ? null : at;
 }
 
+/** `Office.context.diagnostics.platform`, where the runtime tells. */
+export function platformOf(office) {
+  try {
+    return (office && office.context && office.context.diagnostics && office.context.diagnostics.platform) || null;
+  } catch (_) {
+    return null;
+  }
+}
+
 export class AddinStorage {
-  /** @param {{roamingSettings: object, global: object}} options */
-  constructor({ roamingSettings, global }) {
+  /**
+   * @param {{roamingSettings: object, global: object, platform?: string|null}} options
+   * `platform` is Office's: on "PC" (classic Outlook on Windows) the event handler runs in
+   * the JavaScript-only runtime without localStorage while the task pane (a web view) has
+   * one, so both keep everything in roamingSettings there to read the same history.
+   */
+  constructor({ roamingSettings, global, platform = null }) {
     this.roaming = roamingSettings;
-    this.local = usableLocalStorage(global);
+    this.local = platform === "PC" ? null : usableLocalStorage(global);
   }
 
   /** "localStorage" or "roamingSettings": where the history lives in this runtime. */
@@ -109,17 +124,30 @@ export class AddinStorage {
     return historyMessages(this.getLocal(KEYS.history, null));
   }
 
+  /** The stored history record (both parts and when Sent Items was last read). */
+  historyRecord() {
+    return normaliseRecord(this.getLocal(KEYS.history, null));
+  }
+
   /** One more sent message; in roamingSettings only addresses, within the byte budget. */
   addSent(sent) {
-    let record = withSent(this.getLocal(KEYS.history, null), sent, HISTORY_CAP);
-    if (!this.local) {
-      record = { ...record, fromFolders: record.fromFolders.map(compact), local: record.local.map(compact) };
-      while (JSON.stringify(record).length > ROAMING_HISTORY_BYTES && (record.local.length || record.fromFolders.length)) {
-        if (record.fromFolders.length) record.fromFolders = record.fromFolders.slice(0, -1);
-        else record.local = record.local.slice(0, -1);
-      }
+    return this.setLocal(KEYS.history, this.fitted(withSent(this.getLocal(KEYS.history, null), sent, HISTORY_CAP)));
+  }
+
+  /** A read of Sent Items (`readSentItems`) in place of the earlier one. */
+  storeSentItems(result, now = Date.now()) {
+    return this.setLocal(KEYS.history, this.fitted(withSentItemsRead(this.getLocal(KEYS.history, null), result, now)));
+  }
+
+  /** In roamingSettings: addresses and times only, the oldest dropped until it fits. */
+  fitted(record) {
+    if (this.local) return record;
+    const out = { ...record, fromFolders: record.fromFolders.map(compact), local: record.local.map(compact) };
+    while (JSON.stringify(out).length > ROAMING_HISTORY_BYTES && (out.local.length || out.fromFolders.length)) {
+      if (out.fromFolders.length) out.fromFolders = out.fromFolders.slice(0, -1);
+      else out.local = out.local.slice(0, -1);
     }
-    return this.setLocal(KEYS.history, record);
+    return out;
   }
 
   sendLog() {

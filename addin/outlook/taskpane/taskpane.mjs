@@ -17,7 +17,8 @@ import { loadCore } from "../../common/core.mjs";
 import { formatTime, recipientsOf } from "../../thunderbird/lib/view-model.mjs";
 import { readItem } from "../src/item.mjs";
 import { langOf } from "../src/i18n.mjs";
-import { AddinStorage, KEYS, expiresAt } from "../src/storage.mjs";
+import { AddinStorage, KEYS, expiresAt, platformOf } from "../src/storage.mjs";
+import { readSentItems, SentItemsError } from "../src/sent-items.mjs";
 import { text } from "./texts.mjs";
 
 provideFluentDesignSystem().register(fluentBadge(), fluentButton(), fluentCard(), fluentCheckbox(), fluentDesignSystemProvider(), fluentTextField());
@@ -33,6 +34,10 @@ const el = (tag, props = {}, ...children) => {
 let lang = "en";
 let storage;
 let feed = null;
+/** The Entra app from config.json, when Microsoft sign-in is possible here. */
+let entra = null;
+/** Sent Items is read again on opening the pane when the last read is older than this. */
+const SENT_ITEMS_REFRESH_MS = 24 * 3600 * 1000;
 
 function status(message, error = false) {
   $("#status").textContent = message;
@@ -45,6 +50,7 @@ function labels() {
     ["findings-title", "findingsTitle"], ["signin-title", "signInTitle"], ["messages-title", "messagesTitle"],
     ["incidents-title", "incidentsTitle"], ["alerts-title", "alertsTitle"], ["sends-title", "sendsTitle"],
     ["signin-button", "signIn"], ["signout", "signOut"], ["naa-button", "signInMicrosoft"], ["password-note", "passwordNote"],
+    ["history-title", "historyTitle"], ["history-hint", "historyHint"], ["sent-items-button", "readSentItems"],
   ]) $(`#${id}`).textContent = text(lang, key);
   for (const [id, key] of [["server", "server"], ["tenant", "tenant"], ["email", "email"], ["password", "password"]]) {
     $(`#${id}`).textContent = text(lang, key);
@@ -80,6 +86,46 @@ function showSends() {
         el("span", { textContent: text(lang, `outcome_${entry.outcome}`) }), " ",
         el("span", { className: "muted", textContent: formatTime(entry.at, lang) }))))
     : el("p", { className: "muted", textContent: text(lang, "none") }));
+}
+
+/** How many messages the check learns from, and whether Sent Items was read. */
+function showHistory(note = "") {
+  const record = storage.historyRecord();
+  const count = storage.history().length;
+  const session = storage.session();
+  const microsoft = Boolean(entra && session && session.kind === "entra");
+  $("#history-state").textContent = note || (record.builtAt
+    ? text(lang, "historyFromSentItems", { count, time: formatTime(new Date(record.builtAt).toISOString(), lang) })
+    : text(lang, "historyLocalOnly", { count }));
+  $("#history-hint").hidden = Boolean(record.builtAt) || !entra || microsoft;
+  $("#sent-items-button").hidden = !microsoft;
+}
+
+/**
+ * Reads Sent Items through Microsoft Graph and replaces the history's folder part (the
+ * add-in's own sends are kept). `interactive`: the user asked, so a consent dialog may open.
+ */
+async function syncSentItems({ interactive }) {
+  if (!entra) return;
+  const button = $("#sent-items-button");
+  button.disabled = true;
+  showHistory(text(lang, "readingSentItems"));
+  try {
+    const { graphToken } = await import("./naa.js");
+    const token = await graphToken(entra, { interactive });
+    const result = await readSentItems({ token });
+    await storage.storeSentItems(result);
+    showHistory();
+    status(text(lang, "sentItemsRead", { count: result.history.length }) + (result.complete ? "" : ` ${text(lang, "sentItemsIncomplete")}`));
+    await showFindings();
+  } catch (err) {
+    showHistory();
+    const reason = err instanceof SentItemsError ? err.reason : "consent";
+    // Silent attempts on opening the pane stay quiet; only an asked-for read reports.
+    if (interactive) status(text(lang, `sentItems_${reason}`), true);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 function reportForm(client, message, card) {
@@ -134,7 +180,7 @@ async function showAccount(client) {
     const list = incidents.value.incidents || [];
     $("#incidents").replaceChildren(...(list.length ? list.map((i) => el("fluent-card", { className: "incident" },
       el("strong", { textContent: i.subject || i.message_id }), " ",
-      el("fluent-badge", { textContent: i.status }), " ",
+      el("fluent-badge", { textContent: text(lang, `status_${i.status}`) }), " ",
       el("span", { className: "muted", textContent: `${text(lang, "deadline")} ${formatTime(i.deadline_at, lang)}` })))
       : [el("p", { className: "muted", textContent: text(lang, "none") })]));
   } else {
@@ -164,6 +210,7 @@ function startAlerts(client) {
 }
 
 async function signedIn() {
+  showHistory();
   const session = storage.session();
   const expires = expiresAt(session);
   if (!session || !session.token || (expires !== null && expires <= Date.now())) {
@@ -212,14 +259,16 @@ async function microsoftSignIn() {
   try {
     const response = await fetch(new URL("config.json", location.href), { cache: "no-store" });
     if (!response.ok) return null;
-    const entra = (await response.json()).entra;
-    return entra && entra.client_id && entra.scope ? { clientId: entra.client_id, scope: entra.scope } : null;
+    const app = (await response.json()).entra;
+    return app && app.client_id && app.scope
+      ? { clientId: app.client_id, scope: app.scope, authority: app.authority, graphScopes: Array.isArray(app.graph_scopes) ? app.graph_scopes : [] }
+      : null;
   } catch (_) {
     return null;
   }
 }
 
-async function signInMicrosoft(entra) {
+async function signInMicrosoft() {
   try {
     const baseUrl = normaliseBaseUrl(new URL("../..", location.href).href);
     const { signInWithMicrosoft } = await import("./naa.js");
@@ -238,7 +287,10 @@ async function signInMicrosoft(entra) {
     await showFindings();
   } catch (err) {
     status(text(lang, "signInFailed", { why: err.message }), true);
+    return;
   }
+  // The first contact history, right after the sign-in the user just gave.
+  if (entra.graphScopes.length) await syncSentItems({ interactive: true });
 }
 
 async function signOut() {
@@ -249,7 +301,7 @@ async function signOut() {
 
 Office.onReady(async () => {
   lang = langOf(Office.context.displayLanguage);
-  storage = new AddinStorage({ roamingSettings: Office.context.roamingSettings, global: window });
+  storage = new AddinStorage({ roamingSettings: Office.context.roamingSettings, global: window, platform: platformOf(Office) });
   labels();
   // The page is served at <base>/addin/outlook/taskpane.html: the server is two levels up.
   $("#server").value = storage.session()?.baseUrl || normaliseBaseUrl(new URL("../..", location.href).href);
@@ -257,10 +309,16 @@ Office.onReady(async () => {
   $("#signin-button").addEventListener("click", signIn);
   $("#signout").addEventListener("click", signOut);
   showSends();
-  const entra = await microsoftSignIn();
+  entra = await microsoftSignIn();
   if (entra) {
     $("#naa-button").hidden = false;
-    $("#naa-button").addEventListener("click", () => signInMicrosoft(entra));
+    $("#naa-button").addEventListener("click", () => signInMicrosoft());
+    $("#sent-items-button").addEventListener("click", () => syncSentItems({ interactive: true }));
+  }
+  showHistory();
+  const session = storage.session();
+  if (entra && entra.graphScopes.length && session && session.kind === "entra" && Date.now() - storage.historyRecord().builtAt > SENT_ITEMS_REFRESH_MS) {
+    syncSentItems({ interactive: false });
   }
   const item = Office.context.mailbox.item;
   if (item && item.addHandlerAsync) {

@@ -162,3 +162,61 @@ test("Microsoft sign-in is offered only where the host has nested app authentica
     await page.close();
   }
 });
+
+test("after Microsoft sign-in the pane reads Sent Items through Graph, and the check knows those contacts", async () => {
+  // The Entra side is a test double of naa.js (routed in by the browser, never served): the
+  // API token it hands out is a real one of this server, the Graph token is opaque. Graph is
+  // answered by the browser's router; the page's own CSP still decides whether it may ask.
+  const api = new ApiClient({ baseUrl: leakwatch.baseUrl });
+  const { token } = await api.login(USER.tenant, USER.email, USER.password);
+  const entraConfig = { entra: { client_id: "00000000-0000-0000-0000-000000000001", scope: "api://leakwatch.example.nl/00000000-0000-0000-0000-000000000001/access_as_user", authority: "https://login.microsoftonline.com/common", graph_scopes: ["Mail.ReadBasic"] } };
+  const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 380, height: 900 });
+  // A mailbox whose pane has read nothing yet (other tests left a history in this origin).
+  await page.addInitScript(() => localStorage.removeItem("leakwatch.history"));
+  const refused = [];
+  page.on("console", (message) => { if (/Content Security Policy/.test(message.text())) refused.push(message.text()); });
+  await page.route(`${site.url}/config.json`, (route) => route.fulfill({ contentType: "application/json", body: JSON.stringify(entraConfig) }));
+  await page.route(`${site.url}/naa.js`, (route) => route.fulfill({
+    contentType: "text/javascript",
+    body: `export async function signInWithMicrosoft() { return { token: ${JSON.stringify(token)}, expires_at: Date.now() + 3600000, email: ${JSON.stringify(USER.email)} }; }
+export async function graphToken(entra, options) { (window.graphTokenCalls ||= []).push({ scopes: entra.graphScopes, interactive: options.interactive }); return "graph-token"; }`,
+  }));
+  const graphRequests = [];
+  await page.route("https://graph.microsoft.com/**", (route) => {
+    graphRequests.push({ url: route.request().url(), authorization: route.request().headers().authorization });
+    const value = Array.from({ length: 12 }, (_, i) => ({
+      toRecipients: [{ emailAddress: { name: "Jan Jansen", address: "jan.jansen@klantbedrijf.nl" } }],
+      ccRecipients: [], bccRecipients: [], subject: `Jaarrekening ${2014 + i}`,
+      internetMessageId: `<j${i}@boekhoudpartners.nl>`, sentDateTime: new Date(Date.UTC(2026, 9, 1 + i)).toISOString(),
+    }));
+    route.fulfill({ contentType: "application/json", body: JSON.stringify({ value }) });
+  });
+  await page.route(OFFICE_JS, (route) => route.fulfill({
+    contentType: "text/javascript",
+    body: `${hostDouble}\nwindow.host = createOfficeHost(${JSON.stringify({ draft: { from: USER.email, to: ["jan.jansen@klantbedrijf.nI"], subject: "Jaarrekening 2025" }, displayLanguage: "nl-NL", nestedAppAuth: true })});\nwindow.Office = window.host.Office;\n`,
+  }));
+  await page.goto(`${site.url}/taskpane.html`);
+  await page.locator("#naa-button").waitFor({ state: "visible" });
+  assert.equal((await page.locator("#history-state").textContent()).trim(), "0 verzonden berichten die deze invoegtoepassing zag verzenden.");
+  assert.ok(await page.locator("#history-hint").isVisible(), "the pane says what Microsoft sign-in adds");
+  assert.equal(await page.locator("#findings fluent-card.finding.warn").count(), 0, "no known contact yet: nothing looks like one");
+
+  await page.locator("#naa-button").click();
+  await page.locator("#status", { hasText: "12 berichten gelezen uit Verzonden items." }).waitFor();
+  assert.equal(graphRequests.length, 1);
+  assert.equal(graphRequests[0].authorization, "Bearer graph-token");
+  assert.match(graphRequests[0].url, /^https:\/\/graph\.microsoft\.com\/v1\.0\/me\/mailFolders\('sentitems'\)\/messages\?/);
+  assert.deepEqual(await page.evaluate(() => window.graphTokenCalls), [{ scopes: ["Mail.ReadBasic"], interactive: true }]);
+  assert.match(await page.locator("#history-state").textContent(), /^12 verzonden berichten; Verzonden items gelezen op /);
+  assert.ok(await page.locator("#sent-items-button").isVisible(), "read again on request");
+  // The lookalike of a contact from Sent Items is now caught.
+  const finding = page.locator("#findings fluent-card.finding.warn");
+  await finding.waitFor();
+  assert.ok((await finding.textContent()).includes("Bedoelt u jan.jansen@klantbedrijf.nl?"));
+  const stored = await page.evaluate(() => JSON.parse(localStorage.getItem("leakwatch.history")));
+  assert.equal(stored.fromFolders.length, 12);
+  assert.deepEqual(refused, [], "the page's CSP lets it reach Graph");
+  await page.screenshot({ path: path.join(artifacts, "taskpane-sent-items-nl.png"), fullPage: true });
+  await page.close();
+});

@@ -56,6 +56,7 @@ pub struct AppState {
     privacy: PrivacyState,
     messages: MessagesState,
     incidents: IncidentsState,
+    outlook_sign_in: addin::MicrosoftSignIn,
 }
 
 impl AppState {
@@ -121,6 +122,7 @@ parts! {
     privacy: PrivacyState,
     messages: MessagesState,
     incidents: IncidentsState,
+    outlook_sign_in: addin::MicrosoftSignIn,
 }
 
 pub struct Application {
@@ -171,7 +173,10 @@ impl Application {
             &config.privacy,
         )
         .await?;
+        let outlook_sign_in =
+            addin::MicrosoftSignIn::from_config(&config.outlook, public_url.as_str())?;
         let state = AppState {
+            outlook_sign_in,
             auth: Authenticator::new(db.clone(), keys.clone(), &config.auth, public_url.as_str())?,
             messages: MessagesState::new(
                 db.clone(),

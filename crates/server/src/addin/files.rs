@@ -75,13 +75,14 @@ const OFFICE_JS_HELPERS: &str =
     "https://ajax.aspnetcdn.com https://browser.pipe.aria.microsoft.com";
 
 /// The pages' policy: scripts from here and Microsoft's CDNs (the core is WebAssembly),
-/// calls to this server and Microsoft sign-in, framed only by Outlook. Inline styles are
+/// calls to this server, Microsoft sign-in and Microsoft Graph (Sent Items, for the first
+/// contact history), framed only by Outlook. Inline styles are
 /// allowed: Office.js and the Fluent UI components set them.
 pub fn content_security_policy() -> String {
     format!(
         "default-src 'self'; script-src 'self' {OFFICE_JS_ORIGIN} {OFFICE_JS_HELPERS} 'wasm-unsafe-eval'; \
          style-src 'self' 'unsafe-inline' {OFFICE_JS_ORIGIN}; img-src 'self' data: {OFFICE_JS_ORIGIN}; \
-         connect-src 'self' {OFFICE_JS_HELPERS} https://login.microsoftonline.com; \
+         connect-src 'self' {OFFICE_JS_HELPERS} https://login.microsoftonline.com https://graph.microsoft.com; \
          frame-src 'self' https://login.microsoftonline.com; object-src 'none'; \
          base-uri 'self'; form-action 'self'; frame-ancestors 'self' {}",
         OUTLOOK_ORIGINS.join(" ")

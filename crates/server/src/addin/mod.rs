@@ -9,6 +9,7 @@
 
 pub mod files;
 pub mod manifest;
+pub mod sign_in;
 
 use std::io::Write;
 
@@ -26,6 +27,7 @@ use crate::kit::db::Db;
 use crate::kit::error::error_response;
 use crate::kit::html::negotiate;
 use manifest::{BaseUrl, SendMode};
+pub use sign_in::MicrosoftSignIn;
 
 /// The app package's name (the unified manifest with its two icons).
 pub const APP_PACKAGE: &str = "leakwatch-outlook.zip";
@@ -35,8 +37,10 @@ where
     S: Clone + Send + Sync + 'static,
     Db: FromRef<S>,
     PublicUrl: FromRef<S>,
+    MicrosoftSignIn: FromRef<S>,
 {
     OpenApiRouter::new()
+        .routes(routes!(client_config))
         .routes(routes!(manifest_xml))
         .routes(routes!(manifest_json))
         .routes(routes!(app_package))
@@ -135,6 +139,19 @@ pub async fn app_package(
         }
         Err(err) => crate::kit::error::ApiError::Internal(err).into_response(),
     }
+}
+
+/// What the task pane reads next to itself: the Entra app for "Sign in with Microsoft 365"
+/// (null when the operator configured none: password sign-in only).
+#[utoipa::path(get, path = "/addin/outlook/config.json", tag = "addin",
+    responses((status = 200, description = "The task pane's sign-in settings", body = sign_in::ClientConfig)))]
+pub async fn client_config(State(sign_in): State<MicrosoftSignIn>) -> Response {
+    let mut response = axum::Json(sign_in.client_config()).into_response();
+    // A changed registration must reach open task panes at their next load.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
 }
 
 /// A file of the add-in: the task pane and event pages, their scripts, the icons.

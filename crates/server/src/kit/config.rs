@@ -36,6 +36,21 @@ pub struct Config {
     pub mail: MailConfig,
     pub alerts: AlertsConfig,
     pub privacy: PrivacyConfig,
+    pub outlook: OutlookConfig,
+}
+
+/// The Outlook add-in's "Sign in with Microsoft 365" (nested app authentication, see
+/// `docs/authentication.md`). One Entra app registration serves every tenant of a
+/// deployment, so this is the operator's setting, not a tenant's. Empty: the task pane offers
+/// the leakwatch password sign-in only.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OutlookConfig {
+    /// The registration's Application (client) id, a GUID.
+    pub entra_client_id: String,
+    /// The scope of leakwatch's API the task pane asks for. Empty:
+    /// `api://{public host}/{entra_client_id}/access_as_user`, the form Office SSO requires.
+    pub entra_scope: String,
 }
 
 /// Recipients' objections and the retention job (see `docs/privacy.md`).
@@ -222,6 +237,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             alerts: AlertsConfig::default(),
             privacy: PrivacyConfig::default(),
+            outlook: OutlookConfig::default(),
         }
     }
 }

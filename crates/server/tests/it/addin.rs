@@ -402,6 +402,40 @@ async fn a_plain_http_public_url_is_refused_with_a_reason() {
     app.finish().await;
 }
 
+/// `config.json` names the deployment's Entra app for the task pane's Microsoft sign-in,
+/// with the default scope on the public host, and says null when none is configured.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_json_names_the_entra_app_only_when_one_is_configured() {
+    let app = spawn(Backend::Sqlite).await;
+    let response = fetch(&app, "/addin/outlook/config.json", &[]).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, "cache-control"), "no-cache");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body, json!({"entra": null}));
+    app.finish().await;
+
+    let app = spawn_with(Backend::Sqlite, |config| {
+        config.outlook.entra_client_id = "3F2B1C9E-0000-4000-8000-00000000ABCD".into();
+    })
+    .await;
+    let host = app.url("").trim_start_matches("http://").to_string();
+    let body: Value = fetch(&app, "/addin/outlook/config.json", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body,
+        json!({"entra": {
+            "client_id": "3f2b1c9e-0000-4000-8000-00000000abcd",
+            "scope": format!("api://{host}/3f2b1c9e-0000-4000-8000-00000000abcd/access_as_user"),
+            "authority": "https://login.microsoftonline.com/common",
+            "graph_scopes": ["Mail.ReadBasic"],
+        }})
+    );
+    app.finish().await;
+}
+
 /// The same inputs through render.mjs (Node) and the server's render: the same text, or
 /// both refuse.
 #[test]
