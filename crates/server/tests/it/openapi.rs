@@ -10,6 +10,7 @@ use serde_json::Value;
 
 /// Contract api-v1's operations and the Outlook add-in's files, as the document lists them.
 const OPERATIONS: &[(&str, &str)] = &[
+    ("get", "/addin/outlook/config.json"),
     ("get", "/addin/outlook/leakwatch-outlook.zip"),
     ("get", "/addin/outlook/manifest.json"),
     ("get", "/addin/outlook/manifest.xml"),
