@@ -8,9 +8,15 @@
 # and nginx for a fixed number of rounds, prints each round's throughput and p99, the ratio,
 # and checks that every fetch wrk saw answered was counted (hits_total of the incident API).
 #
-#   bench/pixel.sh                      # both backends, 3 rounds of 10 s each
-#   BACKENDS=sqlite ROUNDS=2 DURATION=5s bench/pixel.sh
+#   bench/pixel.sh                      # both backends, 500 messages, 3 rounds of 10 s each
+#   MESSAGES=1 bench/pixel.sh           # one token: a flood
+#   MESSAGES=10000 BACKENDS=sqlite ROUNDS=2 DURATION=5s bench/pixel.sh
 #   BACKENDS=postgres-async bench/pixel.sh   # PostgreSQL, pixel.synchronous_commit = false
+#
+# MESSAGES=N (default 500) registers N tracked messages and has wrk walk their pixel URLs
+# in random order with a mix of user agents (bench/pixel-spread.lua: mail clients, Gmail's
+# image proxy, Apple's privacy prefetch, security scanners). nginx gets the same script and
+# the same paths (empty_gif answers any path), so both sides pay the same client cost.
 #
 # Needs: cargo, curl, wrk, nginx, and psql with PostgreSQL on 127.0.0.1:5432 for the
 # postgres backend (wrk, nginx and psql are installed with apt-get when missing).
@@ -23,6 +29,7 @@ ROUNDS="${ROUNDS:-3}"
 DURATION="${DURATION:-10s}"
 WARMUP="${WARMUP:-2s}"
 CONNECTIONS=64
+MESSAGES="${MESSAGES:-500}"
 LW_PORT="${LW_PORT:-18180}"
 NGINX_PORT="${NGINX_PORT:-18181}"
 PG_ADMIN_URL="${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
@@ -129,18 +136,24 @@ to_ms() {
         printf "%.2f", n }'
 }
 
-# run_wrk URL DURATION -> "requests rps p99_ms non2xx socket_errors"
+# run_wrk URL DURATION -> "requests rps p99_ms p50_ms non2xx socket_errors"
+# With MESSAGES > 1 the URL is only the base; the Lua script picks each request's path.
 run_wrk() {
     local out
-    out="$(wrk -t1 -c"$CONNECTIONS" -d"$2" --latency -H "User-Agent: $UA" "$1")"
+    if ((MESSAGES > 1)); then
+        out="$(cd "$WORK" && wrk -t1 -c"$CONNECTIONS" -d"$2" --latency -s "$ROOT/bench/pixel-spread.lua" "$1")"
+    else
+        out="$(wrk -t1 -c"$CONNECTIONS" -d"$2" --latency -H "User-Agent: $UA" "$1")"
+    fi
     printf '%s\n' "$out" >>"$WORK/wrk.log"
-    local requests rps p99 non2xx errors
+    local requests rps p99 p50 non2xx errors
     requests="$(awk '/requests in/ {print $1}' <<<"$out")"
     rps="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
     p99="$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")"
+    p50="$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")"
     non2xx="$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$out")"
     errors="$(awk '/Socket errors:/ {gsub(",", ""); print $4 + $6 + $8 + $10}' <<<"$out")"
-    echo "$requests $rps $p99 ${non2xx:-0} ${errors:-0}"
+    echo "$requests $rps $p99 $p50 ${non2xx:-0} ${errors:-0}"
 }
 
 disk_sync_ms() {
@@ -178,7 +191,9 @@ bench_backend() {
     log ""
     log "== $backend =="
     log "disk: $(disk_sync_ms) ms per synchronous 8 kB write"
-    (cd "$WORK" && LEAKWATCH_LOG=warn LEAKWATCH_PIXEL__SYNCHRONOUS_COMMIT="$sync" exec "$BIN" serve --listen "127.0.0.1:$LW_PORT" --database-url "$url") \
+    # Recipients fetch from elsewhere, not from the network that registered the message (all
+    # loopback here): no fetch is re-classed as the sender's own view.
+    (cd "$WORK" && LEAKWATCH_LOG=warn LEAKWATCH_PIXEL__SYNCHRONOUS_COMMIT="$sync" LEAKWATCH_PIXEL__SELF_VIEW_SECONDS=0 exec "$BIN" serve --listen "127.0.0.1:$LW_PORT" --database-url "$url") \
         2>>"$WORK/leakwatch-$backend.log" &
     LW_PID=$!
     local base="http://127.0.0.1:$LW_PORT"
@@ -195,15 +210,40 @@ bench_backend() {
     message="$(json_field id <<<"$registered")"
     [[ -n "$pixel" && -n "$message" ]] || { log "registration failed: $registered"; return 1; }
     log "pixel URL: $pixel"
+    if ((MESSAGES > 1)); then
+        # The other MESSAGES-1 messages, over one keep-alive connection; their pixel paths
+        # (and the first one's) go to paths.txt for the Lua script.
+        printf '%s\n' "${pixel#"$base"}" >"$WORK/paths.txt"
+        python3 - "$base" "$bearer" "$MESSAGES" >>"$WORK/paths.txt" <<'PY'
+import http.client, json, sys, urllib.parse
+base, bearer, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+url = urllib.parse.urlsplit(base)
+conn = http.client.HTTPConnection(url.hostname, url.port)
+for i in range(1, count):
+    body = json.dumps({"to": [f"r{i}@client{i % 97}.example"], "subject": f"bench {i}", "track": True})
+    conn.request("POST", "/api/v1/messages", body, {"Authorization": f"Bearer {bearer}", "Content-Type": "application/json"})
+    answer = conn.getresponse()
+    data = answer.read()
+    if answer.status != 201 and answer.status != 200:
+        sys.exit(f"registration {i} failed: {answer.status} {data[:200]!r}")
+    print(urllib.parse.urlsplit(json.loads(data)["pixel_url"]).path)
+PY
+        log "registered $MESSAGES tracked messages"
+    fi
 
     local total=0 non2xx=0 errors=0 lw_sum=0 ng_sum=0 worst_lw=0 worst_ng=0 runs=0
-    local requests rps p99 bad err
-    printf '%-8s %-6s %12s %10s %14s %10s\n' round target "requests/s" "p99 ms" "requests" errors >&2
+    local requests rps p99 p50 bad err lw_p50=0 ng_p50=0
+    local lw_target="$pixel" ng_target="$NGINX_URL"
+    if ((MESSAGES > 1)); then
+        lw_target="$base"
+        ng_target="http://127.0.0.1:$NGINX_PORT"
+    fi
+    printf '%-8s %-6s %12s %10s %10s %14s %10s\n' round target "requests/s" "p50 ms" "p99 ms" "requests" errors >&2
     for round in warmup $(seq 1 "$ROUNDS"); do
         local duration="$DURATION"
         [[ "$round" == warmup ]] && duration="$WARMUP"
-        read -r requests rps p99 bad err <<<"$(run_wrk "$pixel" "$duration")"
-        printf '%-8s %-6s %12s %10s %14s %10s\n' "$round" leakwatch "$rps" "$p99" "$requests" "$((bad + err))" >&2
+        read -r requests rps p99 p50 bad err <<<"$(run_wrk "$lw_target" "$duration")"
+        printf '%-8s %-6s %12s %10s %10s %14s %10s\n' "$round" leakwatch "$rps" "$p50" "$p99" "$requests" "$((bad + err))" >&2
         total=$((total + requests))
         non2xx=$((non2xx + bad))
         errors=$((errors + err))
@@ -211,23 +251,38 @@ bench_backend() {
         if [[ "$round" != warmup ]]; then
             lw_sum="$(awk -v a="$lw_sum" -v b="$rps" 'BEGIN {print a + b}')"
             worst_lw="$(awk -v a="$worst_lw" -v b="$p99" 'BEGIN {print (b > a) ? b : a}')"
+            lw_p50="$(awk -v a="$lw_p50" -v b="$p50" 'BEGIN {print (b > a) ? b : a}')"
         fi
-        read -r requests rps p99 bad err <<<"$(run_wrk "$NGINX_URL" "$duration")"
-        printf '%-8s %-6s %12s %10s %14s %10s\n' "$round" nginx "$rps" "$p99" "$requests" "$((bad + err))" >&2
+        read -r requests rps p99 p50 bad err <<<"$(run_wrk "$ng_target" "$duration")"
+        printf '%-8s %-6s %12s %10s %10s %14s %10s\n' "$round" nginx "$rps" "$p50" "$p99" "$requests" "$((bad + err))" >&2
         if [[ "$round" != warmup ]]; then
             ng_sum="$(awk -v a="$ng_sum" -v b="$rps" 'BEGIN {print a + b}')"
             worst_ng="$(awk -v a="$worst_ng" -v b="$p99" 'BEGIN {print (b > a) ? b : a}')"
+            ng_p50="$(awk -v a="$ng_p50" -v b="$p50" 'BEGIN {print (b > a) ? b : a}')"
         fi
     done
 
     # Every fetch wrk saw answered must be counted. wrk stops each run with up to 64
     # requests in flight that the server still answers (and counts) after wrk stopped
     # reading, so hits_total may exceed wrk's count by at most that.
-    local incident hits
-    incident="$(curl -sf -X POST "$base/api/v1/incidents" -H "Authorization: Bearer $bearer" \
-        -H 'Content-Type: application/json' \
-        -d "{\"message_id\": \"$message\", \"wrong_recipients\": [\"someone@elsewhere.example\"]}" | json_field id)"
-    hits="$(curl -sf "$base/api/v1/incidents/$incident" -H "Authorization: Bearer $bearer" | json_field hits_total)"
+    local hits
+    if ((MESSAGES > 1)); then
+        # Every count the server holds, once it has shut down (a graceful stop commits what
+        # was queued).
+        stop_pid "$LW_PID"
+        LW_PID=""
+        if [[ "$backend" == sqlite ]]; then
+            hits="$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT COALESCE(SUM(hits), 0) FROM pixel_counts").fetchone()[0])' "$WORK/sqlite/leakwatch.db")"
+        else
+            hits="$(psql "$url" -Atc "SELECT COALESCE(SUM(hits), 0) FROM pixel_counts")"
+        fi
+    else
+        local incident
+        incident="$(curl -sf -X POST "$base/api/v1/incidents" -H "Authorization: Bearer $bearer" \
+            -H 'Content-Type: application/json' \
+            -d "{\"message_id\": \"$message\", \"wrong_recipients\": [\"someone@elsewhere.example\"]}" | json_field id)"
+        hits="$(curl -sf "$base/api/v1/incidents/$incident" -H "Authorization: Bearer $bearer" | json_field hits_total)"
+    fi
     local answered=$((total - non2xx)) slack=$((CONNECTIONS * runs + errors))
     local verdict="ok"
     if ((hits < answered || hits > total + slack)); then
@@ -236,10 +291,10 @@ bench_backend() {
     fi
     local ratio
     ratio="$(awk -v a="$lw_sum" -v b="$ng_sum" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}')"
-    log "leakwatch $(awk -v s="$lw_sum" -v n="$ROUNDS" 'BEGIN {printf "%.0f", s / n}') req/s, nginx $(awk -v s="$ng_sum" -v n="$ROUNDS" 'BEGIN {printf "%.0f", s / n}') req/s (means of $ROUNDS rounds): ratio $ratio; worst p99 leakwatch ${worst_lw} ms, nginx ${worst_ng} ms"
+    log "leakwatch $(awk -v s="$lw_sum" -v n="$ROUNDS" 'BEGIN {printf "%.0f", s / n}') req/s, nginx $(awk -v s="$ng_sum" -v n="$ROUNDS" 'BEGIN {printf "%.0f", s / n}') req/s (means of $ROUNDS rounds): ratio $ratio; worst p50 leakwatch ${lw_p50} ms, nginx ${ng_p50} ms; worst p99 leakwatch ${worst_lw} ms, nginx ${worst_ng} ms"
     log "disk: $(disk_sync_ms) ms per synchronous 8 kB write"
     log "counted: wrk answered $answered (completed $total, non-2xx $non2xx, socket errors $errors), hits_total $hits: $verdict"
-    SUMMARY+="$backend: ratio $ratio, leakwatch p99 ${worst_lw} ms, answered $answered, counted $hits ($verdict)"$'\n'
+    SUMMARY+="$backend, $MESSAGES messages: leakwatch $(awk -v s="$lw_sum" -v n="$ROUNDS" 'BEGIN {printf "%.0f", s / n}') req/s, nginx $(awk -v s="$ng_sum" -v n="$ROUNDS" 'BEGIN {printf "%.0f", s / n}'), ratio $ratio, leakwatch p50 ${lw_p50} ms p99 ${worst_lw} ms, answered $answered, counted $hits ($verdict)"$'\n'
 
     stop_pid "$LW_PID"
     LW_PID=""
@@ -249,7 +304,7 @@ bench_backend() {
     fi
 }
 
-log "wrk -t1 -c$CONNECTIONS -d$DURATION --latency, $ROUNDS rounds alternated (after a $WARMUP warm-up); $(nproc) CPUs shared by wrk, nginx and leakwatch"
+log "wrk -t1 -c$CONNECTIONS -d$DURATION --latency over $MESSAGES message(s), $ROUNDS rounds alternated (after a $WARMUP warm-up); $(nproc) CPUs shared by wrk, nginx and leakwatch"
 for backend in $BACKENDS; do
     bench_backend "$backend"
 done
