@@ -263,8 +263,11 @@ fn mailbox_identity(local: &str, registrable: &str) -> String {
 /// UTS 46 to ASCII, then a strict hostname check (LDH labels, at least two labels, or an
 /// address literal).
 pub fn domain_to_ascii(domain: &str) -> Option<String> {
-    if domain.starts_with('[') && domain.ends_with(']') && domain.len() > 2 {
-        return Some(domain.to_ascii_lowercase());
+    if let Some(inner) = domain.strip_prefix('[').and_then(|d| d.strip_suffix(']')) {
+        // An RFC 5321 address literal holds dtext only: printable ASCII but `[`, `\`, `]`.
+        let dtext = |b: u8| (33..=90).contains(&b) || (94..=126).contains(&b);
+        return (!inner.is_empty() && inner.bytes().all(dtext))
+            .then(|| domain.to_ascii_lowercase());
     }
     let ascii = idna::domain_to_ascii(domain).ok()?;
     let ascii = ascii.trim_end_matches('.');
@@ -436,6 +439,20 @@ mod tests {
         assert_eq!(a.registrable, "klantbedrijf.nl");
         assert_eq!(a.display_name, None);
         assert_eq!(a.written, "Jan.Jansen@KlantBedrijf.NL");
+    }
+
+    /// Found by the `address` fuzz target: a literal with other than dtext inside was kept,
+    /// so the domain was not ASCII.
+    #[test]
+    fn address_literals_hold_dtext_only() {
+        assert_eq!(parse("a@[192.0.2.1]").domain, "[192.0.2.1]");
+        assert_eq!(parse("a@[IPv6:2001:DB8::1]").domain, "[ipv6:2001:db8::1]");
+        for literal in ["a@[\u{fffd}nche\u{fffd}1]", "a@[]", "a@[a\\b]", "a@[a b]"] {
+            assert!(parse_mailbox(literal).is_err(), "{literal}");
+        }
+        assert!(
+            parse_mailbox("; <-pie\u{fffd}m@[\u{fffd}nche\u{fffd}\u{fffd}e\u{fffd}1]>").is_err()
+        );
     }
 
     #[test]
