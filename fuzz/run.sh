@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for a set time (seconds, default 60) and prints, per target,
-# executions, time and crashes. Seeds: fuzz/seeds/<target>/ if present (committed), copied
-# into the working corpus fuzz/corpus/<target>/. Exit status 1 when any target crashed.
+# executions, time and crashes. Seeds: fuzz/seeds/<target>/ if present (committed), and for
+# disclose_html the core's client fixtures, copied into the working corpus fuzz/corpus/<target>/. Exit status 1 when any target crashed.
 # Usage: fuzz/run.sh [SECONDS] [TARGET...]
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,7 @@ for t in "${targets[@]}"; do
     corpus="fuzz/corpus/$t"
     mkdir -p "$corpus"
     [ -d "fuzz/seeds/$t" ] && cp -n fuzz/seeds/"$t"/* "$corpus"/ 2>/dev/null
+    [ "$t" = disclose_html ] && cp -n crates/core/tests/fixtures/disclose/*.html "$corpus"/ 2>/dev/null
     dict=()
     [ -f "fuzz/dict/$t.dict" ] && dict=("-dict=fuzz/dict/$t.dict")
     log="fuzz/artifacts/$t.log"
