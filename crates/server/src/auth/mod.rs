@@ -215,6 +215,8 @@ pub async fn authenticate(state: &Authenticator, token: &str) -> ApiResult<AuthU
             validation.set_issuer(&[ISSUER]);
             validation.set_audience(&[AUDIENCE]);
             validation.leeway = 30;
+            // jsonwebtoken checks `nbf` only when asked: a token not valid yet is refused.
+            validation.validate_nbf = true;
             let data = decode::<Claims>(token, &DecodingKey::from_secret(&key.secret), &validation)
                 .map_err(|e| unauthorized(&rejection(&e)))?;
             load_user(state, &data.claims.sub, &data.claims.tid).await

@@ -414,6 +414,16 @@ both_backends!(leakwatch_tokens_are_strict, |backend| async move {
     let mut no_exp = claims.clone();
     no_exp.as_object_mut().unwrap().remove("exp");
     bad.push(("no expiry", resign(&app, &no_exp, Algorithm::HS256, None)));
+    // Issue 16, finding 7: a token not valid yet (beyond the leeway) is refused.
+    bad.push((
+        "not valid before an hour from now",
+        resign(
+            &app,
+            &with("nbf", json!(now() + 3600)),
+            Algorithm::HS256,
+            None,
+        ),
+    ));
     bad.push((
         "unknown kid",
         resign(&app, &claims, Algorithm::HS256, Some("not-a-key")),
