@@ -107,6 +107,96 @@ impl Default for Thresholds {
     }
 }
 
+/// A threshold outside the range the rules are meant for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThresholdOutOfRange {
+    /// The field, e.g. `thresholds.lookalike_max_distance`.
+    pub field: &'static str,
+    /// The allowed range, e.g. `0 to 5`.
+    pub range: String,
+    /// The value given, as written.
+    pub value: String,
+}
+
+impl std::fmt::Display for ThresholdOutOfRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} must be from {}; got {}",
+            self.field, self.range, self.value
+        )
+    }
+}
+
+impl Thresholds {
+    /// The ranges in which each threshold means something (a distance of 4294967295 makes
+    /// every name a lookalike; a share above 1 never matches): the first one outside its
+    /// range, with the range.
+    pub fn check(&self) -> Result<(), ThresholdOutOfRange> {
+        fn within<T: PartialOrd + std::fmt::Display>(
+            field: &'static str,
+            value: T,
+            low: T,
+            high: T,
+        ) -> Result<(), ThresholdOutOfRange> {
+            if value >= low && value <= high {
+                Ok(())
+            } else {
+                Err(ThresholdOutOfRange {
+                    field,
+                    range: format!("{low} to {high}"),
+                    value: value.to_string(),
+                })
+            }
+        }
+        within(
+            "thresholds.visible_recipients",
+            self.visible_recipients,
+            2,
+            10_000,
+        )?;
+        // NaN fails both comparisons, so it is refused too.
+        within(
+            "thresholds.visible_group_share",
+            self.visible_group_share,
+            0.0,
+            1.0,
+        )?;
+        within(
+            "thresholds.lookalike_max_distance",
+            self.lookalike_max_distance,
+            0,
+            5,
+        )?;
+        within(
+            "thresholds.lookalike_min_length",
+            self.lookalike_min_length,
+            1,
+            63,
+        )?;
+        within(
+            "thresholds.similar_local_max_distance",
+            self.similar_local_max_distance,
+            0,
+            5,
+        )?;
+        within(
+            "thresholds.established_messages",
+            self.established_messages,
+            1,
+            1_000,
+        )?;
+        within(
+            "thresholds.mixed_organizations_max",
+            self.mixed_organizations_max,
+            2,
+            1_000,
+        )?;
+        within("thresholds.min_history", self.min_history, 0, 100_000)?;
+        Ok(())
+    }
+}
+
 /// When a sent message is tracked for leak detection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]

@@ -157,8 +157,8 @@ pub async fn tenant_by_id(db: &Db, id: &TenantId) -> Result<Option<Tenant>, Acco
     row.map(|row| tenant_from_row(&row)).transpose()
 }
 
-/// A tenant's check policy that has passed the boundary: its disclosure texts valid and
-/// every domain list made of domain names. Only such a policy is stored.
+/// A tenant's check policy that has passed the boundary: its disclosure texts valid, every
+/// threshold in its range and every domain list made of domain names. Only such a policy is stored.
 #[derive(Debug, Clone)]
 pub struct ValidPolicy(leakwatch_core::Policy);
 
@@ -172,6 +172,13 @@ impl TryFrom<leakwatch_core::Policy> for ValidPolicy {
             .map_err(|e| AccountsError::Invalid {
                 field: "disclosure",
                 reason: e.to_string(),
+            })?;
+        policy
+            .thresholds
+            .check()
+            .map_err(|e| AccountsError::Invalid {
+                field: e.field,
+                reason: format!("must be from {}; got {}", e.range, e.value),
             })?;
         for (field, domains) in [
             ("internal_domains", &policy.internal_domains),

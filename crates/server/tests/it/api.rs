@@ -332,3 +332,52 @@ async fn healthz_is_503_when_the_database_is_gone() {
     assert_eq!(body["error"]["code"], "unavailable");
     app.finish().await;
 }
+
+// Issue 16, finding 12: every policy threshold has a range, named in the error; the
+// stored policy is unchanged by a refused one.
+both_backends!(
+    policy_thresholds_outside_their_range_are_refused,
+    |backend| async move {
+        let app = spawn(backend).await;
+        let admin = app.user("acme", "acme.nl", "admin@acme.nl", true).await;
+        let (_, policy) = app.get("/api/v1/tenant/policy", &admin).await;
+        for (field, value, range) in [
+            ("lookalike_max_distance", json!(4294967295u64), "0 to 5"),
+            ("visible_group_share", json!(1.5), "0 to 1"),
+            ("visible_recipients", json!(1), "2 to 10000"),
+            ("established_messages", json!(0), "1 to 1000"),
+        ] {
+            let mut bad = policy.clone();
+            bad["thresholds"][field] = value;
+            let response = app
+                .client
+                .put(app.url("/api/v1/tenant/policy"))
+                .bearer_auth(&admin)
+                .json(&bad)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 400, "{field}");
+            let body: serde_json::Value = response.json().await.unwrap();
+            let message = body["error"]["message"].as_str().unwrap();
+            assert!(
+                message.contains(&format!("thresholds.{field}")) && message.contains(range),
+                "{field}: {message}"
+            );
+        }
+        let (_, stored) = app.get("/api/v1/tenant/policy", &admin).await;
+        assert_eq!(stored, policy);
+        let mut fine = policy.clone();
+        fine["thresholds"]["lookalike_max_distance"] = json!(3);
+        let response = app
+            .client
+            .put(app.url("/api/v1/tenant/policy"))
+            .bearer_auth(&admin)
+            .json(&fine)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        app.finish().await;
+    }
+);
