@@ -13,7 +13,7 @@ pub mod sign_in;
 
 use std::io::Write;
 
-use axum::extract::{FromRef, Path, Query, State};
+use axum::extract::{FromRef, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use leakwatch_core::Lang;
@@ -26,6 +26,7 @@ use crate::kit::config::PublicUrl;
 use crate::kit::db::Db;
 use crate::kit::error::error_response;
 use crate::kit::html::negotiate;
+use crate::kit::json::ApiQuery;
 use manifest::{BaseUrl, SendMode};
 pub use sign_in::MicrosoftSignIn;
 
@@ -77,7 +78,7 @@ pub struct ManifestQuery {
 pub async fn manifest_xml(
     State(db): State<Db>,
     State(public_url): State<PublicUrl>,
-    Query(query): Query<ManifestQuery>,
+    ApiQuery(query): ApiQuery<ManifestQuery>,
     headers: HeaderMap,
 ) -> Response {
     match rendered(&db, &public_url, &query, &headers, "manifest.xml.tmpl").await {
@@ -95,7 +96,7 @@ pub async fn manifest_xml(
 pub async fn manifest_json(
     State(db): State<Db>,
     State(public_url): State<PublicUrl>,
-    Query(query): Query<ManifestQuery>,
+    ApiQuery(query): ApiQuery<ManifestQuery>,
     headers: HeaderMap,
 ) -> Response {
     match rendered(&db, &public_url, &query, &headers, "manifest.json.tmpl").await {
@@ -114,7 +115,7 @@ pub async fn manifest_json(
 pub async fn app_package(
     State(db): State<Db>,
     State(public_url): State<PublicUrl>,
-    Query(query): Query<ManifestQuery>,
+    ApiQuery(query): ApiQuery<ManifestQuery>,
     headers: HeaderMap,
 ) -> Response {
     let json = match rendered(&db, &public_url, &query, &headers, "manifest.json.tmpl").await {

@@ -14,7 +14,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{FromRef, Query, State};
+use axum::extract::{FromRef, State};
 use axum::http::{HeaderMap, Method};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -34,6 +34,7 @@ use crate::auth::{authenticate, user_of_cookie, AuthUser, Authenticator};
 use crate::kit::audit::{self, Action};
 use crate::kit::error::{ApiError, ApiResult};
 use crate::kit::json::ApiJson;
+use crate::kit::json::ApiQuery;
 
 /// Alerts committed out of sequence order by this many (sequence numbers are shared by all
 /// tenants) are still caught by the re-read. Only this audience's alerts in the window are
@@ -107,7 +108,7 @@ async fn stored_after(
 pub async fn list(
     State(state): State<AlertEngine>,
     user: AuthUser,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<AlertList>> {
     let audience = Audience {
         tenant_id: user.tenant_id.to_string(),
@@ -146,7 +147,7 @@ pub async fn stream(
     State(state): State<AlertEngine>,
     State(auth): State<Authenticator>,
     headers: HeaderMap,
-    Query(q): Query<StreamQuery>,
+    ApiQuery(q): ApiQuery<StreamQuery>,
 ) -> ApiResult<Response> {
     let header_token = headers
         .get(axum::http::header::AUTHORIZATION)

@@ -14,7 +14,7 @@
 pub mod notification;
 
 use axum::extract::FromRef;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -32,6 +32,7 @@ use crate::kit::db::Db;
 use crate::kit::error::{ApiError, ApiResult};
 use crate::kit::ids::{IncidentId, MessageId, UserId};
 use crate::kit::json::ApiJson;
+use crate::kit::json::ApiQuery;
 use crate::pixel::Evidence;
 
 pub use crate::pixel::ClassEvidence;
@@ -421,7 +422,7 @@ pub struct IncidentList {
 pub async fn list(
     State(state): State<IncidentsState>,
     user: AuthUser,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<IncidentList>> {
     let admin = user.role.keeps_register();
     let rows = sqlx::query(&format!(

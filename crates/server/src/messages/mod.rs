@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRef, Path, Query, State};
+use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -29,6 +29,7 @@ use crate::kit::db::Db;
 use crate::kit::error::{ApiError, ApiResult};
 use crate::kit::ids::{MessageId, UserId};
 use crate::kit::json::ApiJson;
+use crate::kit::json::ApiQuery;
 use crate::kit::keys::Keys;
 use crate::pixel::{self, Pipeline, PixelId};
 use crate::privacy::PrivacyState;
@@ -380,7 +381,7 @@ pub struct MessageList {
 pub async fn list(
     State(state): State<MessagesState>,
     user: AuthUser,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<MessageList>> {
     let rows = sqlx::query(&format!(
         "{VIEW_SQL} WHERE m.tenant_id = $1 AND m.sender_id = $2 AND m.created_at < $3 ORDER BY m.created_at DESC LIMIT $4"

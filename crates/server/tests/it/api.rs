@@ -381,3 +381,34 @@ both_backends!(
         app.finish().await;
     }
 );
+
+// Issue 16, finding 9: a malformed query string is the API's JSON 400, not plain text.
+both_backends!(
+    malformed_query_strings_answer_the_json_error,
+    |backend| async move {
+        let app = spawn(backend).await;
+        let token = app.user("acme", "acme.nl", "anna@acme.nl", false).await;
+        for path in [
+            "/api/v1/messages?before=xyz",
+            "/api/v1/alerts?after=abc",
+            "/api/v1/incidents?status=42&limit=many",
+        ] {
+            let response = app
+                .client
+                .get(app.url(path))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 400, "{path}");
+            let kind = response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .to_string();
+            assert!(kind.starts_with("application/json"), "{path}: {kind}");
+            let body: serde_json::Value = response.json().await.unwrap();
+            assert!(body["error"]["message"].is_string(), "{path}: {body}");
+        }
+        app.finish().await;
+    }
+);
