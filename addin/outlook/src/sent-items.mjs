@@ -111,31 +111,20 @@ async function fetchPage(fetchImpl, url, token, deadline) {
   for (;;) {
     const left = deadline - Date.now();
     if (left <= 0) throw new SentItemsError("timeout");
-    const controller = typeof AbortController === "function" ? new AbortController() : null;
-    let timer;
-    // The whole exchange, body included, within the deadline even without AbortController.
-    const timeout = new Promise((_, reject) => {
-      timer = setTimeout(() => {
-        if (controller) controller.abort();
-        reject(new SentItemsError("timeout"));
-      }, left);
-    });
+    // The task pane runs in a web view, which has AbortController: aborting also ends a
+    // body that stalls after the headers.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), left);
     let response;
     let body;
     try {
-      const exchange = (async () => {
-        const answer = await fetchImpl(url, {
-          headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
-          signal: controller ? controller.signal : undefined,
-        });
-        return { answer, text: await answer.text() };
-      })();
-      exchange.catch(() => {});
-      ({ answer: response, text: body } = await Promise.race([exchange, timeout]));
+      response = await fetchImpl(url, {
+        headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
+        signal: controller.signal,
+      });
+      body = await response.text();
     } catch (err) {
-      if (err instanceof SentItemsError) throw err;
-      if (err && err.name === "AbortError") throw new SentItemsError("timeout");
-      throw new SentItemsError("unavailable", err && err.message);
+      throw controller.signal.aborted ? new SentItemsError("timeout") : new SentItemsError("unavailable", err && err.message);
     } finally {
       clearTimeout(timer);
     }

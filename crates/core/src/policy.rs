@@ -118,13 +118,16 @@ pub struct ThresholdOutOfRange {
     pub value: String,
 }
 
+impl ThresholdOutOfRange {
+    /// What is wrong, without the field: `must be from 0 to 5; got 9`.
+    pub fn reason(&self) -> String {
+        format!("must be from {}; got {}", self.range, self.value)
+    }
+}
+
 impl std::fmt::Display for ThresholdOutOfRange {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} must be from {}; got {}",
-            self.field, self.range, self.value
-        )
+        write!(f, "{} {}", self.field, self.reason())
     }
 }
 

@@ -178,7 +178,7 @@ impl TryFrom<leakwatch_core::Policy> for ValidPolicy {
             .check()
             .map_err(|e| AccountsError::Invalid {
                 field: e.field,
-                reason: format!("must be from {}; got {}", e.range, e.value),
+                reason: e.reason(),
             })?;
         for (field, domains) in [
             ("internal_domains", &policy.internal_domains),

@@ -349,16 +349,8 @@ both_backends!(
         ] {
             let mut bad = policy.clone();
             bad["thresholds"][field] = value;
-            let response = app
-                .client
-                .put(app.url("/api/v1/tenant/policy"))
-                .bearer_auth(&admin)
-                .json(&bad)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), 400, "{field}");
-            let body: serde_json::Value = response.json().await.unwrap();
+            let (status, body) = app.put("/api/v1/tenant/policy", &admin, &bad).await;
+            assert_eq!(status, 400, "{field}");
             let message = body["error"]["message"].as_str().unwrap();
             assert!(
                 message.contains(&format!("thresholds.{field}")) && message.contains(range),
@@ -369,15 +361,8 @@ both_backends!(
         assert_eq!(stored, policy);
         let mut fine = policy.clone();
         fine["thresholds"]["lookalike_max_distance"] = json!(3);
-        let response = app
-            .client
-            .put(app.url("/api/v1/tenant/policy"))
-            .bearer_auth(&admin)
-            .json(&fine)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
+        let (status, _) = app.put("/api/v1/tenant/policy", &admin, &fine).await;
+        assert_eq!(status, 200);
         app.finish().await;
     }
 );
