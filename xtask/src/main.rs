@@ -129,14 +129,27 @@ fn outlook_addin() -> Result<()> {
     )
 }
 
+/// The dashboard into dist/web (after `wasm`: it carries the core for the policy page); the
+/// server embeds it, so this too runs before the server is built.
+fn dashboard() -> Result<()> {
+    step(
+        "build the dashboard (dist/web, embedded in the server)",
+        Command::new("node")
+            .arg("build.mjs")
+            .current_dir(setup::DASHBOARD),
+    )
+}
+
 fn test(_args: &[String]) -> Result<()> {
     let started = Instant::now();
     // Everything any step needs, before the first step: a fresh machine passes.
     setup::ensure(setup::FOR_TEST)?;
     // The WebAssembly package and its fallback, with the size budget checked; then the
-    // Outlook add-in, which the server embeds, before anything compiles the server.
+    // Outlook add-in and the dashboard, which the server embeds, before anything compiles the
+    // server.
     wasm()?;
     outlook_addin()?;
+    dashboard()?;
     lint()?;
     // The core must stay pure (no I/O, no clock): it builds for wasm32 with every feature.
     step(
@@ -234,6 +247,16 @@ fn test(_args: &[String]) -> Result<()> {
             )
             .current_dir(setup::OUTLOOK_ADDIN),
     )?;
+    step(
+        "dashboard: type check and browser tests (served by leakwatch, SQLite and PostgreSQL; axe-core, screenshots in target/artifacts/web)",
+        Command::new("npm")
+            .arg("test")
+            .env(
+                "LEAKWATCH_BIN",
+                workspace_root().join("target/debug/leakwatch"),
+            )
+            .current_dir(setup::DASHBOARD),
+    )?;
     println!(
         "all test steps passed in {:.0}s",
         started.elapsed().as_secs_f64()
@@ -245,6 +268,7 @@ fn run(args: &[String]) -> Result<()> {
     setup::ensure(setup::FOR_RUN)?;
     wasm()?;
     outlook_addin()?;
+    dashboard()?;
     step(
         "build (release)",
         cargo().args(["build", "--release", "--workspace"]),
@@ -263,6 +287,7 @@ fn run(args: &[String]) -> Result<()> {
         .cloned()
         .unwrap_or_else(|| "127.0.0.1:8080".into());
     println!("leakwatch is built: {}", binary.display());
+    println!("  dashboard:             http://{listen}/  (sign in as a user of a tenant; first tenant and user below)");
     println!(
         "  API and its docs:      http://{listen}/docs  (OpenAPI: http://{listen}/openapi.json)"
     );

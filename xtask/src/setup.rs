@@ -42,14 +42,16 @@ pub const WASM_JS: &str = "crates/wasm/js";
 pub const THUNDERBIRD_ADDON: &str = "addin/thunderbird";
 pub const THUNDERBIRD_E2E: &str = "tests/thunderbird";
 pub const OUTLOOK_ADDIN: &str = "addin/outlook";
+pub const DASHBOARD: &str = "web";
 
 /// What `cargo xtask run` needs: the Rust build, the WebAssembly package and the add-ins'
-/// build tools.
+/// and the dashboard's build tools.
 pub const FOR_RUN: &[Need] = &[
     Need::WasmTarget,
     Need::WasmBindgenCli,
     Need::Npm(WASM_JS),
     Need::Npm(OUTLOOK_ADDIN),
+    Need::Npm(DASHBOARD),
 ];
 
 /// What `cargo xtask lint` needs.
@@ -80,6 +82,7 @@ pub const FOR_TEST: &[Need] = &[
     Need::Npm(THUNDERBIRD_ADDON),
     Need::Npm(THUNDERBIRD_E2E),
     Need::Npm(OUTLOOK_ADDIN),
+    Need::Npm(DASHBOARD),
     // Browser tests: the server's transparency page (nextest), the wasm shell in Chromium,
     // the Thunderbird end-to-end test's recipient.
     Need::Apt {

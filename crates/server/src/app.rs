@@ -35,7 +35,8 @@ use crate::messages::MessagesState;
 use crate::pixel::Pipeline;
 use crate::privacy::PrivacyState;
 use crate::{
-    addin, alerts, audit, auth, health, incidents, messages, openapi, pixel, policy, privacy, users,
+    addin, alerts, audit, auth, checklist, dashboard, health, incidents, messages, openapi, pixel,
+    policy, privacy, stats, users,
 };
 
 /// Every feature's state, assembled here and nowhere else. Handlers take the part they
@@ -281,7 +282,7 @@ fn metrics_recorder() -> Option<PrometheusHandle> {
 }
 
 /// Every feature's router, merged: the API under CORS and the body limit; the pixel, the
-/// recipients' pages, the Outlook add-in, health and the API document outside it.
+/// recipients' pages, the Outlook add-in, health, the API document and the dashboard outside it.
 pub fn router(state: AppState) -> Router {
     let config = state.config();
     let origins: Vec<HeaderValue> = config
@@ -308,6 +309,8 @@ pub fn router(state: AppState) -> Router {
         .merge(privacy::api_router())
         .merge(audit::http::router())
         .merge(users::router())
+        .merge(checklist::router())
+        .merge(stats::router())
         .layer(cors)
         .layer(DefaultBodyLimit::max(config.max_body_bytes));
     let (routes, doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
@@ -316,6 +319,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(privacy::public_router())
         .merge(addin::router())
+        .merge(dashboard::router())
         .split_for_parts();
     routes
         .merge(openapi::router(doc))

@@ -14,12 +14,15 @@ pub mod addin;
 pub mod alerts;
 pub mod audit;
 pub mod auth;
+pub mod checklist;
+pub mod dashboard;
 pub mod health;
 pub mod incidents;
 pub mod messages;
 pub mod pixel;
 pub mod policy;
 pub mod privacy;
+pub mod stats;
 pub mod users;
 
 pub mod app;

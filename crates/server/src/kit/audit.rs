@@ -30,6 +30,9 @@ pub enum Action {
     ObjectionConfirmed,
     /// The retention job deleted records past their period (the detail has the counts).
     RetentionApplied,
+    /// An admin read the tenant's registered mail (recipients and findings) for the policy
+    /// simulator.
+    RegisteredMailRead,
 }
 
 impl Action {
@@ -49,6 +52,7 @@ impl Action {
             Action::PrivacySettingsChanged => "privacy_settings_changed",
             Action::ObjectionConfirmed => "objection_confirmed",
             Action::RetentionApplied => "retention_applied",
+            Action::RegisteredMailRead => "registered_mail_read",
         }
     }
 }

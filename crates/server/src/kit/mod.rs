@@ -12,6 +12,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod embedded;
 pub mod error;
 pub mod html;
 pub mod ids;

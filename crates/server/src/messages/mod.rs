@@ -3,6 +3,8 @@
 //! re-evaluates tracking against the tenant policy with the core's own decision, so a client
 //! can never track more than the policy allows, and answers with the pixel and info URLs.
 
+pub mod simulation;
+
 use std::sync::Arc;
 
 use axum::extract::{FromRef, Path, State};
@@ -96,6 +98,7 @@ where
     OpenApiRouter::new()
         .routes(routes!(register, list))
         .routes(routes!(show))
+        .routes(routes!(simulation::simulation))
 }
 
 /// What the add-in registers.

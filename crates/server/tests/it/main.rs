@@ -7,6 +7,7 @@ mod alert_engine;
 mod alerts;
 mod api;
 mod auth;
+mod dashboard;
 mod incidents;
 mod layout;
 mod openapi;

@@ -8,8 +8,10 @@ use std::path::Path;
 use leakwatch_testkit::*;
 use serde_json::Value;
 
-/// Contract api-v1's operations and the Outlook add-in's files, as the document lists them.
+/// Contract api-v1's operations, the Outlook add-in's files and the dashboard's, as the
+/// document lists them.
 const OPERATIONS: &[(&str, &str)] = &[
+    ("get", "/"),
     ("get", "/addin/outlook/config.json"),
     ("get", "/addin/outlook/leakwatch-outlook.zip"),
     ("get", "/addin/outlook/manifest.json"),
@@ -36,6 +38,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/messages/{id}"),
     ("get", "/api/v1/tenant/alerts"),
     ("put", "/api/v1/tenant/alerts"),
+    ("get", "/api/v1/tenant/checklist"),
     ("delete", "/api/v1/tenant/oidc"),
     ("get", "/api/v1/tenant/oidc"),
     ("put", "/api/v1/tenant/oidc"),
@@ -44,10 +47,15 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/tenant/privacy"),
     ("put", "/api/v1/tenant/privacy"),
     ("get", "/api/v1/tenant/record-of-processing"),
+    ("get", "/api/v1/tenant/simulation"),
+    ("get", "/api/v1/tenant/stats"),
     ("get", "/api/v1/users"),
     ("post", "/api/v1/users"),
     ("patch", "/api/v1/users/{id}"),
     ("post", "/api/v1/users/{id}/password"),
+    ("get", "/app.css"),
+    ("get", "/app.js"),
+    ("get", "/chunks/{file}"),
     ("get", "/healthz"),
     ("get", "/i/confirm/{token}"),
     ("post", "/i/confirm/{token}"),
@@ -56,6 +64,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/metrics"),
     ("get", "/p/{token}"),
     ("get", "/readyz"),
+    ("get", "/wasm/{file}"),
 ];
 
 fn documented(doc: &Value) -> Vec<(String, String)> {
