@@ -20,9 +20,11 @@ function psql(sql) {
 
 /**
  * Starts the server; resolves with `{baseUrl, stop()}`. `config` is the text of a TOML
- * settings file (e.g. `trusted_proxies`, `cors_origins`), passed with `--config`.
+ * settings file (e.g. `trusted_proxies`, `cors_origins`), passed with `--config`. The first
+ * user is an admin; `users` adds more, each `{email, password, role}` (`sender`,
+ * `privacy-officer` or `admin`).
  */
-export async function startLeakwatch({ tenant, email, password, domain = "acme.nl", config, postgres = false }) {
+export async function startLeakwatch({ tenant, email, password, domain = "acme.nl", config, postgres = false, users = [] }) {
   const bin = process.env.LEAKWATCH_BIN || path.join(root, "target/debug/leakwatch");
   if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: cargo build -p leakwatch-cli`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "leakwatch-addin-test-"));
@@ -40,6 +42,10 @@ export async function startLeakwatch({ tenant, email, password, domain = "acme.n
   cli(["tenant", "create", "--name", tenant, "--domain", domain]);
   cli(["user", "add", "--tenant", tenant, "--email", email, "--admin"]);
   cli(["user", "password", "--tenant", tenant, "--email", email], `${password}\n`);
+  for (const user of users) {
+    cli(["user", "add", "--tenant", tenant, "--email", user.email, "--role", user.role]);
+    cli(["user", "password", "--tenant", tenant, "--email", user.email], `${user.password}\n`);
+  }
   const args = ["serve", "--listen", "127.0.0.1:0", ...where];
   if (config !== undefined) {
     fs.writeFileSync(path.join(tmp, "leakwatch.toml"), config);

@@ -28,13 +28,23 @@ export async function serveStatic(dir) {
   return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
-/** A fresh persistent context in a new user-data-dir; retries while Chromium is being reinstalled. */
-export async function launchChromium() {
+async function chromiumInstalled() {
   for (let attempt = 0; ; attempt++) {
-    if (fs.existsSync(CHROMIUM)) break;
+    if (fs.existsSync(CHROMIUM)) return;
     if (attempt >= 10) throw new Error(`${CHROMIUM} is missing`);
     await new Promise((resolve) => setTimeout(resolve, 30_000));
   }
+}
+
+/** A browser for several contexts at once (each its own cookies: one per signed-in user). */
+export async function launchBrowser() {
+  await chromiumInstalled();
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+}
+
+/** A fresh persistent context in a new user-data-dir; retries while Chromium is being reinstalled. */
+export async function launchChromium() {
+  await chromiumInstalled();
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "leakwatch-chromium-"));
   const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: ARGS });
   return {
