@@ -8,6 +8,7 @@ mod alerts;
 mod api;
 mod auth;
 mod incidents;
+mod input;
 mod layout;
 mod openapi;
 mod pixel;
