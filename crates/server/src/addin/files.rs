@@ -17,6 +17,8 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 use sha2::{Digest, Sha256};
 
+use crate::kit::html::PagePolicy;
+
 #[derive(rust_embed::Embed)]
 #[folder = "../../dist/outlook/"]
 #[allow_missing = true]
@@ -231,8 +233,9 @@ fn respond_with(name: &str, body: Bytes, etag: &str, request: &HeaderMap) -> Res
         headers.insert(header::ETAG, value);
     }
     if name.ends_with(".html") {
+        // Written with the other security headers by the HTML layer.
         if let Ok(value) = HeaderValue::from_str(&content_security_policy()) {
-            headers.insert(header::CONTENT_SECURITY_POLICY, value);
+            response.extensions_mut().insert(PagePolicy(value));
         }
     }
     response

@@ -453,17 +453,8 @@ pub async fn printable(
     let html = render_html(&draft)
         .render()
         .map_err(|e| ApiError::Internal(e.into()))?;
-    Ok((
-        [
-            (header::CACHE_CONTROL, "no-store"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'",
-            ),
-        ],
-        Html(html),
-    )
-        .into_response())
+    // The security headers are the HTML layer's (`kit::html::security_headers`).
+    Ok(([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response())
 }
 
 fn class_name(class: &str, lang: Lang) -> &'static str {

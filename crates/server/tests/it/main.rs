@@ -7,6 +7,7 @@ mod alert_engine;
 mod alerts;
 mod api;
 mod auth;
+mod html_headers;
 mod incidents;
 mod input;
 mod layout;
