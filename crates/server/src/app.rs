@@ -324,6 +324,10 @@ pub fn router(state: AppState) -> Router {
     routes
         .merge(openapi::router(doc))
         .fallback(|| async { ApiError::NotFound("route") })
+        // Every HTML response, whichever route made it, gets the security headers.
+        .layer(axum::middleware::map_response(
+            crate::kit::html::security_headers,
+        ))
         // Spans name the path, never the query (the alert stream's `access_token`).
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
             tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())

@@ -13,7 +13,7 @@ pub mod sign_in;
 
 use std::io::Write;
 
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{FromRef, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use leakwatch_core::Lang;
@@ -26,7 +26,7 @@ use crate::kit::config::PublicUrl;
 use crate::kit::db::Db;
 use crate::kit::error::error_response;
 use crate::kit::html::negotiate;
-use crate::kit::json::ApiQuery;
+use crate::kit::json::{ApiPath, ApiQuery};
 use manifest::{BaseUrl, SendMode};
 pub use sign_in::MicrosoftSignIn;
 
@@ -162,7 +162,7 @@ pub async fn client_config(State(sign_in): State<MicrosoftSignIn>) -> Response {
         (status = 304, description = "Unchanged (If-None-Match)"),
         (status = 404, description = "No such file"),
         (status = 503, description = "The add-in is not built into this server")))]
-pub async fn file(Path(file): Path<String>, headers: HeaderMap) -> Response {
+pub async fn file(ApiPath(file): ApiPath<String>, headers: HeaderMap) -> Response {
     serve_file(&file, &headers).await
 }
 
@@ -173,7 +173,7 @@ pub async fn file(Path(file): Path<String>, headers: HeaderMap) -> Response {
         (status = 304, description = "Unchanged (If-None-Match)"),
         (status = 404, description = "No such file"),
         (status = 503, description = "The add-in is not built into this server")))]
-pub async fn wasm_file(Path(file): Path<String>, headers: HeaderMap) -> Response {
+pub async fn wasm_file(ApiPath(file): ApiPath<String>, headers: HeaderMap) -> Response {
     serve_file(&format!("wasm/{file}"), &headers).await
 }
 

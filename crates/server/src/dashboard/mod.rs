@@ -6,8 +6,8 @@
 //! When `dist/web` was not built before the server, the binary embeds nothing: the build
 //! prints a warning (`build.rs`) and `/` answers 503 saying how to build it.
 
-use axum::extract::Path;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use crate::kit::json::ApiPath;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -71,7 +71,7 @@ pub async fn styles(headers: HeaderMap) -> Response {
     params(("file" = String, Path, description = "The part's file name")),
     responses((status = 200, description = "The part", content_type = "text/javascript"),
         (status = 404, description = "No such part")))]
-pub async fn chunk(Path(file): Path<String>, headers: HeaderMap) -> Response {
+pub async fn chunk(ApiPath(file): ApiPath<String>, headers: HeaderMap) -> Response {
     serve(format!("chunks/{file}"), headers).await
 }
 
@@ -79,7 +79,7 @@ pub async fn chunk(Path(file): Path<String>, headers: HeaderMap) -> Response {
 #[utoipa::path(get, path = "/wasm/{file}", tag = "dashboard",
     params(("file" = String, Path, description = "leakwatch_wasm.js or leakwatch_wasm_bg.wasm")),
     responses((status = 200, description = "The core's file"), (status = 404, description = "No such file")))]
-pub async fn core_file(Path(file): Path<String>, headers: HeaderMap) -> Response {
+pub async fn core_file(ApiPath(file): ApiPath<String>, headers: HeaderMap) -> Response {
     serve(format!("wasm/{file}"), headers).await
 }
 
@@ -100,12 +100,6 @@ async fn serve(path: String, headers: HeaderMap) -> Response {
     else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let mut response = embedded::respond_file(&path, &file, &headers, CONTENT_SECURITY_POLICY);
-    let answer = response.headers_mut();
-    answer.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    answer.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    response
+    // The HTML layer adds X-Frame-Options and the referrer policy to the page.
+    embedded::respond_file(&path, &file, &headers, CONTENT_SECURITY_POLICY)
 }

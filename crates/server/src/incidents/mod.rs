@@ -14,7 +14,7 @@
 pub mod notification;
 
 use axum::extract::FromRef;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -31,8 +31,7 @@ use crate::kit::clock::Clock;
 use crate::kit::db::Db;
 use crate::kit::error::{ApiError, ApiResult};
 use crate::kit::ids::{IncidentId, MessageId, UserId};
-use crate::kit::json::ApiJson;
-use crate::kit::json::ApiQuery;
+use crate::kit::json::{ApiJson, ApiPath, ApiQuery};
 use crate::pixel::Evidence;
 
 pub use crate::pixel::ClassEvidence;
@@ -394,7 +393,7 @@ pub async fn load_viewed(
 pub async fn show(
     State(state): State<IncidentsState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<IncidentView>> {
     Ok(Json(load_viewed(&state, &user, &id, "incident").await?))
 }
@@ -482,7 +481,7 @@ pub struct UpdateIncident {
 pub async fn update(
     State(state): State<IncidentsState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateIncident>,
 ) -> ApiResult<Json<IncidentView>> {
     let current = load_viewed(&state, &user, &id, "update").await?;

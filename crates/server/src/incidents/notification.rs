@@ -6,7 +6,7 @@
 //! Every read shows fetch evidence, so every read is audit-logged.
 
 use askama::Template;
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{FromRef, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
@@ -24,8 +24,7 @@ use super::{load_viewed, IncidentView, IncidentsState};
 use crate::auth::{AuthUser, Authenticator};
 use crate::kit::audit::{self, Action};
 use crate::kit::error::{ApiError, ApiResult};
-use crate::kit::json::ApiJson;
-use crate::kit::json::ApiQuery;
+use crate::kit::json::{ApiJson, ApiPath, ApiQuery};
 use crate::kit::time::utc_minute;
 use crate::pixel::Status;
 
@@ -392,7 +391,7 @@ async fn build(
 pub async fn show(
     State(state): State<IncidentsState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<LangQuery>,
 ) -> ApiResult<Json<NotificationDraft>> {
     Ok(Json(build(&state, &user, &id, "notification", &q).await?))
@@ -406,7 +405,7 @@ pub async fn show(
 pub async fn edit(
     State(state): State<IncidentsState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<LangQuery>,
     ApiJson(edits): ApiJson<NotificationEdits>,
 ) -> ApiResult<Json<NotificationDraft>> {
@@ -447,24 +446,15 @@ pub async fn edit(
 pub async fn printable(
     State(state): State<IncidentsState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<LangQuery>,
 ) -> ApiResult<Response> {
     let draft = build(&state, &user, &id, "notification_html", &q).await?;
     let html = render_html(&draft)
         .render()
         .map_err(|e| ApiError::Internal(e.into()))?;
-    Ok((
-        [
-            (header::CACHE_CONTROL, "no-store"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'",
-            ),
-        ],
-        Html(html),
-    )
-        .into_response())
+    // The security headers are the HTML layer's (`kit::html::security_headers`).
+    Ok(([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response())
 }
 
 fn class_name(class: &str, lang: Lang) -> &'static str {

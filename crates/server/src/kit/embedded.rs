@@ -16,6 +16,8 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 use sha2::{Digest, Sha256};
 
+use super::html::PagePolicy;
+
 /// The `Content-Type` for a file name.
 pub fn content_type(name: &str) -> &'static str {
     match name.rsplit_once('.').map(|(_, ext)| ext) {
@@ -191,8 +193,9 @@ fn respond_with(name: &str, body: Bytes, etag: &str, request: &HeaderMap, csp: &
         headers.insert(header::ETAG, value);
     }
     if name.ends_with(".html") {
+        // Written with the other security headers by the HTML layer.
         if let Ok(value) = HeaderValue::from_str(csp) {
-            headers.insert(header::CONTENT_SECURITY_POLICY, value);
+            response.extensions_mut().insert(PagePolicy(value));
         }
     }
     response

@@ -1,7 +1,8 @@
-//! What the recipients' pages share: the language choice, the frame every page's template
-//! extends (`templates/base.html`: inline CSS, no scripts, no images, no outside
-//! resources), contacts as links, and the security headers. The templates are askama's,
-//! checked at compile time and escaping every value unless it is marked `safe`.
+//! What the server's pages share: the language choice, the frame every recipients' page's
+//! template extends (`templates/base.html`: inline CSS, no scripts, no images, no outside
+//! resources), contacts as links, and the security headers that [`security_headers`] puts
+//! on every HTML response. The templates are askama's, checked at compile time and escaping
+//! every value unless it is marked `safe`.
 
 use std::convert::Infallible;
 use std::fmt;
@@ -13,9 +14,73 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use leakwatch_core::Lang;
 
-/// Nothing may load but inline style; forms go only to this server; no framing, no `<base>`.
+/// The pages' policy: nothing may load but inline style; forms go only to this server; no
+/// framing, no `<base>`. All that the server's own pages need (the recipients' pages, the
+/// record of processing, the printable notification draft, `/docs`): HTML with an inline
+/// `<style>`, links and forms to this server, and no script, image or outside resource.
 pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
                        frame-ancestors 'none'; base-uri 'none'";
+
+/// A page's own Content-Security-Policy in place of [`CSP`], put in the response's
+/// extensions by the handler: for a page that needs more, which says what it needs (the
+/// Outlook add-in's pages load scripts and are framed by Outlook). [`security_headers`]
+/// writes it; a `Content-Security-Policy` header set by a handler is replaced.
+#[derive(Debug, Clone)]
+pub struct PagePolicy(pub HeaderValue);
+
+/// The security headers of every HTML response, as one layer over the whole router
+/// (`axum::middleware::map_response(security_headers)`), so that no page can go without
+/// them: the page's [`PagePolicy`] or else [`CSP`] (and then `X-Frame-Options: DENY` for
+/// browsers without `frame-ancestors`), `X-Content-Type-Options: nosniff`, and
+/// `Referrer-Policy: no-referrer` (a page's URL may hold a message id or a token; links out
+/// must not carry it). Other responses pass as they are.
+pub async fn security_headers(mut response: Response) -> Response {
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("text/html"))
+        });
+    if !html {
+        return response;
+    }
+    let policy = response.extensions_mut().remove::<PagePolicy>();
+    let headers = response.headers_mut();
+    match policy {
+        Some(PagePolicy(own)) => {
+            // X-Frame-Options has no allow-list: it is for pages no one may frame (for
+            // browsers without frame-ancestors); pages Outlook frames must go without it.
+            let unframed = own
+                .to_str()
+                .is_ok_and(|p| p.contains("frame-ancestors 'none'"));
+            headers.insert(header::CONTENT_SECURITY_POLICY, own);
+            if unframed {
+                headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+            } else {
+                headers.remove(header::X_FRAME_OPTIONS);
+            }
+        }
+        None => {
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CSP),
+            );
+            headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        }
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
 
 /// How every value in an `.html` template is escaped (`askama.toml`): `&`, `<`, `>`, `"`
 /// and `'`, as askama's own `Html` does, but as the named entities (`&amp;`, `&quot;`) that
@@ -136,9 +201,9 @@ impl Contact {
     }
 }
 
-/// A rendered page with the recipients' pages' headers: the CSP, no caching (a page may
-/// name the tenant), no referrer (links out must not carry the message id), no framing, no
-/// sniffing. A template that fails to render (only a failing `Display` can) is a 500.
+/// A rendered page with the recipients' pages' headers: no caching (a page may name the
+/// tenant), its language (the security headers are [`security_headers`]'s). A template that
+/// fails to render (only a failing `Display` can) is a 500.
 pub fn respond(status: StatusCode, lang: Lang, page: &impl Template) -> Response {
     let html = match page.render() {
         Ok(html) => html,
@@ -153,11 +218,7 @@ pub fn respond(status: StatusCode, lang: Lang, page: &impl Template) -> Response
         headers.insert(name, HeaderValue::from_static(value));
     };
     set(headers, header::CONTENT_TYPE, "text/html; charset=utf-8");
-    set(headers, header::CONTENT_SECURITY_POLICY, CSP);
     set(headers, header::CACHE_CONTROL, "no-store");
-    set(headers, header::REFERRER_POLICY, "no-referrer");
-    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(headers, header::X_FRAME_OPTIONS, "DENY");
     set(headers, header::VARY, "Accept-Language");
     set(headers, header::CONTENT_LANGUAGE, lang.code());
     response

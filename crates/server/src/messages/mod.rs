@@ -7,7 +7,7 @@ pub mod simulation;
 
 use std::sync::Arc;
 
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -30,8 +30,7 @@ use crate::kit::config::PublicUrl;
 use crate::kit::db::Db;
 use crate::kit::error::{ApiError, ApiResult};
 use crate::kit::ids::{MessageId, UserId};
-use crate::kit::json::ApiJson;
-use crate::kit::json::ApiQuery;
+use crate::kit::json::{ApiJson, ApiPath, ApiQuery};
 use crate::kit::keys::Keys;
 use crate::pixel::{self, Pipeline, PixelId};
 use crate::privacy::PrivacyState;
@@ -409,7 +408,7 @@ pub async fn list(
 pub async fn show(
     State(state): State<MessagesState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<MessageView>> {
     let row = sqlx::query(&format!("{VIEW_SQL} WHERE m.id = $1 AND m.tenant_id = $2"))
         .bind(&id)

@@ -7,7 +7,7 @@
 //!
 //! | class | when |
 //! |---|---|
-//! | `scanner` | `HEAD`; a prefetch (`Sec-Purpose`/`Purpose`/`X-Purpose`/`X-Moz` saying prefetch or preview); no user agent; a security gateway's or link checker's user agent (Mimecast, Proofpoint, Barracuda, Microsoft Defender / Safe Links, Trend Micro, Symantec, Sophos, ...); an HTTP library (curl, Wget, python-requests, Go-http-client, Java, okhttp, ...); a bot or crawler |
+//! | `scanner` | any method but `GET` (`HEAD`: a link checker or gateway looking before it fetches; `OPTIONS`, `POST`, ...: no image is shown); a prefetch (`Sec-Purpose`/`Purpose`/`X-Purpose`/`X-Moz` saying prefetch or preview); no user agent; a security gateway's or link checker's user agent (Mimecast, Proofpoint, Barracuda, Microsoft Defender / Safe Links, Trend Micro, Symantec, Sophos, ...); an HTTP library (curl, Wget, python-requests, Go-http-client, Java, okhttp, ...); a bot or crawler |
 //! | `self_view` | the client is in the configured `pixel.own_networks`, or (decided in the writer) it is on the same network as the client that registered the message, within `pixel.self_view_seconds` of registering it |
 //! | `google_proxy` | Gmail's image proxy: `GoogleImageProxy` or `ggpht` in the user agent. Gmail fetches through the proxy when the mail is opened, so this is an open, but its network is Google's |
 //! | `apple_privacy` | Apple Mail Privacy Protection: the proxy prefetches every image on delivery, opened or not, with the bare user agent `Mozilla/5.0`; also a non-browser fetch from Apple's own network 17.0.0.0/8. Not an open |
@@ -324,7 +324,8 @@ pub fn classify(
         family(user_agent, flags)
     };
     let automated = matches!(agent, Agent::Scanner | Agent::Library | Agent::None);
-    let class = if *method == Method::HEAD || automated || is_prefetch(headers) {
+    // Only a GET shows the image: HEAD, OPTIONS, POST and the rest are something checking.
+    let class = if *method != Method::GET || automated || is_prefetch(headers) {
         Class::Scanner
     } else if client.is_some_and(|ip| in_networks(ip, own_networks)) {
         Class::SelfView
@@ -468,11 +469,23 @@ mod tests {
             with(Method::GET, Some("  "), &[]),
             (Class::Scanner, Agent::None)
         );
-        // HEAD is never a view, whatever it claims to be.
+        // HEAD is never a view, whatever it claims to be, nor is any method but GET.
         assert_eq!(
             with(Method::HEAD, Some(OUTLOOK_UA), &[]),
             (Class::Scanner, Agent::Outlook)
         );
+        for method in [
+            Method::OPTIONS,
+            Method::POST,
+            Method::PUT,
+            Method::from_bytes(b"PROPFIND").unwrap(),
+        ] {
+            assert_eq!(
+                with(method.clone(), Some(THUNDERBIRD_UA), &[]),
+                (Class::Scanner, Agent::Thunderbird),
+                "{method}"
+            );
+        }
         // Prefetches and previews.
         assert_eq!(
             with(Method::GET, Some(CHROME_UA), &[("sec-purpose", "prefetch")]).0,

@@ -1,11 +1,19 @@
-//! The pixel, the server's hot path. `GET /p/{token}`:
-//! verify the token (a forged, unknown or garbled one is answered at once and recorded
-//! nowhere, without touching the database) -> classify the fetch from its method and
+//! The pixel, the server's hot path. `GET /p/{token}` (and any other method and path under
+//! `/p/`, below): verify the token (a forged, unknown or garbled one is answered at once and
+//! recorded nowhere, without touching the database) -> classify the fetch from its method and
 //! headers ([`classify`]) -> cut the client's address to its network ([`network`]) -> queue
 //! the hit for the writer ([`pipeline`]) -> answer the 43-byte GIF with `no-store` once the
 //! hit is committed, or once that has failed or taken too long. Whatever happens, the answer
 //! is the same GIF: the recipient's mail never shows a broken image, and the answer tells a
 //! prober nothing.
+//!
+//! Every method and every path under `/p/` is answered with the same GIF: mail clients,
+//! image proxies and security gateways send HEAD, OPTIONS and now and then POST, and append
+//! slashes or more segments; a JSON 404 or an empty 405 would be a broken image and would
+//! tell a prober which paths are special. What is recorded is what a valid token records
+//! (`/p/{token}`, `/p/{token}.gif`); any other path is a token that does not verify, and
+//! records nothing. A method other than GET is classed `scanner` ([`classify`]): only a GET
+//! shows the image to a person.
 //!
 //! Only the message, the time, the class, the user-agent family and a keyed daily hash of
 //! the network are stored; never an address or a user-agent string, and neither is logged.
@@ -18,9 +26,10 @@ pub mod pipeline;
 pub mod token;
 
 use axum::body::Body;
-use axum::extract::{FromRef, Request, State};
+use axum::extract::{FromRef, OriginalUri, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
+use axum::routing::any;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -45,9 +54,14 @@ where
     Pipeline: FromRef<S>,
     Clock: FromRef<S>,
 {
-    // Registered with axum's `get`, which answers HEAD as well (without the body); the
-    // handler sees the method.
-    OpenApiRouter::new().routes(routes!(pixel))
+    // Documented as the GET it is for, served for every method (HEAD without the body);
+    // the handler sees the method. Nested at `/p/` with the same handler as the fallback,
+    // so every other path under `/p/` (`/p/`, `/p/{token}/`, `/p/a/b`) is answered alike.
+    let (schemas, paths, _get) = routes!(pixel);
+    let pixel_paths = OpenApiRouter::new()
+        .routes((schemas, paths, any(pixel)))
+        .fallback(pixel);
+    OpenApiRouter::new().nest("/p/", pixel_paths)
 }
 
 /// The GIF, never cached, so every view is a fetch. One header-map allocation; the body is
@@ -68,18 +82,25 @@ pub fn gif_response() -> Response {
 }
 
 /// The leak-detection pixel. Always a 43-byte GIF with `no-store`, for genuine, forged and
-/// unknown tokens alike, and even when the database is down.
-#[utoipa::path(get, path = "/p/{token}", tag = "pixel",
+/// unknown tokens alike, for any method and any path under `/p/`, and even when the
+/// database is down.
+// The path is the one under the router's `/p/` nest (the document says `/p/{token}`).
+#[utoipa::path(get, path = "/{token}", tag = "pixel",
     params(("token" = String, Path, description = "The pixel token from pixel_url")),
-    responses((status = 200, description = "A 1x1 transparent GIF", content_type = "image/gif")))]
+    responses((status = 200, description = "A 1x1 transparent GIF, for every method (HEAD without the body) and every path under /p/", content_type = "image/gif")))]
 pub async fn pixel(
     State(pipeline): State<Pipeline>,
     State(clock): State<Clock>,
     request: Request,
 ) -> Response {
-    // The route matched `/p/{token}`; the raw path segment is all a genuine token needs
-    // (URL-safe base64 is never percent-encoded), so nothing is decoded or allocated.
-    let token = request.uri().path().strip_prefix("/p/").unwrap_or_default();
+    // The whole path after `/p/` (the nest strips `/p` from the request's own URI) is the
+    // token; the raw text is all a genuine token needs (URL-safe base64 is never
+    // percent-encoded), so nothing is decoded or allocated. Any other path does not verify.
+    let path = match request.extensions().get::<OriginalUri>() {
+        Some(OriginalUri(uri)) => uri.path(),
+        None => request.uri().path(),
+    };
+    let token = path.strip_prefix("/p/").unwrap_or_default();
     if let Some(pixel) = pipeline.verifier().verify(token) {
         let at = clock.now_ms();
         let headers = request.headers();

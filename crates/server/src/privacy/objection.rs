@@ -19,8 +19,7 @@
 use std::collections::HashSet;
 
 use askama::Template;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -41,6 +40,7 @@ use crate::kit::error::ApiError;
 use crate::kit::html::{respond, PageLang, Shell};
 use crate::kit::ids::random_bytes;
 use crate::kit::ids::TenantId;
+use crate::kit::json::{ApiForm, ApiPath};
 use crate::kit::mail::OutgoingMail;
 use crate::kit::ratelimit::ip_key;
 
@@ -116,17 +116,16 @@ pub async fn unless_objected(
     params(("id" = String, Path, description = "Message id"), ("lang" = Option<String>, Query, description = "nl or en")),
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "address=the recipient's e-mail address"),
     responses((status = 200, description = "A confirmation link was sent (HTML)", content_type = "text/html"),
-        (status = 400, description = "Not an e-mail address (the form again)"),
+        (status = 400, description = "Not an e-mail address (the form again); a body that is not the form, or a NUL character: the API's JSON error"),
         (status = 429, description = "Too many requests from this network or for this address"),
         (status = 503, description = "No mail can be sent now")))]
 pub async fn request(
     State(state): State<PrivacyState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     PageLang(lang): PageLang,
     ClientAddr(client): ClientAddr,
-    form: Result<Form<ObjectionForm>, FormRejection>,
+    ApiForm(form): ApiForm<ObjectionForm>,
 ) -> Response {
-    let form = form.map(|Form(f)| f).unwrap_or_default();
     let privacy = state.privacy();
     let client_key = client.map(ip_key).unwrap_or_else(|| "unknown".into());
     if let Err(wait) = privacy.ip_limiter.take(&client_key) {
@@ -382,7 +381,7 @@ fn invalid_link(lang: Lang, status: StatusCode) -> Response {
         (status = 404, description = "No such link"), (status = 410, description = "Expired or already used")))]
 pub async fn confirm_page(
     State(state): State<PrivacyState>,
-    Path(token): Path<String>,
+    ApiPath(token): ApiPath<String>,
     PageLang(lang): PageLang,
 ) -> Response {
     let found = match pending(&state, &token).await {
@@ -421,7 +420,7 @@ async fn organisation(state: &PrivacyState, tenant_id: &TenantId, lang: Lang) ->
         (status = 404, description = "No such link"), (status = 410, description = "Expired or already used")))]
 pub async fn confirm(
     State(state): State<PrivacyState>,
-    Path(token): Path<String>,
+    ApiPath(token): ApiPath<String>,
     PageLang(lang): PageLang,
 ) -> Response {
     match confirm_token(&state, &token).await {

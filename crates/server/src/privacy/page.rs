@@ -10,7 +10,7 @@
 //! anyway, sees the organisation's own details.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
@@ -23,6 +23,7 @@ use crate::accounts::{self, AccountsError};
 use crate::kit::db::Db;
 use crate::kit::html::{respond, Contact, PageLang, Shell};
 use crate::kit::ids::TenantId;
+use crate::kit::json::ApiPath;
 
 /// Message ids are 22 characters; anything much longer is not one (and is not looked up).
 const MAX_ID_LEN: usize = 64;
@@ -87,7 +88,7 @@ impl Controller {
     responses((status = 200, description = "The transparency page (HTML); a generic one for unknown ids", content_type = "text/html")))]
 pub async fn show(
     State(state): State<PrivacyState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     PageLang(lang): PageLang,
 ) -> Response {
     let controller = match Controller::of_message(state.db(), &id).await {

@@ -8,7 +8,7 @@
 //! tokens stop working because every request checks the user again. An admin cannot
 //! disable or demote herself, so a tenant is never left without the one who noticed.
 
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{FromRef, State};
 use axum::http::header;
 use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -22,7 +22,7 @@ use crate::accounts::{self, Role, UserChange, UserEntry};
 use crate::auth::{end_sessions_of, AuthUser, Authenticator};
 use crate::kit::error::{ApiError, ApiResult};
 use crate::kit::ids::{random_bytes, UserId};
-use crate::kit::json::ApiJson;
+use crate::kit::json::{ApiJson, ApiPath};
 
 pub fn router<S>() -> OpenApiRouter<S>
 where
@@ -132,7 +132,7 @@ pub async fn invite(
 pub async fn change(
     State(auth): State<Authenticator>,
     user: AuthUser,
-    Path(id): Path<UserId>,
+    ApiPath(id): ApiPath<UserId>,
     ApiJson(body): ApiJson<Change>,
 ) -> ApiResult<Json<UserEntry>> {
     user.require_admin()?;
@@ -168,7 +168,7 @@ pub async fn change(
 pub async fn reset_password(
     State(auth): State<Authenticator>,
     user: AuthUser,
-    Path(id): Path<UserId>,
+    ApiPath(id): ApiPath<UserId>,
 ) -> ApiResult<([(header::HeaderName, &'static str); 1], Json<WithPassword>)> {
     user.require_admin()?;
     let password = one_time_password();

@@ -238,6 +238,102 @@ both_backends!(forged_tokens_record_nothing, |backend| async move {
     app.finish().await;
 });
 
+// Issue 16, finding 11: `/p/{token}/` and other odd paths were a JSON 404, POST and OPTIONS
+// an empty 405. Every method and every path under /p/ is the GIF; only a valid token
+// records, and a method other than GET records a scanner.
+both_backends!(
+    every_method_and_path_under_p_is_the_gif,
+    |backend| async move {
+        let app = spawn_with(backend, trusting_localhost).await;
+        let (_, message, url) = tracked_message(&app).await;
+        let token = url.rsplit('/').next().unwrap().to_string();
+        let forged = token::issue(b"not the server's key", PixelId::random());
+        let methods = [
+            reqwest::Method::GET,
+            reqwest::Method::HEAD,
+            reqwest::Method::POST,
+            reqwest::Method::OPTIONS,
+            reqwest::Method::PUT,
+            reqwest::Method::DELETE,
+            reqwest::Method::PATCH,
+            reqwest::Method::from_bytes(b"PROPFIND").unwrap(),
+        ];
+        let odd = [
+            "/p/".to_string(),
+            format!("/p/{token}/"),
+            format!("/p/{token}.gif/"),
+            format!("/p/{token}/x"),
+            format!("/p/x/{token}"),
+            "/p/a/b/c".to_string(),
+            "/p/%00".to_string(),
+            "/p/%ff/".to_string(),
+            format!("/p/{forged}"),
+        ];
+        for path in &odd {
+            for method in &methods {
+                let mut request = app
+                    .client
+                    .request(method.clone(), app.url(path))
+                    .header("user-agent", THUNDERBIRD);
+                if *method == reqwest::Method::POST {
+                    request = request
+                        .header("content-type", "application/x-www-form-urlencoded")
+                        .body("a=b");
+                }
+                let response = request.send().await.unwrap();
+                assert_eq!(response.status(), 200, "{method} {path}");
+                assert_gif(response, *method == reqwest::Method::HEAD).await;
+            }
+        }
+        assert_eq!(total_rows(&app, "pixel_counts").await, 0);
+        assert_eq!(total_rows(&app, "pixel_hits").await, 0);
+        // The genuine token, from a mail client elsewhere (not the sender's network, so not a
+        // self-view): only the GET is a view.
+        let elsewhere = ("x-forwarded-for", "198.51.100.20");
+        for method in &methods {
+            fetch(
+                &app.client,
+                method.clone(),
+                &url,
+                &[("user-agent", THUNDERBIRD), elsewhere],
+            )
+            .await;
+        }
+        assert_eq!(
+            counts(&app, &message).await,
+            vec![
+                ("direct".to_string(), 1, 1),
+                (
+                    "scanner".to_string(),
+                    methods.len() as i64 - 1,
+                    methods.len() as i64 - 1
+                )
+            ]
+        );
+        // A HEAD with .gif is the same pixel, and a scanner.
+        fetch(
+            &app.client,
+            reqwest::Method::HEAD,
+            &format!("{url}.gif"),
+            &[("user-agent", OUTLOOK), elsewhere],
+        )
+        .await;
+        let agents: Vec<(String, String)> = details(&app, &message)
+            .await
+            .into_iter()
+            .map(|(class, agent, _)| (class, agent))
+            .collect();
+        assert_eq!(agents.len(), methods.len() + 1);
+        assert_eq!(agents[0], ("direct".into(), "thunderbird".into()));
+        assert_eq!(agents[1], ("scanner".into(), "thunderbird".into()), "HEAD");
+        assert_eq!(
+            agents.last().unwrap(),
+            &("scanner".to_string(), "outlook".to_string())
+        );
+        app.finish().await;
+    }
+);
+
 both_backends!(fetches_are_classified, |backend| async move {
     let app = spawn_with(backend, |config| {
         trusting_localhost(config);
