@@ -37,6 +37,19 @@ pub struct Config {
     pub alerts: AlertsConfig,
     pub privacy: PrivacyConfig,
     pub outlook: OutlookConfig,
+    pub outbound: OutboundConfig,
+}
+
+/// Connections to hosts that tenants name: webhooks, a tenant's own mail relay, its
+/// identity provider's keys (ADR 0011). The server's own `[mail]` relay is the operator's
+/// and not under this rule.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OutboundConfig {
+    /// Let them reach loopback, private, link-local and other non-public addresses (a
+    /// receiver inside the operator's own network, a local identity provider in tests).
+    /// Off: a tenant admin cannot make the server connect into its own network.
+    pub allow_private: bool,
 }
 
 /// The Outlook add-in's "Sign in with Microsoft 365" (nested app authentication, see
@@ -238,6 +251,7 @@ impl Default for Config {
             alerts: AlertsConfig::default(),
             privacy: PrivacyConfig::default(),
             outlook: OutlookConfig::default(),
+            outbound: OutboundConfig::default(),
         }
     }
 }
