@@ -142,10 +142,6 @@ pub struct AlertsConfig {
     /// bound on how late an alert raised on another server reaches it without PostgreSQL's
     /// notifications (several servers on one SQLite file), or when one was missed.
     pub stream_reread_seconds: u64,
-    /// Let tenants aim webhooks at loopback, private and link-local addresses (a receiver
-    /// inside the operator's own network). Off: a tenant admin cannot make the server call
-    /// into its own network.
-    pub webhook_allow_private: bool,
 }
 
 impl Default for AlertsConfig {
@@ -158,7 +154,6 @@ impl Default for AlertsConfig {
             retry_max_seconds: 3_600,
             webhook_timeout_seconds: 10,
             stream_reread_seconds: 15,
-            webhook_allow_private: false,
         }
     }
 }
