@@ -191,7 +191,13 @@ impl Application {
             addin::MicrosoftSignIn::from_config(&config.outlook, public_url.as_str())?;
         let state = AppState {
             outlook_sign_in,
-            auth: Authenticator::new(db.clone(), keys.clone(), &config.auth, public_url.as_str())?,
+            auth: Authenticator::new(
+                db.clone(),
+                keys.clone(),
+                &config.auth,
+                public_url.as_str(),
+                &outbound,
+            )?,
             messages: MessagesState::new(
                 db.clone(),
                 clock.clone(),
