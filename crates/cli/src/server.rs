@@ -11,6 +11,7 @@ use leakwatch_server::auth::{issue_token, AuthUser};
 use leakwatch_server::kit::config::{Config, Overrides};
 use leakwatch_server::kit::db::Db;
 use leakwatch_server::kit::keys::{self, Keys};
+use leakwatch_server::kit::outbound::{Outbound, Resolver};
 use leakwatch_server::Application;
 
 use crate::error::CliError;
@@ -296,7 +297,8 @@ fn tenant_oidc(
             .await
             .map_err(admin_error)?
             .ok_or_else(|| CliError::invalid_input(format!("no tenant named '{name}'")))?;
-        match oidc::set_tenant_oidc(&db, &tenant.id, settings)
+        let outbound = Outbound::new(&config.outbound, Resolver::system());
+        match oidc::set_tenant_oidc(&db, &tenant.id, settings, &outbound)
             .await
             .map_err(admin_error)?
         {

@@ -31,6 +31,7 @@ use crate::kit::db::Db;
 use crate::kit::error::ApiError;
 use crate::kit::keys::Keys;
 use crate::kit::mail::Mailer;
+use crate::kit::outbound::{Outbound, Resolver};
 use crate::messages::MessagesState;
 use crate::pixel::Pipeline;
 use crate::privacy::PrivacyState;
@@ -144,6 +145,17 @@ impl Application {
 
     /// With a given clock for time-based rules and jobs (tests pass a manual one).
     pub async fn build_with(config: Config, db: Db, clock: Clock) -> anyhow::Result<Application> {
+        Self::build_with_resolver(config, db, clock, Resolver::system()).await
+    }
+
+    /// With a given clock and the resolver that outgoing connections to tenants' hosts
+    /// find their addresses with (tests pass a table: `evil.test` is 127.0.0.1).
+    pub async fn build_with_resolver(
+        config: Config,
+        db: Db,
+        clock: Clock,
+        resolver: Resolver,
+    ) -> anyhow::Result<Application> {
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
@@ -156,6 +168,7 @@ impl Application {
         let public_url = PublicUrl::new(&config.effective_public_url(bound));
         let mailer =
             Mailer::from_config(&config.mail).map_err(|e| anyhow::anyhow!("mail settings: {e}"))?;
+        let outbound = Outbound::new(&config.outbound, resolver);
         let alerts = AlertEngine::new(EngineDeps {
             db: db.clone(),
             clock: clock.clone(),
@@ -163,6 +176,7 @@ impl Application {
             settings: config.alerts.clone(),
             mail_settings: config.mail.clone(),
             database_url: config.effective_database_url(),
+            outbound: outbound.clone(),
         });
         let pixel =
             Pipeline::start(db.clone(), &config, &keys, Some(alerts.alerts().feed())).await?;
@@ -178,7 +192,13 @@ impl Application {
             addin::MicrosoftSignIn::from_config(&config.outlook, public_url.as_str())?;
         let state = AppState {
             outlook_sign_in,
-            auth: Authenticator::new(db.clone(), keys.clone(), &config.auth, public_url.as_str())?,
+            auth: Authenticator::new(
+                db.clone(),
+                keys.clone(),
+                &config.auth,
+                public_url.as_str(),
+                &outbound,
+            )?,
             messages: MessagesState::new(
                 db.clone(),
                 clock.clone(),

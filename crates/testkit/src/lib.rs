@@ -15,6 +15,7 @@ use leakwatch_server::kit::clock::Clock;
 use leakwatch_server::kit::config::Config;
 use leakwatch_server::kit::db::Db;
 use leakwatch_server::kit::ids::random_id;
+use leakwatch_server::kit::outbound::Resolver;
 use leakwatch_server::Application;
 use serde_json::Value;
 use sqlx::Connection;
@@ -42,6 +43,44 @@ pub async fn open_from(client: &reqwest::Client, url: &str, ip: &str) {
     assert_eq!(response.status(), 200);
 }
 
+/// A TCP port on 127.0.0.1 that counts the connections made to it and answers none: proof
+/// that the server did not connect where it must not.
+pub struct Tripwire {
+    pub port: u16,
+    connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Tripwire {
+    pub async fn start() -> Tripwire {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = connections.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                drop(stream);
+            }
+        });
+        Tripwire {
+            port,
+            connections,
+            task,
+        }
+    }
+
+    pub fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for Tripwire {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 pub const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 pub struct TestApp {
@@ -52,6 +91,7 @@ pub struct TestApp {
     backend: Backend,
     config: Config,
     clock: Clock,
+    resolver: Resolver,
     cleanup: Cleanup,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -81,13 +121,33 @@ pub async fn spawn_with_clock(
     clock: Clock,
     configure: impl FnOnce(&mut Config),
 ) -> TestApp {
+    spawn_full(backend, clock, Resolver::system(), configure).await
+}
+
+/// With a table of names for the server's outgoing connections to tenants' hosts
+/// (`Resolver::table().with("evil.test", &["127.0.0.1"])`), instead of the system's.
+pub async fn spawn_with_resolver(
+    backend: Backend,
+    resolver: Resolver,
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
+    spawn_full(backend, Clock::system(), resolver, configure).await
+}
+
+async fn spawn_full(
+    backend: Backend,
+    clock: Clock,
+    resolver: Resolver,
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
     let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         ..Config::default()
     };
     let cleanup = fresh_store(backend, &mut config).await;
     configure(&mut config);
-    let (address, state, shutdown, server) = start(config.clone(), clock.clone()).await;
+    let (address, state, shutdown, server) =
+        start(config.clone(), clock.clone(), resolver.clone()).await;
     TestApp {
         address,
         base: format!("http://{address}"),
@@ -96,6 +156,7 @@ pub async fn spawn_with_clock(
         backend,
         config,
         clock,
+        resolver,
         cleanup,
         shutdown: Some(shutdown),
         server: Some(server),
@@ -192,11 +253,11 @@ type Started = (
     tokio::task::JoinHandle<anyhow::Result<()>>,
 );
 
-async fn start(config: Config, clock: Clock) -> Started {
+async fn start(config: Config, clock: Clock, resolver: Resolver) -> Started {
     let db = Db::connect(&config.effective_database_url())
         .await
         .expect("the database connects");
-    let app = Application::build_with(config, db, clock)
+    let app = Application::build_with_resolver(config, db, clock, resolver)
         .await
         .expect("the application builds");
     let address = app.local_addr();
@@ -314,8 +375,12 @@ impl TestApp {
         self.stop().await;
         self.state.db().pool.close().await;
         configure(&mut self.config);
-        let (address, state, shutdown, server) =
-            start(self.config.clone(), self.clock.clone()).await;
+        let (address, state, shutdown, server) = start(
+            self.config.clone(),
+            self.clock.clone(),
+            self.resolver.clone(),
+        )
+        .await;
         self.address = address;
         self.base = format!("http://{address}");
         self.state = state;
@@ -325,8 +390,12 @@ impl TestApp {
 
     /// A second server on the same database (as behind a load balancer), sharing the clock.
     pub async fn sibling(&self) -> Sibling {
-        let (address, state, shutdown, server) =
-            start(self.config.clone(), self.clock.clone()).await;
+        let (address, state, shutdown, server) = start(
+            self.config.clone(),
+            self.clock.clone(),
+            self.resolver.clone(),
+        )
+        .await;
         Sibling {
             base: format!("http://{address}"),
             state,

@@ -360,8 +360,10 @@ pub async fn set_settings(
     user.require_admin()?;
     let stored = super::settings::load(state.db(), &user.tenant_id).await?;
     let settings = body.unmask(&stored);
+    settings.validate().map_err(ApiError::BadRequest)?;
     settings
-        .validate(state.settings().webhook_allow_private)
+        .check_targets(state.outbound())
+        .await
         .map_err(ApiError::BadRequest)?;
     let now = state.clock().now_ms();
     let mut tx = state.db().pool.begin().await?;

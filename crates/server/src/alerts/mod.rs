@@ -36,6 +36,7 @@ use crate::kit::config::{AlertsConfig, MailConfig};
 use crate::kit::db::{Backend, Db};
 use crate::kit::ids::random_id;
 use crate::kit::mail::Mailer;
+use crate::kit::outbound::{HttpClient, Outbound};
 use crate::kit::time::now_ms;
 use crate::pixel::{CommitFeed, Status};
 
@@ -153,6 +154,10 @@ struct EngineParts {
     mail_settings: MailConfig,
     /// PostgreSQL: where the listener connects (its own connection, outside the pool).
     database_url: String,
+    /// The rule for the tenants' webhooks and relays.
+    outbound: Outbound,
+    /// The webhooks' client, under that rule.
+    webhooks: HttpClient,
     runtime: Alerts,
 }
 
@@ -165,11 +170,20 @@ pub struct EngineDeps {
     pub settings: AlertsConfig,
     pub mail_settings: MailConfig,
     pub database_url: String,
+    /// What tenants' webhooks and relays may connect to (`[outbound]`).
+    pub outbound: Outbound,
 }
 
 impl AlertEngine {
     /// An engine whose tasks are not running yet ([`AlertEngine::start`]).
     pub fn new(deps: EngineDeps) -> AlertEngine {
+        let webhooks = deps
+            .outbound
+            .http_client(
+                reqwest::Client::builder()
+                    .user_agent(concat!("leakwatch/", env!("CARGO_PKG_VERSION"))),
+            )
+            .expect("a plain HTTP client builds");
         AlertEngine(Arc::new(EngineParts {
             db: deps.db,
             clock: deps.clock,
@@ -177,6 +191,8 @@ impl AlertEngine {
             settings: deps.settings,
             mail_settings: deps.mail_settings,
             database_url: deps.database_url,
+            outbound: deps.outbound,
+            webhooks,
             runtime: Alerts::new(),
         }))
     }
@@ -204,6 +220,16 @@ impl AlertEngine {
 
     pub fn database_url(&self) -> &str {
         &self.0.database_url
+    }
+
+    /// What tenants' webhooks and relays may connect to.
+    pub fn outbound(&self) -> &Outbound {
+        &self.0.outbound
+    }
+
+    /// The client webhooks are delivered with (no redirects, the outbound rule).
+    pub fn webhooks(&self) -> &HttpClient {
+        &self.0.webhooks
     }
 
     /// The live streams, the feed and the tasks.

@@ -21,6 +21,7 @@ use super::AlertEngine;
 use super::{Alert, Published};
 use crate::kit::ids::TenantId;
 use crate::kit::mail::{MailError, Mailer, OutgoingMail};
+use crate::kit::outbound::{self, OutboundError};
 use crate::kit::time::now_ms;
 
 /// How long a claimed row is left to its server before another may take it: well beyond
@@ -226,18 +227,23 @@ async fn send_mail(
     let mailer = if tenant.smarthost.is_empty() && tenant.mail_from.is_empty() {
         state.mailer()
     } else {
-        let relay = if tenant.smarthost.is_empty() {
-            &config.smarthost
-        } else {
-            &tenant.smarthost
-        };
         let from = if tenant.mail_from.is_empty() {
             &config.from
         } else {
             &tenant.mail_from
         };
-        custom = Mailer::new(relay, from, config.timeout_seconds)
-            .map_err(|e| Failure::permanent(e.to_string()))?;
+        // The tenant's own relay is under the outbound rule; the operator's is not.
+        custom = if tenant.smarthost.is_empty() {
+            Mailer::new(&config.smarthost, from, config.timeout_seconds)
+        } else {
+            Mailer::guarded(
+                &tenant.smarthost,
+                from,
+                config.timeout_seconds,
+                state.outbound(),
+            )
+        }
+        .map_err(|e| Failure::permanent(e.to_string()))?;
         &custom
     };
     let alert = &published.alert;
@@ -251,7 +257,10 @@ async fn send_mail(
         .await
         .map_err(|e| match e {
             MailError::Smtp { message, permanent } => Failure { message, permanent },
-            other => Failure::permanent(other.to_string()),
+            other => Failure {
+                permanent: !other.is_transient(),
+                message: other.to_string(),
+            },
         })
 }
 
@@ -316,8 +325,10 @@ async fn send_webhook(
     let body = serde_json::to_vec(&webhook_body(hook.format, alert, &dedupe_key))
         .expect("a webhook body serialises");
     let timestamp = now_ms() / 1000;
-    let response = webhook_client()
-        .post(&hook.url)
+    let response = state
+        .webhooks()
+        .request(reqwest::Method::POST, &hook.url)
+        .map_err(|e| Failure::permanent(format!("webhook: {e}")))?
         .timeout(Duration::from_secs(
             state.settings().webhook_timeout_seconds.max(1),
         ))
@@ -337,7 +348,11 @@ async fn send_webhook(
         .body(body)
         .send()
         .await
-        .map_err(|e| Failure::transient(format!("webhook: {e}")))?;
+        .map_err(|e| Failure {
+            // Refused by the outbound rule: the same target will be refused again.
+            permanent: OutboundError::find(&e).is_some_and(OutboundError::is_refused),
+            message: format!("webhook: {}", outbound::describe(&e)),
+        })?;
     let status = response.status();
     if status.is_success() {
         Ok(())
@@ -350,18 +365,6 @@ async fn send_webhook(
     } else {
         Err(Failure::transient(format!("webhook answered {status}")))
     }
-}
-
-/// Webhooks get their own client that never follows redirects: a receiver cannot bounce
-/// the signed alert on to another host.
-fn webhook_client() -> &'static reqwest::Client {
-    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    CLIENT.get_or_init(|| {
-        reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("a plain HTTP client builds")
-    })
 }
 
 #[cfg(test)]

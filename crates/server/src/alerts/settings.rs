@@ -9,6 +9,8 @@ use utoipa::ToSchema;
 
 use crate::kit::db::Db;
 use crate::kit::ids::TenantId;
+use crate::kit::mail::Mailer;
+use crate::kit::outbound::Outbound;
 
 /// What a webhook receives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
@@ -23,7 +25,8 @@ pub enum WebhookFormat {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Webhook {
-    /// `https://...` (or `http://` for a receiver on the same host or network).
+    /// `https://...` (or `http://`). It must be, and resolve to, public addresses only,
+    /// unless the operator allows others (`outbound.allow_private`).
     pub url: String,
     /// Key of the HMAC-SHA256 signature in `X-Leakwatch-Signature`; at least 16 characters.
     /// Shown as `"********"` when read back; writing `"********"` keeps the stored one.
@@ -43,7 +46,8 @@ pub struct AlertSettings {
     pub undecided_reminder_hours: u32,
     /// Mail alerts to the sender.
     pub mail: bool,
-    /// The tenant's own relay (`smtp://...`); empty: the server's `[mail]` relay.
+    /// The tenant's own relay (`smtp://...`); empty: the server's `[mail]` relay. Public
+    /// addresses only, as for webhooks.
     pub smarthost: String,
     /// `From:` of the tenant's alert mail; empty: the server's `mail.from`.
     pub mail_from: String,
@@ -66,11 +70,9 @@ impl Default for AlertSettings {
 pub const MASK: &str = "********";
 
 impl AlertSettings {
-    /// A readable reason when the settings cannot be used. Webhooks to loopback, private
-    /// or link-local addresses are refused unless the server allows them
-    /// (`alerts.webhook_allow_private`), so a tenant admin cannot aim the server at its own
-    /// network. (A public name that resolves to a private address is not caught here.)
-    pub fn validate(&self, allow_private: bool) -> Result<(), String> {
+    /// A readable reason when the settings cannot be used (their form; where they point
+    /// is [`AlertSettings::check_targets`]).
+    pub fn validate(&self) -> Result<(), String> {
         if self.not_opened_hours > 720 {
             return Err("not_opened_hours: at most 720 (30 days)".into());
         }
@@ -78,7 +80,7 @@ impl AlertSettings {
             return Err("undecided_reminder_hours: must be under 72 (the deadline)".into());
         }
         if !self.smarthost.is_empty() {
-            crate::kit::mail::Mailer::new(
+            Mailer::new(
                 &self.smarthost,
                 if self.mail_from.is_empty() {
                     "leakwatch@localhost"
@@ -89,8 +91,7 @@ impl AlertSettings {
             )
             .map_err(|e| format!("smarthost: {e}"))?;
         } else if !self.mail_from.is_empty() {
-            crate::kit::mail::Mailer::new("", &self.mail_from, 5)
-                .map_err(|e| format!("mail_from: {e}"))?;
+            Mailer::new("", &self.mail_from, 5).map_err(|e| format!("mail_from: {e}"))?;
         }
         if self.webhooks.len() > 10 {
             return Err("webhooks: at most 10".into());
@@ -101,17 +102,35 @@ impl AlertSettings {
             if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
                 return Err(format!("webhooks[{i}].url: must be an http(s) URL"));
             }
-            if !allow_private && is_private_host(&url) {
-                return Err(format!(
-                    "webhooks[{i}].url: a loopback, private or link-local address is not allowed"
-                ));
-            }
             if self.webhooks[..i].iter().any(|h| h.url == hook.url) {
                 return Err(format!("webhooks[{i}].url: listed twice"));
             }
             if hook.secret.chars().count() < 16 {
                 return Err(format!("webhooks[{i}].secret: at least 16 characters"));
             }
+        }
+        Ok(())
+    }
+
+    /// Where the webhooks and the relay point, under the outbound rule: resolved now, and
+    /// refused when an address is not public (unless the operator allows it), so an admin
+    /// hears why at once. A name that does not resolve yet passes; every delivery checks
+    /// again. Call after [`AlertSettings::validate`].
+    pub async fn check_targets(&self, outbound: &Outbound) -> Result<(), String> {
+        for (i, hook) in self.webhooks.iter().enumerate() {
+            let url =
+                reqwest::Url::parse(&hook.url).map_err(|e| format!("webhooks[{i}].url: {e}"))?;
+            match outbound.check_url(&url).await {
+                Err(e) if e.is_refused() => return Err(format!("webhooks[{i}].url: {e}")),
+                _ => {}
+            }
+        }
+        if !self.smarthost.is_empty() {
+            Mailer::guarded(&self.smarthost, "leakwatch@localhost", 5, outbound)
+                .map_err(|e| format!("smarthost: {e}"))?
+                .check_relay()
+                .await
+                .map_err(|e| format!("smarthost: {e}"))?;
         }
         Ok(())
     }
@@ -142,39 +161,6 @@ impl AlertSettings {
     }
 }
 
-/// A host that names this machine or a private network.
-fn is_private_host(url: &reqwest::Url) -> bool {
-    use std::net::IpAddr;
-    use url::Host;
-    let ip = match url.host() {
-        Some(Host::Ipv4(v4)) => IpAddr::V4(v4),
-        Some(Host::Ipv6(v6)) => IpAddr::V6(v6),
-        Some(Host::Domain(name)) => {
-            let name = name.trim_end_matches('.').to_ascii_lowercase();
-            return name == "localhost" || name.ends_with(".localhost");
-        }
-        None => return true,
-    };
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1]) // CGNAT
-        }
-        IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (first & 0xfe00) == 0xfc00 // unique local
-                || (first & 0xffc0) == 0xfe80 // link-local
-                || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback() || v4.is_private())
-        }
-    }
-}
-
 pub async fn load(db: &Db, tenant_id: &TenantId) -> Result<AlertSettings, sqlx::Error> {
     let row = sqlx::query("SELECT alerting FROM tenants WHERE id = $1")
         .bind(tenant_id)
@@ -193,6 +179,8 @@ pub async fn load(db: &Db, tenant_id: &TenantId) -> Result<AlertSettings, sqlx::
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kit::config::OutboundConfig;
+    use crate::kit::outbound::Resolver;
 
     fn hook(url: &str, secret: &str) -> Webhook {
         Webhook {
@@ -205,56 +193,130 @@ mod tests {
     #[test]
     fn invalid_settings_are_named() {
         let mut s = AlertSettings::default();
-        assert!(s.validate(false).is_ok());
+        assert!(s.validate().is_ok());
         s.webhooks = vec![hook("ftp://x", "0123456789abcdef")];
-        assert!(s.validate(false).unwrap_err().contains("webhooks[0].url"));
+        assert!(s.validate().unwrap_err().contains("webhooks[0].url"));
         s.webhooks = vec![hook("https://hooks.example.org/x", "short")];
-        assert!(s
-            .validate(false)
-            .unwrap_err()
-            .contains("webhooks[0].secret"));
+        assert!(s.validate().unwrap_err().contains("webhooks[0].secret"));
         let good = hook("https://hooks.example.org/x", "0123456789abcdef");
         s.webhooks = vec![good.clone(), good];
-        assert!(s.validate(false).unwrap_err().contains("listed twice"));
+        assert!(s.validate().unwrap_err().contains("listed twice"));
         s.webhooks.clear();
         s.smarthost = "nonsense://".into();
-        assert!(s.validate(false).unwrap_err().starts_with("smarthost"));
+        assert!(s.validate().unwrap_err().starts_with("smarthost"));
         s.smarthost.clear();
         s.undecided_reminder_hours = 80;
-        assert!(s.validate(false).is_err());
+        assert!(s.validate().is_err());
         s.undecided_reminder_hours = 48;
         s.not_opened_hours = 721;
-        assert!(s.validate(false).unwrap_err().contains("720"));
+        assert!(s.validate().unwrap_err().contains("720"));
     }
 
-    #[test]
-    fn webhooks_to_private_networks_need_the_server_s_permission() {
-        for url in [
-            "http://127.0.0.1:9000/h",
-            "http://localhost/h",
-            "http://10.1.2.3/h",
-            "http://192.168.0.10/h",
-            "http://169.254.169.254/latest/meta-data",
-            "http://[::1]/h",
-            "http://[fd00::1]/h",
-            "http://[fe80::1]/h",
-            "http://100.64.0.1/h",
+    fn rule(allow_private: bool, names: &Resolver) -> Outbound {
+        Outbound::new(&OutboundConfig { allow_private }, names.clone())
+    }
+
+    /// Every form of a non-public target the attack run found (issue 16, findings 1 and 2):
+    /// refused when saved, by address or by what the name resolves to, with the reason in
+    /// words; allowed by the operator's setting.
+    #[tokio::test]
+    async fn targets_in_private_networks_need_the_operator_s_permission() {
+        let names = Resolver::table()
+            .with("localhost", &["127.0.0.1", "::1"])
+            .with("evil.test", &["127.0.0.1"])
+            .with("mapped.test", &["::ffff:10.0.0.1"])
+            .with("10.0.0.1.wildcard.test", &["10.0.0.1"])
+            .with("hooks.example.org", &["8.8.8.8"]);
+        for (url, words) in [
+            ("http://127.0.0.1:9000/h", "127.0.0.1 is a loopback address"),
+            (
+                "http://localhost/h",
+                "'localhost' resolves to 127.0.0.1, a loopback address",
+            ),
+            (
+                "http://evil.test:8080/h",
+                "'evil.test' resolves to 127.0.0.1, a loopback address",
+            ),
+            (
+                "http://[::ffff:0.0.0.0]:8080/h",
+                "an IPv4-mapped form of 0.0.0.0",
+            ),
+            (
+                "http://[::ffff:169.254.169.254]/latest",
+                "169.254.169.254, a link-local address",
+            ),
+            (
+                "http://[::ffff:100.64.0.1]/h",
+                "100.64.0.1, a carrier-grade NAT (shared) address",
+            ),
+            ("http://0.1.2.3/h", "0.1.2.3 is a 'this network' address"),
+            (
+                "https://mapped.test/h",
+                "an IPv4-mapped form of 10.0.0.1, a private-network address",
+            ),
+            (
+                "https://10.0.0.1.wildcard.test/h",
+                "resolves to 10.0.0.1, a private-network address",
+            ),
+            ("http://10.1.2.3/h", "a private-network address"),
+            ("http://192.168.0.10/h", "a private-network address"),
+            (
+                "http://169.254.169.254/latest/meta-data",
+                "a link-local address",
+            ),
+            ("http://[::1]/h", "a loopback address"),
+            ("http://[fd00::1]/h", "a unique-local (private) address"),
+            ("http://[fe80::1]/h", "a link-local address"),
         ] {
             let s = AlertSettings {
                 webhooks: vec![hook(url, "0123456789abcdef")],
                 ..AlertSettings::default()
             };
+            assert!(s.validate().is_ok(), "{url}: its form is fine");
+            let err = s.check_targets(&rule(false, &names)).await.unwrap_err();
             assert!(
-                s.validate(false).unwrap_err().contains("not allowed"),
-                "{url}"
+                err.starts_with("webhooks[0].url: ") && err.contains(words),
+                "{url}: {err}"
             );
-            assert!(s.validate(true).is_ok(), "{url}");
+            assert!(err.contains("outbound.allow_private"), "{err}");
+            assert!(s.check_targets(&rule(true, &names)).await.is_ok(), "{url}");
+        }
+        for (relay, words) in [
+            ("smtp://127.0.0.1:2525", "127.0.0.1 is a loopback address"),
+            (
+                "smtp://10.0.0.1:25",
+                "10.0.0.1 is a private-network address",
+            ),
+            ("smtp://evil.test:25", "'evil.test' resolves to 127.0.0.1"),
+            ("smtps://mapped.test", "an IPv4-mapped form of 10.0.0.1"),
+            ("smtp://[::ffff:127.0.0.1]:25", "a loopback address"),
+        ] {
+            let s = AlertSettings {
+                smarthost: relay.into(),
+                ..AlertSettings::default()
+            };
+            assert!(s.validate().is_ok(), "{relay}");
+            let err = s.check_targets(&rule(false, &names)).await.unwrap_err();
+            assert!(
+                err.starts_with("smarthost: ") && err.contains(words),
+                "{relay}: {err}"
+            );
+            assert!(
+                s.check_targets(&rule(true, &names)).await.is_ok(),
+                "{relay}"
+            );
         }
         let public = AlertSettings {
-            webhooks: vec![hook("https://8.8.8.8/h", "0123456789abcdef")],
+            webhooks: vec![
+                hook("https://8.8.8.8/h", "0123456789abcdef"),
+                hook("https://hooks.example.org/h", "0123456789abcdef"),
+                // Not resolvable now: checked again at every delivery.
+                hook("https://not-yet.example.org/h", "0123456789abcdef"),
+            ],
+            smarthost: "smtp://hooks.example.org:587?tls=required".into(),
             ..AlertSettings::default()
         };
-        assert!(public.validate(false).is_ok());
+        assert!(public.check_targets(&rule(false, &names)).await.is_ok());
     }
 
     #[test]

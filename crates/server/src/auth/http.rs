@@ -268,9 +268,15 @@ pub async fn set_oidc(
     ApiJson(body): ApiJson<OidcSettings>,
 ) -> ApiResult<Json<OidcSettings>> {
     user.require_admin()?;
-    let saved = oidc::set_tenant_oidc_by(state.db(), &user.tenant_id, Some(body), &user.actor())
-        .await?
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("settings were not saved")))?;
+    let saved = oidc::set_tenant_oidc_by(
+        state.db(),
+        &user.tenant_id,
+        Some(body),
+        &user.actor(),
+        state.oidc().outbound(),
+    )
+    .await?
+    .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("settings were not saved")))?;
     state.oidc().invalidate_tenants();
     Ok(Json(saved))
 }
@@ -283,7 +289,14 @@ pub async fn clear_oidc(
     user: AuthUser,
 ) -> ApiResult<StatusCode> {
     user.require_admin()?;
-    oidc::set_tenant_oidc_by(state.db(), &user.tenant_id, None, &user.actor()).await?;
+    oidc::set_tenant_oidc_by(
+        state.db(),
+        &user.tenant_id,
+        None,
+        &user.actor(),
+        state.oidc().outbound(),
+    )
+    .await?;
     state.oidc().invalidate_tenants();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -40,6 +40,7 @@ use crate::kit::db::Db;
 use crate::kit::error::{ApiError, ApiResult};
 use crate::kit::ids::{TenantId, UserId};
 use crate::kit::keys::Keys;
+use crate::kit::outbound::Outbound;
 
 pub const ISSUER: &str = "leakwatch";
 pub const AUDIENCE: &str = "leakwatch-api";
@@ -129,11 +130,12 @@ impl Authenticator {
         keys: Arc<Keys>,
         settings: &AuthConfig,
         public_url: &str,
+        outbound: &Outbound,
     ) -> anyhow::Result<Authenticator> {
         Ok(Authenticator(Arc::new(AuthParts {
             db,
             keys,
-            oidc: oidc::Oidc::new(settings)?,
+            oidc: oidc::Oidc::new(settings, outbound)?,
             login: http::LoginGuard::new(settings)?,
             settings: settings.clone(),
             secure_cookies: public_url.starts_with("https://"),

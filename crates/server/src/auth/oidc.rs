@@ -38,6 +38,7 @@ use crate::kit::db::Db;
 use crate::kit::error::{ApiError, ApiResult};
 use crate::kit::ids::random_id;
 use crate::kit::ids::{TenantId, UserId};
+use crate::kit::outbound::{self, HttpClient, Outbound};
 use crate::kit::time::now_ms;
 
 /// A fetched JWKS larger than this is refused.
@@ -73,17 +74,20 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> AccountsError {
 }
 
 impl OidcSettings {
-    /// Checks and normalises the settings: URLs must be https (http only on loopback, for
-    /// tests and local identity providers), the directory id is lower-cased.
-    pub fn validated(self) -> Result<OidcSettings, AccountsError> {
+    /// Checks and normalises the settings: the issuer must be an https URL (http only on
+    /// loopback; it is compared, never fetched); the JWKS URI is fetched, so it is under the
+    /// outbound rule: resolved now, refused when an address is not public (unless the
+    /// operator allows it), and https unless it points at such an allowed address (a local
+    /// identity provider, tests). The directory id is lower-cased.
+    pub async fn validated(self, outbound: &Outbound) -> Result<OidcSettings, AccountsError> {
         let issuer = self.issuer.trim().to_string();
-        check_url("issuer", &issuer)?;
+        check_issuer(&issuer)?;
         let audience = self.audience.trim().to_string();
         if audience.is_empty() || audience.chars().any(char::is_whitespace) {
             return Err(invalid("audience", "must be one non-empty value"));
         }
         let jwks_uri = self.jwks_uri.trim().to_string();
-        check_url("jwks_uri", &jwks_uri)?;
+        check_jwks_uri(&jwks_uri, outbound).await?;
         let tenant_id = self.tenant_id.trim().to_ascii_lowercase();
         if !is_identifier(&tenant_id) {
             return Err(invalid(
@@ -100,7 +104,36 @@ impl OidcSettings {
     }
 }
 
-fn check_url(field: &'static str, text: &str) -> Result<(), AccountsError> {
+/// Where the signing keys are fetched from: https, or http to an address that is not public
+/// and that the operator allows (`outbound.allow_private`); every address checked.
+async fn check_jwks_uri(text: &str, outbound: &Outbound) -> Result<(), AccountsError> {
+    let field = "jwks_uri";
+    let url = reqwest::Url::parse(text).map_err(|e| invalid(field, format!("'{text}': {e}")))?;
+    if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid(field, format!("'{text}' must be an https URL")));
+    }
+    let addresses = match outbound.check_url(&url).await {
+        Ok(addresses) => addresses,
+        Err(e) if e.is_refused() => return Err(invalid(field, format!("'{text}': {e}"))),
+        // Not resolvable now: checked again at every fetch.
+        Err(_) => Vec::new(),
+    };
+    let local = !addresses.is_empty()
+        && addresses
+            .iter()
+            .all(|a| outbound::not_public(a.ip()).is_some());
+    if url.scheme() == "http" && !local {
+        return Err(invalid(
+            field,
+            format!("'{text}' must be an https URL (http only to a loopback or private address, which the operator must allow with outbound.allow_private)"),
+        ));
+    }
+    Ok(())
+}
+
+/// The issuer is compared with the tokens' `iss`, never fetched.
+fn check_issuer(text: &str) -> Result<(), AccountsError> {
+    let field = "issuer";
     let url = reqwest::Url::parse(text).map_err(|e| invalid(field, format!("'{text}': {e}")))?;
     let loopback = url.host_str().is_some_and(|host| {
         host.eq_ignore_ascii_case("localhost")
@@ -131,7 +164,9 @@ fn is_identifier(text: &str) -> bool {
 
 /// The verifier: the tenants' settings and their JWKS, cached.
 pub struct Oidc {
-    http: reqwest::Client,
+    /// Under the outbound rule: a JWKS URI is a tenant's setting.
+    http: HttpClient,
+    outbound: Outbound,
     jwks_ttl: Duration,
     min_refetch: Duration,
     leeway: u64,
@@ -140,21 +175,27 @@ pub struct Oidc {
 }
 
 impl Oidc {
-    pub fn new(config: &AuthConfig) -> anyhow::Result<Oidc> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .connect_timeout(Duration::from_secs(3))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("leakwatch/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+    pub fn new(config: &AuthConfig, outbound: &Outbound) -> anyhow::Result<Oidc> {
+        let http = outbound.http_client(
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .connect_timeout(Duration::from_secs(3))
+                .user_agent(concat!("leakwatch/", env!("CARGO_PKG_VERSION"))),
+        )?;
         Ok(Oidc {
             http,
+            outbound: outbound.clone(),
             jwks_ttl: Duration::from_secs(config.jwks_ttl_seconds),
             min_refetch: Duration::from_secs(config.jwks_min_refetch_seconds),
             leeway: config.oidc_leeway_seconds,
             directory: Directory::default(),
             jwks: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// What JWKS URIs may connect to; settings are checked with it when saved.
+    pub fn outbound(&self) -> &Outbound {
+        &self.outbound
     }
 
     /// Forgets the cached tenant settings (after they changed through this server).
@@ -195,10 +236,11 @@ impl Oidc {
     async fn fetch(&self, uri: &str) -> anyhow::Result<HashMap<String, Arc<DecodingKey>>> {
         let mut response = self
             .http
-            .get(uri)
+            .request(reqwest::Method::GET, uri)?
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
-            .await?
+            .await
+            .map_err(|e| anyhow::anyhow!(outbound::describe(&e)))?
             .error_for_status()?;
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await? {
@@ -635,8 +677,9 @@ pub async fn set_tenant_oidc(
     db: &Db,
     tenant_id: &TenantId,
     settings: Option<OidcSettings>,
+    outbound: &Outbound,
 ) -> Result<Option<OidcSettings>, AccountsError> {
-    set_tenant_oidc_by(db, tenant_id, settings, &Actor::system("cli")).await
+    set_tenant_oidc_by(db, tenant_id, settings, &Actor::system("cli"), outbound).await
 }
 
 /// [`set_tenant_oidc`], audit-logged as done by `actor`.
@@ -645,8 +688,12 @@ pub async fn set_tenant_oidc_by(
     tenant_id: &TenantId,
     settings: Option<OidcSettings>,
     actor: &Actor,
+    outbound: &Outbound,
 ) -> Result<Option<OidcSettings>, AccountsError> {
-    let settings = settings.map(OidcSettings::validated).transpose()?;
+    let settings = match settings {
+        Some(settings) => Some(settings.validated(outbound).await?),
+        None => None,
+    };
     if let Some(settings) = &settings {
         for (other, theirs) in oidc_tenants(db).await? {
             if tenant_id.as_str() != other
@@ -688,6 +735,8 @@ pub async fn set_tenant_oidc_by(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kit::config::OutboundConfig;
+    use crate::kit::outbound::Resolver;
 
     fn settings(issuer: &str, jwks: &str, tid: &str) -> OidcSettings {
         OidcSettings {
@@ -698,24 +747,42 @@ mod tests {
         }
     }
 
-    #[test]
-    fn settings_are_validated() {
+    fn names() -> Resolver {
+        Resolver::table()
+            .with("login.microsoftonline.com", &["20.190.160.1"])
+            .with("example.com", &["93.184.215.14"])
+            .with("localhost", &["127.0.0.1", "::1"])
+            .with("evil.test", &["127.0.0.1"])
+            .with("mapped.test", &["::ffff:10.0.0.1"])
+            .with("keys.10.0.0.1.wildcard.test", &["10.0.0.1"])
+    }
+
+    fn rule(allow_private: bool) -> Outbound {
+        Outbound::new(&OutboundConfig { allow_private }, names())
+    }
+
+    #[tokio::test]
+    async fn settings_are_validated() {
+        let strict = rule(false);
         let ok = settings(
             "https://login.microsoftonline.com/T/v2.0",
             "https://login.microsoftonline.com/T/discovery/v2.0/keys",
             " 72F988BF-86F1-41AF-91AB-2D7CD011DB47 ",
         )
-        .validated()
+        .validated(&strict)
+        .await
         .unwrap();
         assert_eq!(ok.tenant_id, "72f988bf-86f1-41af-91ab-2d7cd011db47");
-        assert!(settings("https://i", "http://127.0.0.1:9/jwks", "t")
-            .validated()
-            .is_ok());
-        assert!(settings("https://i", "http://localhost:9/jwks", "t")
-            .validated()
-            .is_ok());
+        // A local identity provider over http, where the operator allows it.
+        for local in ["http://127.0.0.1:9/jwks", "http://localhost:9/jwks"] {
+            assert!(settings("https://i", local, "t")
+                .validated(&rule(true))
+                .await
+                .is_ok());
+        }
         for bad in [
             settings("https://i", "http://example.com/jwks", "t"),
+            settings("https://i", "http://unresolvable.example/jwks", "t"),
             settings("https://i", "file:///etc/passwd", "t"),
             settings("not a url", "https://k", "t"),
             settings("https://i", "https://k", "a:b"),
@@ -725,8 +792,87 @@ mod tests {
                 ..settings("https://i", "https://k", "t")
             },
         ] {
-            assert!(bad.clone().validated().is_err(), "{bad:?}");
+            assert!(bad.clone().validated(&rule(true)).await.is_err(), "{bad:?}");
         }
+    }
+
+    /// Issue 16, finding 3: loopback over http on any port and path, private addresses over
+    /// https, by address or by name, were accepted as a JWKS URI.
+    #[tokio::test]
+    async fn jwks_uris_in_private_networks_are_refused_when_saved() {
+        let strict = rule(false);
+        for (uri, words) in [
+            (
+                "http://127.0.0.1:6379/anything",
+                "127.0.0.1 is a loopback address",
+            ),
+            (
+                "http://localhost:9/jwks",
+                "'localhost' resolves to 127.0.0.1, a loopback address",
+            ),
+            ("http://[::1]:8080/x", "::1 is a loopback address"),
+            (
+                "https://10.0.0.1/keys",
+                "10.0.0.1 is a private-network address",
+            ),
+            (
+                "https://169.254.169.254/latest/meta-data",
+                "a link-local address",
+            ),
+            (
+                "https://[::ffff:169.254.169.254]/keys",
+                "an IPv4-mapped form of 169.254.169.254",
+            ),
+            (
+                "https://evil.test/keys",
+                "'evil.test' resolves to 127.0.0.1",
+            ),
+            (
+                "https://mapped.test/keys",
+                "an IPv4-mapped form of 10.0.0.1, a private-network address",
+            ),
+            (
+                "https://keys.10.0.0.1.wildcard.test/k",
+                "resolves to 10.0.0.1",
+            ),
+        ] {
+            let err = settings("https://i", uri, "t")
+                .validated(&strict)
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("jwks_uri")
+                    && err.contains(words)
+                    && err.contains("outbound.allow_private"),
+                "{uri}: {err}"
+            );
+        }
+    }
+
+    /// The same at fetch time, for settings stored before (or a name that resolves
+    /// elsewhere by then): nothing is fetched, and the log says why.
+    #[tokio::test]
+    async fn a_refused_jwks_uri_is_not_fetched() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = tokio::spawn(async move {
+            tokio::time::timeout(Duration::from_millis(500), listener.accept())
+                .await
+                .is_ok()
+        });
+        let oidc = Oidc::new(&AuthConfig::default(), &rule(false)).unwrap();
+        for uri in [
+            format!("http://127.0.0.1:{port}/keys"),
+            format!("http://localhost:{port}/keys"),
+            format!("http://evil.test:{port}/keys"),
+            format!("http://[::ffff:127.0.0.1]:{port}/keys"),
+        ] {
+            let err = format!("{:#}", oidc.fetch(&uri).await.unwrap_err());
+            assert!(err.contains("a loopback address"), "{uri}: {err}");
+            assert!(oidc.key(&uri, "kid").await.is_none());
+        }
+        assert!(!accepted.await.unwrap(), "no connection was made");
     }
 
     #[test]

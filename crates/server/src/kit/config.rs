@@ -37,6 +37,19 @@ pub struct Config {
     pub alerts: AlertsConfig,
     pub privacy: PrivacyConfig,
     pub outlook: OutlookConfig,
+    pub outbound: OutboundConfig,
+}
+
+/// Connections to hosts that tenants name: webhooks, a tenant's own mail relay, its
+/// identity provider's keys (ADR 0011). The server's own `[mail]` relay is the operator's
+/// and not under this rule.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OutboundConfig {
+    /// Let them reach loopback, private, link-local and other non-public addresses (a
+    /// receiver inside the operator's own network, a local identity provider in tests).
+    /// Off: a tenant admin cannot make the server connect into its own network.
+    pub allow_private: bool,
 }
 
 /// The Outlook add-in's "Sign in with Microsoft 365" (nested app authentication, see
@@ -129,10 +142,6 @@ pub struct AlertsConfig {
     /// bound on how late an alert raised on another server reaches it without PostgreSQL's
     /// notifications (several servers on one SQLite file), or when one was missed.
     pub stream_reread_seconds: u64,
-    /// Let tenants aim webhooks at loopback, private and link-local addresses (a receiver
-    /// inside the operator's own network). Off: a tenant admin cannot make the server call
-    /// into its own network.
-    pub webhook_allow_private: bool,
 }
 
 impl Default for AlertsConfig {
@@ -145,7 +154,6 @@ impl Default for AlertsConfig {
             retry_max_seconds: 3_600,
             webhook_timeout_seconds: 10,
             stream_reread_seconds: 15,
-            webhook_allow_private: false,
         }
     }
 }
@@ -238,6 +246,7 @@ impl Default for Config {
             alerts: AlertsConfig::default(),
             privacy: PrivacyConfig::default(),
             outlook: OutlookConfig::default(),
+            outbound: OutboundConfig::default(),
         }
     }
 }

@@ -8,6 +8,7 @@ use leakwatch_server::alerts::{rules, AlertEngine, EngineDeps, Kind};
 use leakwatch_server::kit::clock::Clock;
 use leakwatch_server::kit::config::MailConfig;
 use leakwatch_server::kit::mail::Mailer;
+use leakwatch_server::kit::outbound::{Outbound, Resolver};
 use leakwatch_testkit::fixtures::{self, alert_kinds};
 use leakwatch_testkit::smtp::SmtpSink;
 use leakwatch_testkit::*;
@@ -24,6 +25,7 @@ fn engine(test: &TestDb, clock: &Clock, mail: MailConfig) -> AlertEngine {
         settings: test.config.alerts.clone(),
         mail_settings: mail,
         database_url: test.config.effective_database_url(),
+        outbound: Outbound::new(&test.config.outbound, Resolver::system()),
     })
 }
 

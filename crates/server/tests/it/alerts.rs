@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use leakwatch_server::kit::clock::Clock;
+use leakwatch_server::kit::outbound::Resolver;
 use leakwatch_testkit::events::{SseClient, WebhookReceiver};
 use leakwatch_testkit::smtp::SmtpSink;
 use leakwatch_testkit::*;
@@ -21,7 +22,7 @@ fn fast(config: &mut leakwatch_server::Config) {
     config.alerts.retry_base_seconds = 1;
     config.alerts.stream_reread_seconds = 1;
     // The tests' webhook receivers listen on loopback.
-    config.alerts.webhook_allow_private = true;
+    config.outbound.allow_private = true;
 }
 
 async fn tracked(app: &TestApp, token: &str, to: &str, subject: &str) -> (String, String) {
@@ -478,6 +479,203 @@ both_backends!(
             .expect("the client open reached the other server");
         assert_eq!(event.data["kind"], "client_open");
         other.stop().await;
+        app.finish().await;
+    }
+);
+
+/// The operator's default: tenants' webhooks and relays reach public addresses only.
+fn strict(config: &mut leakwatch_server::Config) {
+    fast(config);
+    config.outbound.allow_private = false;
+}
+
+// Issue 16, findings 1 and 2: every form of a non-public webhook or relay target the attack
+// run got through is refused when saved, in words, in the API's JSON error.
+both_backends!(
+    webhooks_and_relays_in_private_networks_are_refused_when_saved,
+    |backend| async move {
+        let names = Resolver::table()
+            .with("localhost", &["127.0.0.1", "::1"])
+            .with("evil.test", &["127.0.0.1"])
+            .with("mapped.test", &["::ffff:10.0.0.1"])
+            .with("127.0.0.1.wildcard.test", &["127.0.0.1"]);
+        let app = spawn_with_resolver(backend, names, strict).await;
+        let dpo = app.user("acme", "acme.nl", "dpo@acme.nl", true).await;
+        let secret = "0123456789abcdef";
+        let refused = |settings: Value| {
+            let (app, dpo) = (&app, dpo.clone());
+            async move {
+                let (status, body) = app.put("/api/v1/tenant/alerts", &dpo, &settings).await;
+                assert_eq!(status, 400, "{settings}: {body}");
+                assert_eq!(body["error"]["code"], "bad_request", "{body}");
+                body["error"]["message"].as_str().unwrap().to_string()
+            }
+        };
+        for (url, words) in [
+            (
+                "http://localhost:8080/h",
+                "'localhost' resolves to 127.0.0.1, a loopback address",
+            ),
+            (
+                "http://evil.test:8080/h",
+                "'evil.test' resolves to 127.0.0.1, a loopback address",
+            ),
+            (
+                "http://[::ffff:0.0.0.0]:8080/h",
+                "::ffff:0.0.0.0 is an IPv4-mapped form of 0.0.0.0",
+            ),
+            (
+                "http://[::ffff:169.254.169.254]/latest/meta-data",
+                "169.254.169.254, a link-local address",
+            ),
+            (
+                "http://[::ffff:100.64.0.1]/h",
+                "100.64.0.1, a carrier-grade NAT (shared) address",
+            ),
+            ("http://0.1.2.3/h", "0.1.2.3 is a 'this network' address"),
+            (
+                "https://mapped.test/h",
+                "an IPv4-mapped form of 10.0.0.1, a private-network address",
+            ),
+            (
+                "https://127.0.0.1.wildcard.test/h",
+                "resolves to 127.0.0.1, a loopback address",
+            ),
+        ] {
+            let message = refused(json!({"webhooks": [{"url": url, "secret": secret}]})).await;
+            assert!(
+                message.starts_with("webhooks[0].url: ") && message.contains(words),
+                "{url}: {message}"
+            );
+            assert!(message.contains("outbound.allow_private"), "{message}");
+        }
+        for (relay, words) in [
+            ("smtp://127.0.0.1:2525", "127.0.0.1 is a loopback address"),
+            (
+                "smtp://10.0.0.1:25",
+                "10.0.0.1 is a private-network address",
+            ),
+            ("smtp://evil.test:25", "'evil.test' resolves to 127.0.0.1"),
+            (
+                "smtp://mapped.test:587?tls=required",
+                "an IPv4-mapped form of 10.0.0.1",
+            ),
+        ] {
+            let message = refused(json!({"smarthost": relay})).await;
+            assert!(
+                message.starts_with("smarthost: ") && message.contains(words),
+                "{relay}: {message}"
+            );
+        }
+        // Nothing was saved.
+        let (_, shown) = app.get("/api/v1/tenant/alerts", &dpo).await;
+        assert_eq!(shown["webhooks"], json!([]));
+        assert_eq!(shown["smarthost"], "");
+        app.finish().await;
+    }
+);
+
+// A tenant's own relay, named by a host name, is reached at the address the rule checked
+// (here loopback, which the operator allows); the mail arrives.
+both_backends!(
+    a_tenant_s_relay_is_reached_at_its_checked_address,
+    |backend| async move {
+        let sink = SmtpSink::start();
+        let names = Resolver::table().with("relay.acme.test", &["127.0.0.1"]);
+        let app = spawn_with_resolver(backend, names, fast).await;
+        let anna = app.user("acme", "acme.nl", "anna@acme.nl", false).await;
+        let dpo = app.user("acme", "acme.nl", "dpo@acme.nl", true).await;
+        let relay = sink.url().replace("127.0.0.1", "relay.acme.test");
+        let (status, body) = app
+            .put(
+                "/api/v1/tenant/alerts",
+                &dpo,
+                &json!({"smarthost": relay, "mail_from": "alerts@acme.nl"}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let (message, _) = tracked(&app, &anna, "jan@klant.nl", "Via de eigen relay").await;
+        incident(&app, &anna, &message, "jan@klant.nl").await;
+        let mails = sink.wait_for(1, WAIT).await;
+        assert_eq!(
+            mails.len(),
+            1,
+            "the summary went through the tenant's relay"
+        );
+        assert_eq!(mails[0].mail_from, "alerts@acme.nl");
+        assert_eq!(mails[0].rcpt_tos, ["anna@acme.nl"]);
+        app.finish().await;
+    }
+);
+
+// A name that was public when the settings were saved and resolves to loopback when an
+// alert is delivered (DNS rebinding): neither the webhook nor the relay is connected to,
+// and the deliveries fail at once with the reason in words.
+both_backends!(
+    webhooks_and_relays_are_checked_again_when_delivered,
+    |backend| async move {
+        let names = Resolver::table()
+            .with("hooks.rebind.test", &["8.8.8.8"])
+            .with("relay.rebind.test", &["8.8.4.4"]);
+        let app = spawn_with_resolver(backend, names.clone(), strict).await;
+        let anna = app.user("acme", "acme.nl", "anna@acme.nl", false).await;
+        let dpo = app.user("acme", "acme.nl", "dpo@acme.nl", true).await;
+        let hook = WebhookReceiver::start(0).await;
+        let relay = Tripwire::start().await;
+        let settings = json!({
+            "webhooks": [{"url": hook.url.replace("127.0.0.1", "hooks.rebind.test"), "secret": "rebind-secret-0001"}],
+            "smarthost": format!("smtp://relay.rebind.test:{}", relay.port),
+        });
+        let (status, body) = app.put("/api/v1/tenant/alerts", &dpo, &settings).await;
+        assert_eq!(status, 200, "public when saved: {body}");
+        let loopback: [std::net::IpAddr; 1] = ["127.0.0.1".parse().unwrap()];
+        names.set("hooks.rebind.test", &loopback);
+        names.set("relay.rebind.test", &loopback);
+
+        let (message, _) = tracked(&app, &anna, "jan@klant.nl", "Rebound").await;
+        incident(&app, &anna, &message, "jan@klant.nl").await;
+        let deadline = std::time::Instant::now() + WAIT;
+        let rows = loop {
+            let rows: Vec<(String, Option<i64>, Option<String>, i64)> = sqlx::query(
+                "SELECT channel, failed_at, last_error, attempts FROM outbox ORDER BY channel",
+            )
+            .fetch_all(&app.db().pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                use sqlx::Row;
+                (r.get(0), r.get(1), r.get(2), r.get(3))
+            })
+            .collect();
+            if rows.len() == 2 && rows.iter().all(|r| r.1.is_some()) {
+                break rows;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "not given up: {rows:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        for (channel, name) in [
+            ("mail", "relay.rebind.test"),
+            ("webhook", "hooks.rebind.test"),
+        ] {
+            let row = rows.iter().find(|r| r.0 == channel).unwrap();
+            let error = row.2.as_deref().unwrap();
+            assert!(
+                error.contains(&format!(
+                    "'{name}' resolves to 127.0.0.1, a loopback address"
+                )),
+                "{channel}: {error}"
+            );
+            assert_eq!(row.3, 1, "{channel}: refused, not retried");
+        }
+        assert!(
+            hook.deliveries.lock().unwrap().is_empty(),
+            "the webhook was not called"
+        );
+        assert_eq!(relay.connections(), 0, "the relay was not connected to");
         app.finish().await;
     }
 );

@@ -10,6 +10,7 @@ use base64::Engine;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use leakwatch_server::accounts;
 use leakwatch_server::auth::oidc::OidcSettings;
+use leakwatch_server::kit::outbound::Resolver;
 use leakwatch_testkit::*;
 use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
 use rsa::traits::PublicKeyParts;
@@ -519,6 +520,11 @@ fn key_two(kid: &str) -> TestKey {
     test_key(include_bytes!("../fixtures/test-rsa-2.pem"), kid)
 }
 
+/// The test's identity provider listens on 127.0.0.1: the operator allows that.
+fn local_idp(config: &mut leakwatch_server::Config) {
+    config.outbound.allow_private = true;
+}
+
 /// The test's identity provider: a JWKS on 127.0.0.1 that counts its fetches.
 struct Idp {
     base: String,
@@ -595,6 +601,7 @@ async fn configure(app: &TestApp, idp: &Idp, tenant: &str, domain: &str, tid: &s
             jwks_uri: idp.jwks_uri(tid),
             tenant_id: tid.into(),
         }),
+        app.state.auth().oidc().outbound(),
     )
     .await
     .unwrap();
@@ -630,7 +637,7 @@ async fn subject_of(app: &TestApp, user_id: &str) -> Option<String> {
 both_backends!(
     entra_tokens_provision_and_reuse_users,
     |backend| async move {
-        let app = spawn(backend).await;
+        let app = spawn_with(backend, local_idp).await;
         let key = key_one();
         let idp = Idp::start(&[&key]).await;
         configure(&app, &idp, "acme", "boekhoudpartners.nl", TID_A, AUDIENCE).await;
@@ -713,7 +720,7 @@ both_backends!(
 );
 
 both_backends!(bad_entra_tokens_are_refused, |backend| async move {
-    let app = spawn(backend).await;
+    let app = spawn_with(backend, local_idp).await;
     let key = key_one();
     let idp = Idp::start(&[&key]).await;
     configure(&app, &idp, "acme", "boekhoudpartners.nl", TID_A, AUDIENCE).await;
@@ -860,6 +867,7 @@ both_backends!(bad_entra_tokens_are_refused, |backend| async move {
 
 both_backends!(jwks_rotation_and_refetch_interval, |backend| async move {
     let app = spawn_with(backend, |config| {
+        local_idp(config);
         config.auth.jwks_min_refetch_seconds = 1;
     })
     .await;
@@ -900,7 +908,7 @@ both_backends!(jwks_rotation_and_refetch_interval, |backend| async move {
 });
 
 both_backends!(entra_tenants_are_isolated, |backend| async move {
-    let app = spawn(backend).await;
+    let app = spawn_with(backend, local_idp).await;
     // Entra signs every directory's tokens with the same keys, and one multitenant add-in
     // registration is the audience for every customer: one JWKS, one audience, two
     // directories. Only the (signed) issuer and tid tell the tenants apart.
@@ -969,8 +977,130 @@ both_backends!(entra_tenants_are_isolated, |backend| async move {
     app.finish().await;
 });
 
+// Issue 16, finding 3: a JWKS URI in loopback or a private network is refused when saved,
+// in words; settings that point there anyway (stored before, or by a name that resolves
+// there by then) are never fetched, however many forged tokens an unauthenticated client
+// sends.
+both_backends!(
+    entra_key_urls_in_private_networks_are_refused,
+    |backend| async move {
+        let names = Resolver::table()
+            .with("localhost", &["127.0.0.1", "::1"])
+            .with("evil.test", &["127.0.0.1"])
+            .with("mapped.test", &["::ffff:10.0.0.1"]);
+        let app = spawn_with_resolver(backend, names, |_| {}).await;
+        let key = key_one();
+        let idp = Idp::start(&[&key]).await;
+        let admin = app
+            .user(
+                "acme",
+                "boekhoudpartners.nl",
+                "root@boekhoudpartners.nl",
+                true,
+            )
+            .await;
+        let loopback = idp.jwks_uri(TID_A);
+        let port = loopback
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap();
+        for (uri, words) in [
+            (
+                loopback.clone(),
+                "127.0.0.1 is a loopback address".to_string(),
+            ),
+            (
+                format!("http://localhost:{port}/keys"),
+                "'localhost' resolves to 127.0.0.1, a loopback address".into(),
+            ),
+            (
+                format!("http://evil.test:{port}/keys"),
+                "'evil.test' resolves to 127.0.0.1, a loopback address".into(),
+            ),
+            (
+                "https://10.0.0.1/keys".into(),
+                "10.0.0.1 is a private-network address".into(),
+            ),
+            (
+                "https://[::ffff:169.254.169.254]/keys".into(),
+                "an IPv4-mapped form of 169.254.169.254, a link-local address".into(),
+            ),
+            (
+                "https://mapped.test/keys".into(),
+                "an IPv4-mapped form of 10.0.0.1, a private-network address".into(),
+            ),
+        ] {
+            let settings = json!({"issuer": issuer(TID_A), "audience": AUDIENCE,
+                                  "jwks_uri": uri, "tenant_id": TID_A});
+            let (status, _, body) = send(
+                &app,
+                reqwest::Method::PUT,
+                "/api/v1/tenant/oidc",
+                Some(&admin),
+                Some(&settings),
+            )
+            .await;
+            assert_eq!(status, 400, "{uri}: {body}");
+            assert_eq!(body["error"]["code"], "bad_request");
+            let message = body["error"]["message"].as_str().unwrap();
+            assert!(
+                message.contains("jwks_uri") && message.contains(&words),
+                "{uri}: {message}"
+            );
+        }
+        // Stored without the check (as before this rule): still not fetched.
+        for (tenant, domain, tid, uri) in [
+            ("acme", "boekhoudpartners.nl", TID_A, loopback.clone()),
+            (
+                "klant",
+                "klant.nl",
+                TID_B,
+                format!("http://evil.test:{port}/{TID_B}/discovery/v2.0/keys"),
+            ),
+        ] {
+            let (tenant, _) = accounts::create_tenant(app.db(), tenant, domain)
+                .await
+                .unwrap();
+            let stored = json!({"issuer": issuer(tid), "audience": AUDIENCE, "jwks_uri": uri, "tenant_id": tid});
+            sqlx::query("UPDATE tenants SET oidc = $1 WHERE id = $2")
+                .bind(stored.to_string())
+                .bind(tenant.id.as_str())
+                .execute(&app.db().pool)
+                .await
+                .unwrap();
+        }
+        app.state.auth().oidc().invalidate_tenants();
+        for (tid, kid) in [(TID_A, "forged-1"), (TID_B, "forged-2")] {
+            let forged = sign_as(
+                &key,
+                kid,
+                Algorithm::RS256,
+                &entra_claims(tid, "7d2c1b0a-aaaa-4bbb-8ccc-0123456789ab", "x@klant.nl"),
+            );
+            let (status, body) = app.get("/api/v1/me", &forged).await;
+            assert_eq!(status, 401, "{body}");
+            assert_eq!(body["error"]["code"], "unauthorized");
+        }
+        // Not even the identity provider's own key gets through: its keys cannot be fetched.
+        let signed = sign(
+            &key,
+            &entra_claims(
+                TID_A,
+                "7d2c1b0a-aaaa-4bbb-8ccc-0123456789ab",
+                "lisa@boekhoudpartners.nl",
+            ),
+        );
+        assert_eq!(status_of(&app, &signed).await, 401);
+        assert_eq!(idp.fetches(), 0, "the JWKS was never fetched");
+        app.finish().await;
+    }
+);
+
 both_backends!(tenant_oidc_settings_api, |backend| async move {
-    let app = spawn(backend).await;
+    let app = spawn_with(backend, local_idp).await;
     let key = key_one();
     let idp = Idp::start(&[&key]).await;
     let admin_token = app
