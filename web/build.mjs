@@ -2,6 +2,7 @@
 //   index.html, app.css, app.js   the single page (TypeScript bundled by esbuild)
 //   wasm/                          the core's web package (from dist/wasm/web, built first by
 //                                  `cargo xtask wasm`), loaded by the policy page only
+//   entra.js, entra-redirect.*     "Sign in with Microsoft" (MSAL), loaded only when chosen
 // Nothing test-only is built: the browser tests drive this same output through the server.
 
 import fs from "node:fs";
@@ -34,7 +35,17 @@ export async function build() {
     legalComments: "none",
     logLevel: "warning",
   });
-  for (const file of ["index.html", "app.css"]) fs.copyFileSync(path.join(here, file), path.join(distDir, file));
+  await esbuild.build({
+    entryPoints: { entra: path.join(here, "src/entra.ts"), "entra-redirect": path.join(here, "src/entra-redirect.ts") },
+    outdir: distDir,
+    bundle: true,
+    format: "esm",
+    target: "es2022",
+    minify: true,
+    legalComments: "none",
+    logLevel: "warning",
+  });
+  for (const file of ["index.html", "app.css", "entra-redirect.html"]) fs.copyFileSync(path.join(here, file), path.join(distDir, file));
   for (const file of ["leakwatch_wasm.js", "leakwatch_wasm_bg.wasm"]) fs.copyFileSync(path.join(wasmDir, file), path.join(distDir, "wasm", file));
 }
 

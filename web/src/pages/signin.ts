@@ -1,7 +1,8 @@
 // Sign-in with a leakwatch password: the server sets the HttpOnly session cookie and answers
 // the CSRF token that every later change carries.
 
-import { api, ApiFailure, SessionView } from "../api";
+import { api, ApiFailure, get, SessionView } from "../api";
+import type { EntraApp } from "../entra";
 import { fill, h, valueOf } from "../dom";
 import { t } from "../i18n";
 import { errorText, textField } from "../ui";
@@ -40,12 +41,50 @@ export function renderSignIn(app: HTMLElement, languageSwitch: () => HTMLElement
       void send();
     }
   });
+  const microsoft = h("div", { id: "microsoft", class: "stack" });
   fill(app,
     h("header", { class: "top" }, h("span", { class: "brand" }, t("product")), languageSwitch()),
     h("main", { id: "content", class: "narrow" },
       h("h1", {}, t("signInTitle")),
       h("p", {}, t("signInIntro")),
+      microsoft,
       form,
     ),
   );
+  void offerMicrosoft(microsoft, status, signedIn);
+}
+
+/** "Sign in with Microsoft", when this deployment names its Entra app. */
+async function offerMicrosoft(host: HTMLElement, status: HTMLElement, signedIn: (session: SessionView) => void): Promise<void> {
+  let entra: EntraApp | null = null;
+  try {
+    entra = (await get<{ entra: EntraApp | null }>("config.json")).entra;
+  } catch {
+    return; // Passwords still work; the form says so if the server is gone.
+  }
+  if (!entra) return;
+  const app = entra;
+  const button = h("fluent-button", { id: "entra-button", appearance: "accent" }, t("signInMicrosoft"));
+  button.addEventListener("click", async () => {
+    button.setAttribute("disabled", "");
+    try {
+      let token: string;
+      try {
+        const module = (await import(/* @vite-ignore */ new URL("entra.js", document.baseURI).href)) as typeof import("../entra");
+        token = await module.signInWithMicrosoft(app);
+      } catch {
+        fill(status, h("p", { class: "error", role: "alert" }, t("signInMicrosoftCancelled")));
+        return;
+      }
+      try {
+        signedIn(await api<SessionView>("POST", "/api/v1/auth/session/entra", { access_token: token }));
+      } catch (error) {
+        const text = error instanceof ApiFailure && error.status === 401 ? t("signInMicrosoftRefused") : errorText(error);
+        fill(status, h("p", { class: "error", role: "alert" }, text));
+      }
+    } finally {
+      button.removeAttribute("disabled");
+    }
+  });
+  fill(host, button, h("p", { class: "muted" }, t("signInOr")));
 }

@@ -28,7 +28,7 @@ use crate::kit::error::error_response;
 use crate::kit::html::negotiate;
 use crate::kit::json::{ApiPath, ApiQuery};
 use manifest::{BaseUrl, SendMode};
-pub use sign_in::MicrosoftSignIn;
+pub use sign_in::{ClientConfig, MicrosoftSignIn};
 
 /// The app package's name (the unified manifest with its two icons).
 pub const APP_PACKAGE: &str = "leakwatch-outlook.zip";

@@ -39,6 +39,7 @@ where
     OpenApiRouter::new()
         .routes(routes!(login))
         .routes(super::session::routes())
+        .routes(super::session::entra_routes())
         .routes(routes!(me))
         .routes(routes!(show_oidc, set_oidc, clear_oidc))
 }

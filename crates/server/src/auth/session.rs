@@ -7,7 +7,9 @@
 //!
 //! - `POST /api/v1/auth/session`: sign in (the login's checks and rate limits);
 //! - `GET /api/v1/auth/session`: who is signed in, and the CSRF token for a reloaded page;
-//! - `DELETE /api/v1/auth/session`: sign out (the row is deleted, the cookie cleared).
+//! - `DELETE /api/v1/auth/session`: sign out (the row is deleted, the cookie cleared);
+//! - `POST /api/v1/auth/session/entra`: sign in with an Entra ID access token (the
+//!   dashboard's "Sign in with Microsoft").
 
 use axum::extract::{FromRef, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -179,6 +181,41 @@ pub async fn sign_in(
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
     let user = check_password_login(&auth, client, body).await?;
+    start_session(&auth, user).await
+}
+
+/// A token of Microsoft Entra ID, as the dashboard's "Sign in with Microsoft" obtains it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EntraSignIn {
+    /// An access token for leakwatch's API (the scope of `GET /config.json`), issued to the
+    /// signed-in user by the directory of a tenant that has set up Entra ID.
+    pub access_token: String,
+}
+
+/// Signs in with Microsoft Entra ID and starts a browser session: the token is checked as
+/// an Entra bearer token is (the tenant's issuer, audience and keys; ADR 0009), and the user
+/// is found or provisioned as for the add-ins.
+#[utoipa::path(post, path = "/api/v1/auth/session/entra", tag = "auth", request_body = EntraSignIn,
+    responses((status = 200, body = SessionView, description = "Signed in; the session cookie is set"),
+        (status = 400, description = "Invalid request"),
+        (status = 401, description = "The token is not one of a tenant set up for Entra ID")))]
+pub async fn sign_in_with_entra(
+    State(auth): State<Authenticator>,
+    ApiJson(body): ApiJson<EntraSignIn>,
+) -> ApiResult<Response> {
+    // Only Entra tokens: a leakwatch token here would turn a stolen bearer token into a
+    // browser session.
+    let token = body.access_token.trim();
+    if token.is_empty() {
+        return Err(ApiError::BadRequest("access_token is empty".into()));
+    }
+    let user = super::oidc::authenticate(&auth, token).await?;
+    start_session(&auth, user).await
+}
+
+/// Starts a session for `user`: the row, the cookie and the CSRF token.
+async fn start_session(auth: &Authenticator, user: AuthUser) -> ApiResult<Response> {
     let now = now_ms();
     let ttl = auth.settings().session_ttl_seconds.max(60);
     let value = random_token();
@@ -203,7 +240,7 @@ pub async fn sign_in(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    let me = me_of(&auth, user).await?;
+    let me = me_of(auth, user).await?;
     Ok((
         [
             (header::SET_COOKIE, auth.set_cookie(&value, ttl)),
@@ -271,6 +308,14 @@ where
     crate::kit::client::TrustedProxies: FromRef<S>,
 {
     utoipa_axum::routes!(sign_in, current, sign_out)
+}
+
+pub fn entra_routes<S>() -> utoipa_axum::router::UtoipaMethodRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Authenticator: FromRef<S>,
+{
+    utoipa_axum::routes!(sign_in_with_entra)
 }
 
 #[cfg(test)]

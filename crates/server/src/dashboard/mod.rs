@@ -7,11 +7,13 @@
 //! prints a warning (`build.rs`) and `/` answers 503 saying how to build it.
 
 use crate::kit::json::ApiPath;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{FromRef, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::addin::{ClientConfig, MicrosoftSignIn};
 use crate::kit::embedded::{self, FileCache};
 
 #[derive(rust_embed::Embed)]
@@ -35,9 +37,14 @@ pub const CONTENT_SECURITY_POLICY: &str =
 pub fn router<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
+    MicrosoftSignIn: FromRef<S>,
 {
     OpenApiRouter::new()
         .routes(routes!(page))
+        .routes(routes!(client_config))
+        .routes(routes!(entra_script))
+        .routes(routes!(entra_redirect))
+        .routes(routes!(entra_redirect_script))
         .routes(routes!(script))
         .routes(routes!(styles))
         .routes(routes!(chunk))
@@ -50,6 +57,42 @@ where
         (status = 503, description = "The dashboard is not built into this server")))]
 pub async fn page(headers: HeaderMap) -> Response {
     serve("index.html".into(), headers).await
+}
+
+/// What the sign-in page needs to offer "Sign in with Microsoft": the deployment's Entra
+/// app (`[outlook]`, the same registration as the Outlook add-in's, with this page's address
+/// as a single-page-application redirect URI); `null` offers passwords only.
+#[utoipa::path(get, path = "/config.json", tag = "dashboard",
+    responses((status = 200, body = ClientConfig)))]
+pub async fn client_config(State(sign_in): State<MicrosoftSignIn>) -> Response {
+    let mut response = axum::Json(sign_in.client_config()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// Microsoft's sign-in library and the page's use of it, loaded only when a user chooses
+/// "Sign in with Microsoft".
+#[utoipa::path(get, path = "/entra.js", tag = "dashboard",
+    responses((status = 200, description = "The script", content_type = "text/javascript")))]
+pub async fn entra_script(headers: HeaderMap) -> Response {
+    serve("entra.js".into(), headers).await
+}
+
+/// The empty page Microsoft's sign-in window returns to; the dashboard reads the answer
+/// from it and closes it.
+#[utoipa::path(get, path = "/entra-redirect.html", tag = "dashboard",
+    responses((status = 200, description = "An empty page", content_type = "text/html")))]
+pub async fn entra_redirect(headers: HeaderMap) -> Response {
+    serve("entra-redirect.html".into(), headers).await
+}
+
+/// The redirect page's script: MSAL's bridge back to the window that opened it.
+#[utoipa::path(get, path = "/entra-redirect.js", tag = "dashboard",
+    responses((status = 200, description = "The script", content_type = "text/javascript")))]
+pub async fn entra_redirect_script(headers: HeaderMap) -> Response {
+    serve("entra-redirect.js".into(), headers).await
 }
 
 /// The dashboard's script.

@@ -1201,3 +1201,88 @@ both_backends!(tenant_oidc_settings_api, |backend| async move {
     }
     app.finish().await;
 });
+
+both_backends!(
+    the_dashboard_signs_in_with_an_entra_token_and_with_nothing_else,
+    |backend| async move {
+        let app = spawn_with(backend, local_idp).await;
+        let key = key_one();
+        let idp = Idp::start(&[&key]).await;
+        configure(&app, &idp, "acme", "boekhoudpartners.nl", TID_A, AUDIENCE).await;
+        let oid = "7d2c1b0a-aaaa-4bbb-8ccc-0123456789ab";
+        let token = sign(&key, &entra_claims(TID_A, oid, "lisa@boekhoudpartners.nl"));
+        let session = |body: Value| {
+            let app = &app;
+            async move {
+                let response = app
+                    .client
+                    .post(app.url("/api/v1/auth/session/entra"))
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = response.status().as_u16();
+                let cookie = response
+                    .headers()
+                    .get("set-cookie")
+                    .map(|v| v.to_str().unwrap().to_string());
+                (
+                    status,
+                    cookie,
+                    response.json::<Value>().await.unwrap_or(Value::Null),
+                )
+            }
+        };
+        let (status, cookie, body) = session(json!({"access_token": token})).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["user"]["email"], "lisa@boekhoudpartners.nl");
+        assert_eq!(body["user"]["role"], "sender");
+        assert!(body["csrf_token"].as_str().is_some_and(|t| t.len() > 20));
+        let cookie = cookie.expect("a session cookie");
+        for attribute in ["HttpOnly", "SameSite=Strict"] {
+            assert!(cookie.contains(attribute), "{cookie}");
+        }
+        // The cookie is a session like a password sign-in's.
+        let me = app
+            .client
+            .get(app.url("/api/v1/me"))
+            .header("cookie", cookie.split(';').next().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(me.status(), 200);
+
+        // A leakwatch token (a stolen bearer token, say) is no way into a browser session,
+        // nor is a forged or empty Entra token.
+        let password_user = acme_user_token(&app).await;
+        let (status, cookie, _) = session(json!({"access_token": password_user})).await;
+        assert_eq!(status, 401);
+        assert!(cookie.is_none());
+        let other_key = key_two("another-kid");
+        let forged = sign(
+            &other_key,
+            &entra_claims(TID_A, oid, "lisa@boekhoudpartners.nl"),
+        );
+        let (status, _, _) = session(json!({"access_token": forged})).await;
+        assert_eq!(status, 401);
+        let (status, _, body) = session(json!({"access_token": " "})).await;
+        assert_eq!(status, 400, "{body}");
+        let (status, _, _) = session(json!({"token": "x"})).await;
+        assert_eq!(status, 400);
+        app.finish().await;
+    }
+);
+
+/// A leakwatch bearer token of a user of tenant "acme".
+async fn acme_user_token(app: &TestApp) -> String {
+    let (user, _) = accounts::add_user(app.db(), "acme", "piet@boekhoudpartners.nl", false)
+        .await
+        .unwrap();
+    let auth = leakwatch_server::auth::AuthUser {
+        user_id: user.id,
+        tenant_id: user.tenant_id,
+        email: user.email,
+        role: user.role,
+    };
+    leakwatch_server::auth::issue_token(app.state.keys(), &auth, 3600).unwrap()
+}

@@ -156,6 +156,19 @@ async fn every_html_route_carries_the_security_headers() {
     assert_eq!(header(&response, "x-content-type-options"), "nosniff");
     assert_eq!(header(&response, "referrer-policy"), "no-referrer");
     covered.insert(("get".into(), "/".into()));
+    let response = app
+        .client
+        .get(app.url("/entra-redirect.html"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        header(&response, "content-security-policy"),
+        leakwatch_server::dashboard::CONTENT_SECURITY_POLICY
+    );
+    assert_eq!(header(&response, "x-frame-options"), "DENY");
+    covered.insert(("get".into(), "/entra-redirect.html".into()));
     // Every documented HTML route is among them (a new one must be added here).
     let (_, doc) = app.get("/openapi.json", "").await;
     let mut html = html_operations(&doc);
