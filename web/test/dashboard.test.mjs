@@ -9,6 +9,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ApiClient } from "../../addin/common/api.mjs";
@@ -23,8 +24,9 @@ const ADMIN = { email: "beheer@boekhoudpartners.nl", password: "admin horse batt
 const SENDER = { email: "anna.deboer@boekhoudpartners.nl", password: "sender horse battery", role: "sender" };
 const OFFICER = { email: "fg@boekhoudpartners.nl", password: "officer horse battery", role: "privacy-officer" };
 const MAIL_CLIENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Thunderbird/128.5.0";
-// The server trusts 127.0.0.1 as a proxy, so X-Forwarded-For names the reader's network.
-const CONFIG = `trusted_proxies = ["127.0.0.1/32"]\n`;
+// The server trusts 127.0.0.1 as a proxy, so X-Forwarded-For names the reader's network;
+// the test's webhook receiver is on 127.0.0.1, which the operator allows here.
+const CONFIG = `trusted_proxies = ["127.0.0.1/32"]\n[outbound]\nallow_private = true\n`;
 
 let browser;
 before(async () => {
@@ -159,6 +161,20 @@ async function adminChangesThePolicy(server, backend) {
 
   await page.goto(`${server.baseUrl}/#/settings`);
   await page.locator("#checklist li[data-item=organization].done").waitFor();
+  // A webhook, saved and tested: the receiver gets the signed test; mail has no relay here.
+  const hooks = [];
+  const receiver = http.createServer((req, res) => { hooks.push(req.headers); res.writeHead(204).end(); });
+  await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  const hookUrl = `http://127.0.0.1:${receiver.address().port}/hook`;
+  await page.locator("#webhooks textarea").fill(hookUrl);
+  await page.locator("#alerts-save").click();
+  await page.locator("#alerts-status .note", { hasText: "Saved." }).waitFor();
+  await page.locator("#alerts-test").click();
+  await page.locator("#alerts-status .note", { hasText: `webhook ${hookUrl}: delivered` }).waitFor();
+  assert.match(await page.locator("#alerts-status").textContent(), /mail to beheer@boekhoudpartners\.nl: failed \(no usable mail relay is set\)/);
+  assert.equal(hooks.length, 1);
+  assert.equal(hooks[0]["x-leakwatch-event"], "test");
+  receiver.close();
   assert.equal(await page.locator("#checklist li[data-item=https].missing").count(), 1, "http://127.0.0.1 is not HTTPS");
   await axe(page, "settings");
   await page.goto(`${server.baseUrl}/#/users`);

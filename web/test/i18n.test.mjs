@@ -55,4 +55,9 @@ test("every audit action and checklist item of the server has words", () => {
   const items = [...read("crates/server/src/checklist/mod.rs").matchAll(/\(\s*"([a-z_]+)",/g)].map((m) => m[1]);
   assert.deepEqual(items.sort(), ["controller_contact", "dpo", "https", "mail_relay", "organization"]);
   for (const item of items) assert.ok(TEXTS.en[`check_${item}`], `check_${item}`);
+  const problems = read("crates/server/src/alerts/test_send.rs").match(/pub enum Problem \{([^}]*)\}/)[1]
+    .split("\n").map((line) => line.trim()).filter((line) => /^[A-Z]\w*,$/.test(line))
+    .map((name) => name.slice(0, -1).replace(/[A-Z]/g, (c, i) => (i ? "_" : "") + c.toLowerCase()));
+  assert.equal(problems.length, 5, `${problems}`);
+  for (const problem of problems) assert.ok(TEXTS.en[`problem_${problem}`], `problem_${problem}`);
 });

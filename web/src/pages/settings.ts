@@ -3,7 +3,7 @@
 
 import { api, get } from "../api";
 import { fill, h, valueOf } from "../dom";
-import { Key, t } from "../i18n";
+import { has, Key, t } from "../i18n";
 import type { Page } from "../main";
 import { button, lines, showError, showNote, textArea, textField } from "../ui";
 
@@ -11,7 +11,7 @@ interface Checklist { items: { item: string; done: boolean }[] }
 interface Webhook { url: string; secret?: string; format?: string }
 interface AlertSettings { not_opened_hours: number; undecided_reminder_hours: number; mail: boolean; smarthost: string; mail_from: string; webhooks: Webhook[] }
 interface PrivacySettings { retention_days: number; register_retention_days: number; controller_contact?: string | null; processors?: string[] }
-interface TestResult { channel: "mail" | "webhook"; target: string; delivered: boolean; reason?: string }
+interface TestResult { channel: "mail" | "webhook"; target: string; delivered: boolean; problem?: string; status?: number; detail?: string }
 
 export async function renderSettings({ main }: Page): Promise<void> {
   const [checklist, alerts, privacy] = await Promise.all([
@@ -41,8 +41,10 @@ function alertsSection(settings: AlertSettings): HTMLElement {
   const notOpened = textField("not-opened-hours", "notOpenedHours", String(settings.not_opened_hours), { type: "number", min: "1" });
   const undecided = textField("undecided-hours", "undecidedHours", String(settings.undecided_reminder_hours), { type: "number", min: "1" });
   const webhooks = textArea("webhooks", "webhooks", settings.webhooks.map((w) => w.url).join("\n"));
+  let fresh: Webhook[] = [];
   const read = (): AlertSettings => {
     const urls = lines((webhooks as HTMLTextAreaElement).value);
+    fresh = [];
     return {
       ...settings,
       mail: (mail as HTMLInputElement).checked,
@@ -50,8 +52,15 @@ function alertsSection(settings: AlertSettings): HTMLElement {
       mail_from: valueOf(from),
       not_opened_hours: Number(valueOf(notOpened)),
       undecided_reminder_hours: Number(valueOf(undecided)),
-      // A webhook keeps its secret and format when its URL stays.
-      webhooks: urls.map((url) => settings.webhooks.find((w) => w.url === url) ?? { url }),
+      // A webhook keeps its secret and format when its URL stays; a new one gets a secret,
+      // shown once, with which its receiver checks X-Leakwatch-Signature.
+      webhooks: urls.map((url) => {
+        const kept = settings.webhooks.find((w) => w.url === url);
+        if (kept) return kept;
+        const made = { url, secret: newSecret() };
+        fresh.push(made);
+        return made;
+      }),
     };
   };
   return h("section", { "aria-labelledby": "alert-channels-title", class: "stack" },
@@ -61,7 +70,7 @@ function alertsSection(settings: AlertSettings): HTMLElement {
       button("alerts-save", "save", async () => {
         try {
           Object.assign(settings, await api<AlertSettings>("PUT", "/api/v1/tenant/alerts", read()));
-          showNote(status, t("saved"));
+          showNote(status, [t("saved"), ...fresh.map((hook) => t("webhookSecret", { url: hook.url, secret: hook.secret ?? "" }))].join(" "));
         } catch (error) {
           showError(status, error);
         }
@@ -70,7 +79,8 @@ function alertsSection(settings: AlertSettings): HTMLElement {
         try {
           const { results } = await api<{ results: TestResult[] }>("POST", "/api/v1/tenant/alerts/test");
           const words = results.map((r) => {
-            const outcome = r.delivered ? t("outcomeOk") : t("outcomeFailed", { reason: r.reason ?? "" });
+            const problem = `problem_${r.problem ?? "unreachable"}`;
+            const outcome = r.delivered ? t("outcomeOk") : t("outcomeFailed", { reason: has(problem) ? t(problem, { status: r.status ?? "" }) : t("problem_unreachable") });
             return r.channel === "mail" ? t("testResultMail", { to: r.target, outcome }) : t("testResultWebhook", { url: r.target, outcome });
           });
           showNote(status, t("testSent", { result: words.join("; ") || t("none") }));
@@ -80,6 +90,12 @@ function alertsSection(settings: AlertSettings): HTMLElement {
       }, "outline"),
     ),
   );
+}
+
+/** 32 random characters (192 bits), URL-safe. */
+function newSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_");
 }
 
 function privacySection(settings: PrivacySettings): HTMLElement {

@@ -53,6 +53,7 @@ where
         .routes(routes!(list))
         .routes(routes!(stream))
         .routes(routes!(show_settings, set_settings))
+        .routes(routes!(super::test_send::send_test))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -21,6 +21,7 @@ pub mod http;
 pub mod outbox;
 pub mod rules;
 pub mod settings;
+pub mod test_send;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -216,38 +216,68 @@ pub fn retry_delay_ms(attempts: i64, base_seconds: i64, max_seconds: i64) -> i64
         .saturating_mul(1000)
 }
 
+/// The relay and sender address a tenant's alert mail goes out with: the server's, or the
+/// tenant's own (under the outbound rule; the operator's relay is not).
+pub enum TenantMailer<'a> {
+    Server(&'a Mailer),
+    Own(Mailer),
+}
+
+impl TenantMailer<'_> {
+    pub fn get(&self) -> &Mailer {
+        match self {
+            TenantMailer::Server(mailer) => mailer,
+            TenantMailer::Own(mailer) => mailer,
+        }
+    }
+}
+
+pub fn tenant_mailer<'a>(
+    state: &'a AlertEngine,
+    tenant: &AlertSettings,
+) -> Result<TenantMailer<'a>, MailError> {
+    if tenant.smarthost.is_empty() && tenant.mail_from.is_empty() {
+        return Ok(TenantMailer::Server(state.mailer()));
+    }
+    let config = state.mail_settings();
+    let from = if tenant.mail_from.is_empty() {
+        &config.from
+    } else {
+        &tenant.mail_from
+    };
+    if tenant.smarthost.is_empty() {
+        Mailer::new(&config.smarthost, from, config.timeout_seconds)
+    } else {
+        Mailer::guarded(
+            &tenant.smarthost,
+            from,
+            config.timeout_seconds,
+            state.outbound(),
+        )
+    }
+    .map(TenantMailer::Own)
+}
+
+fn mail_failure(e: MailError) -> Failure {
+    match e {
+        MailError::Smtp { message, permanent } => Failure { message, permanent },
+        other => Failure {
+            permanent: !other.is_transient(),
+            message: other.to_string(),
+        },
+    }
+}
+
 async fn send_mail(
     state: &AlertEngine,
     tenant: &AlertSettings,
     published: &Published,
     to: &str,
 ) -> Result<(), Failure> {
-    let config = state.mail_settings();
-    let custom;
-    let mailer = if tenant.smarthost.is_empty() && tenant.mail_from.is_empty() {
-        state.mailer()
-    } else {
-        let from = if tenant.mail_from.is_empty() {
-            &config.from
-        } else {
-            &tenant.mail_from
-        };
-        // The tenant's own relay is under the outbound rule; the operator's is not.
-        custom = if tenant.smarthost.is_empty() {
-            Mailer::new(&config.smarthost, from, config.timeout_seconds)
-        } else {
-            Mailer::guarded(
-                &tenant.smarthost,
-                from,
-                config.timeout_seconds,
-                state.outbound(),
-            )
-        }
-        .map_err(|e| Failure::permanent(e.to_string()))?;
-        &custom
-    };
+    let mailer = tenant_mailer(state, tenant).map_err(|e| Failure::permanent(e.to_string()))?;
     let alert = &published.alert;
     mailer
+        .get()
         .send(&OutgoingMail {
             to: to.to_string(),
             subject: format!("[leakwatch] {}", alert.title),
@@ -255,13 +285,7 @@ async fn send_mail(
             html: None,
         })
         .await
-        .map_err(|e| match e {
-            MailError::Smtp { message, permanent } => Failure { message, permanent },
-            other => Failure {
-                permanent: !other.is_transient(),
-                message: other.to_string(),
-            },
-        })
+        .map_err(mail_failure)
 }
 
 fn mail_text(alert: &Alert) -> String {
@@ -324,11 +348,38 @@ async fn send_webhook(
     let dedupe_key = format!("{}:{}", alert.kind.as_str(), alert.incident_id);
     let body = serde_json::to_vec(&webhook_body(hook.format, alert, &dedupe_key))
         .expect("a webhook body serialises");
+    post_signed(state, hook, "alert", &row.id.to_string(), &dedupe_key, body)
+        .await
+        .map_err(|failed| failed.failure)
+}
+
+/// How a webhook delivery failed: why, and the receiver's status when it answered.
+pub struct WebhookFailure {
+    pub failure: Failure,
+    pub status: Option<u16>,
+    /// Refused by the outbound rule (never connected to).
+    pub refused: bool,
+}
+
+/// POSTs `body` to the webhook with leakwatch's headers and signature.
+pub async fn post_signed(
+    state: &AlertEngine,
+    hook: &settings::Webhook,
+    event: &str,
+    delivery: &str,
+    dedupe_key: &str,
+    body: Vec<u8>,
+) -> Result<(), WebhookFailure> {
     let timestamp = now_ms() / 1000;
+    let refused = |message: String| WebhookFailure {
+        failure: Failure::permanent(message),
+        status: None,
+        refused: true,
+    };
     let response = state
         .webhooks()
         .request(reqwest::Method::POST, &hook.url)
-        .map_err(|e| Failure::permanent(format!("webhook: {e}")))?
+        .map_err(|e| refused(format!("webhook: {e}")))?
         .timeout(Duration::from_secs(
             state.settings().webhook_timeout_seconds.max(1),
         ))
@@ -337,9 +388,9 @@ async fn send_webhook(
             "User-Agent",
             concat!("leakwatch/", env!("CARGO_PKG_VERSION")),
         )
-        .header("X-Leakwatch-Event", "alert")
-        .header("X-Leakwatch-Delivery", row.id.to_string())
-        .header("X-Leakwatch-Dedupe-Key", &dedupe_key)
+        .header("X-Leakwatch-Event", event)
+        .header("X-Leakwatch-Delivery", delivery)
+        .header("X-Leakwatch-Dedupe-Key", dedupe_key)
         .header("X-Leakwatch-Timestamp", timestamp.to_string())
         .header(
             "X-Leakwatch-Signature",
@@ -348,12 +399,24 @@ async fn send_webhook(
         .body(body)
         .send()
         .await
-        .map_err(|e| Failure {
+        .map_err(|e| {
             // Refused by the outbound rule: the same target will be refused again.
-            permanent: OutboundError::find(&e).is_some_and(OutboundError::is_refused),
-            message: format!("webhook: {}", outbound::describe(&e)),
+            let refused = OutboundError::find(&e).is_some_and(OutboundError::is_refused);
+            WebhookFailure {
+                failure: Failure {
+                    permanent: refused,
+                    message: format!("webhook: {}", outbound::describe(&e)),
+                },
+                status: None,
+                refused,
+            }
         })?;
     let status = response.status();
+    let answered = |failure| WebhookFailure {
+        failure,
+        status: Some(status.as_u16()),
+        refused: false,
+    };
     if status.is_success() {
         Ok(())
     } else if status.is_client_error()
@@ -361,9 +424,13 @@ async fn send_webhook(
         && status != reqwest::StatusCode::TOO_MANY_REQUESTS
     {
         // The receiver refuses this request (wrong URL, revoked hook): trying again will not help.
-        Err(Failure::permanent(format!("webhook answered {status}")))
+        Err(answered(Failure::permanent(format!(
+            "webhook answered {status}"
+        ))))
     } else {
-        Err(Failure::transient(format!("webhook answered {status}")))
+        Err(answered(Failure::transient(format!(
+            "webhook answered {status}"
+        ))))
     }
 }
 

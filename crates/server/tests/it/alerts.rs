@@ -686,3 +686,60 @@ async fn tick(app: &TestApp) -> usize {
         .await
         .unwrap()
 }
+
+// "Send a test": one message over each channel as saved, at once, with how each went; a
+// sender may not ask.
+both_backends!(
+    a_test_goes_over_each_channel_and_says_how_it_went,
+    |backend| async move {
+        let sink = SmtpSink::start();
+        let app = spawn_with(backend, fast).await;
+        let anna = app.user("acme", "acme.nl", "anna@acme.nl", false).await;
+        let dpo = app.user("acme", "acme.nl", "dpo@acme.nl", true).await;
+        let good = WebhookReceiver::start(0).await;
+        let failing = WebhookReceiver::start(usize::MAX).await;
+        let settings = json!({
+            "smarthost": sink.url(), "mail_from": "alerts@acme.nl",
+            "webhooks": [{"url": good.url, "secret": "test-secret-00001"},
+                         {"url": failing.url, "secret": "test-secret-00002", "format": "chat"}],
+        });
+        let (status, body) = app.put("/api/v1/tenant/alerts", &dpo, &settings).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = app
+            .post("/api/v1/tenant/alerts/test", &dpo, &json!({}))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let results = body["results"].as_array().unwrap();
+        assert_eq!(results.len(), 3, "{body}");
+        assert_eq!(results[0]["channel"], "mail");
+        assert_eq!(results[0]["target"], "dpo@acme.nl");
+        assert_eq!(results[0]["delivered"], true, "{body}");
+        assert_eq!(results[1]["delivered"], true, "{body}");
+        assert_eq!(results[2]["delivered"], false);
+        assert_eq!(results[2]["problem"], "answered");
+        assert_eq!(results[2]["status"], 500);
+        let mails = sink.wait_for(1, WAIT).await;
+        assert_eq!(mails[0].rcpt_tos, ["dpo@acme.nl"]);
+        assert!(mails[0].subject().contains("Test alert"));
+        let got = good.got();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].headers["x-leakwatch-event"], "test");
+        assert!(got[0].headers["x-leakwatch-signature"]
+            .to_str()
+            .unwrap()
+            .starts_with("sha256="));
+        let chat: Value = serde_json::from_slice(&failing.got()[0].body).unwrap();
+        assert!(chat["text"].as_str().unwrap().contains("test"), "{chat}");
+        // Nothing went through the outbox: no alert, no row.
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+            .fetch_one(&app.db().pool)
+            .await
+            .unwrap();
+        assert_eq!(rows, 0);
+        let (status, _) = app
+            .post("/api/v1/tenant/alerts/test", &anna, &json!({}))
+            .await;
+        assert_eq!(status, 403);
+        app.finish().await;
+    }
+);

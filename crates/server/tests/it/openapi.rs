@@ -39,6 +39,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/messages/{id}"),
     ("get", "/api/v1/tenant/alerts"),
     ("put", "/api/v1/tenant/alerts"),
+    ("post", "/api/v1/tenant/alerts/test"),
     ("get", "/api/v1/tenant/checklist"),
     ("delete", "/api/v1/tenant/oidc"),
     ("get", "/api/v1/tenant/oidc"),
