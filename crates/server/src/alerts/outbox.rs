@@ -220,7 +220,7 @@ pub fn retry_delay_ms(attempts: i64, base_seconds: i64, max_seconds: i64) -> i64
 /// tenant's own (under the outbound rule; the operator's relay is not).
 pub enum TenantMailer<'a> {
     Server(&'a Mailer),
-    Own(Mailer),
+    Own(Box<Mailer>),
 }
 
 impl TenantMailer<'_> {
@@ -255,7 +255,7 @@ pub fn tenant_mailer<'a>(
             state.outbound(),
         )
     }
-    .map(TenantMailer::Own)
+    .map(|mailer| TenantMailer::Own(Box::new(mailer)))
 }
 
 fn mail_failure(e: MailError) -> Failure {
