@@ -271,3 +271,28 @@ async function officerDecidesAndPrints(server, backend, incidentId) {
   assert.deepEqual(page.refused, [], "nothing refused or failing on the privacy officer's pages");
   await page.context().close();
 }
+
+test("the first page downloads less than 100 KB gzipped", async () => {
+  const server = await startLeakwatch({ tenant: TENANT, ...ADMIN, domain: "boekhoudpartners.nl" });
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const responses = [];
+    page.on("response", (response) => responses.push(response));
+    await page.goto(`${server.baseUrl}/`, { waitUntil: "networkidle" });
+    await page.locator("#signin-button").waitFor();
+    let bytes = 0;
+    const files = [];
+    for (const response of responses) {
+      const sizes = await response.request().sizes();
+      bytes += sizes.responseBodySize + sizes.responseHeadersSize;
+      files.push(`${new URL(response.url()).pathname} ${sizes.responseBodySize}`);
+    }
+    console.log(`first page: ${bytes} bytes over the wire (${files.join(", ")})`);
+    assert.ok(files.some((f) => f.startsWith("/app.js")));
+    assert.ok(bytes < 100_000, `${bytes} bytes`);
+  } finally {
+    await context.close();
+    await server.stop();
+  }
+});
