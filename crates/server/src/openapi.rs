@@ -85,25 +85,71 @@ pub fn router<S: Clone + Send + Sync + 'static>(doc: utoipa::openapi::OpenApi) -
         )
 }
 
-/// The OpenAPI document as a plain HTML reference (`templates/docs.html`).
+/// The OpenAPI document as an HTML reference (`templates/docs.html`): the operations by tag,
+/// each with its description, parameters and answers.
 #[derive(Template)]
 #[template(path = "docs.html")]
 struct DocsPage<'a> {
     version: &'a str,
-    description: &'a str,
+    description: String,
+    tags: Vec<DocsTag<'a>>,
+}
+
+struct DocsTag<'a> {
+    name: String,
     operations: Vec<DocsOperation<'a>>,
 }
 
 struct DocsOperation<'a> {
     method: &'static str,
     path: &'a str,
-    summary: String,
-    responses: Vec<&'a str>,
+    anchor: String,
+    /// Markdown rendered to HTML, raw HTML in it escaped.
+    description: String,
+    parameters: Vec<DocsParameter>,
+    request: Option<String>,
+    responses: Vec<(String, String)>,
 }
 
-/// Renders the OpenAPI document as a plain HTML reference.
+struct DocsParameter {
+    name: String,
+    place: &'static str,
+    required: bool,
+    description: String,
+}
+
+/// Markdown (the routes' doc comments) as HTML. HTML written in the Markdown is shown as
+/// text, never passed through: the page must not carry markup it did not make.
+pub fn markdown(text: &str) -> String {
+    use pulldown_cmark::{html, Event, Parser};
+    let events = Parser::new(text).map(|event| match event {
+        Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+        other => other,
+    });
+    let mut out = String::new();
+    html::push_html(&mut out, events);
+    out
+}
+
+fn schema_name(content: &utoipa::openapi::Content) -> String {
+    use utoipa::openapi::RefOr;
+    match &content.schema {
+        Some(RefOr::Ref(r)) => r
+            .ref_location
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+        Some(RefOr::T(_)) | None => String::new(),
+    }
+}
+
+/// Renders the OpenAPI document as an HTML reference.
 fn docs(doc: &utoipa::openapi::OpenApi) -> Result<String, askama::Error> {
-    let mut operations = Vec::new();
+    use std::collections::BTreeMap;
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::RefOr;
+    let mut by_tag: BTreeMap<String, Vec<DocsOperation>> = BTreeMap::new();
     for (path, item) in &doc.paths.paths {
         let methods = [
             ("GET", &item.get),
@@ -114,24 +160,85 @@ fn docs(doc: &utoipa::openapi::OpenApi) -> Result<String, askama::Error> {
             ("HEAD", &item.head),
         ];
         for (method, operation) in methods {
-            if let Some(op) = operation {
-                operations.push(DocsOperation {
-                    method,
-                    path,
-                    summary: op
-                        .summary
-                        .clone()
-                        .or(op.description.clone())
-                        .unwrap_or_default(),
-                    responses: op.responses.responses.keys().map(String::as_str).collect(),
-                });
-            }
+            let Some(op) = operation else { continue };
+            let text = [op.summary.as_deref(), op.description.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("\n\n");
+            let parameters = op
+                .parameters
+                .iter()
+                .flatten()
+                .map(|p| DocsParameter {
+                    name: p.name.clone(),
+                    place: match p.parameter_in {
+                        ParameterIn::Path => "path",
+                        ParameterIn::Query => "query",
+                        ParameterIn::Header => "header",
+                        ParameterIn::Cookie => "cookie",
+                    },
+                    required: matches!(p.required, utoipa::openapi::Required::True),
+                    description: markdown(p.description.as_deref().unwrap_or_default()),
+                })
+                .collect();
+            let request = op.request_body.as_ref().map(|body| {
+                body.content
+                    .iter()
+                    .map(|(kind, content)| match schema_name(content) {
+                        name if name.is_empty() => kind.clone(),
+                        name => format!("{kind}: {name}"),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            });
+            let responses = op
+                .responses
+                .responses
+                .iter()
+                .map(|(status, response)| {
+                    let words = match response {
+                        RefOr::T(r) => {
+                            let schema =
+                                r.content.values().map(schema_name).find(|n| !n.is_empty());
+                            match schema {
+                                Some(name) if r.description.is_empty() => name,
+                                Some(name) => format!("{} ({name})", r.description),
+                                None => r.description.clone(),
+                            }
+                        }
+                        RefOr::Ref(r) => r.ref_location.clone(),
+                    };
+                    (status.clone(), markdown(&words))
+                })
+                .collect();
+            let tag = op
+                .tags
+                .as_ref()
+                .and_then(|t| t.first().cloned())
+                .unwrap_or_else(|| "other".into());
+            by_tag.entry(tag).or_default().push(DocsOperation {
+                method,
+                path,
+                anchor: format!(
+                    "{}-{}",
+                    method.to_lowercase(),
+                    path.replace(['/', '{', '}', '.'], "-").trim_matches('-')
+                ),
+                description: markdown(&text),
+                parameters,
+                request,
+                responses,
+            });
         }
     }
     DocsPage {
         version: &doc.info.version,
-        description: doc.info.description.as_deref().unwrap_or(""),
-        operations,
+        description: markdown(doc.info.description.as_deref().unwrap_or("")),
+        tags: by_tag
+            .into_iter()
+            .map(|(name, operations)| DocsTag { name, operations })
+            .collect(),
     }
     .render()
 }
@@ -145,9 +252,21 @@ mod tests {
         let mut doc = ApiDoc::openapi();
         doc.info.description = Some("<script>alert('x')</script> \"a\" & b".into());
         let html = docs(&doc).unwrap();
-        assert!(!html.contains("<script"));
-        assert!(html.contains(
-            "<p>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &quot;a&quot; &amp; b</p>"
-        ));
+        assert!(!html.contains("<script"), "{html}");
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+    }
+
+    #[test]
+    fn markdown_in_the_descriptions_is_rendered_and_html_in_it_is_text() {
+        assert_eq!(
+            markdown("Takes `lang` (**nl** or en)."),
+            "<p>Takes <code>lang</code> (<strong>nl</strong> or en).</p>\n"
+        );
+        let html = markdown("a <img src=x onerror=alert(1)> b\n\n<div>block</div>");
+        assert!(!html.contains("<img") && !html.contains("<div"), "{html}");
+        assert!(
+            html.contains("&lt;img src=x onerror=alert(1)&gt;"),
+            "{html}"
+        );
     }
 }

@@ -60,6 +60,7 @@ pub fn status(public_url: &str) -> Result<String, String> {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ManifestQuery {
     /// The tenant (its name, as in `leakwatch tenant create --name`) whose policy sets the
     /// send mode; without it `softBlock`.

@@ -57,6 +57,7 @@ where
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only alerts with a greater `seq`.
     pub after: Option<i64>,
@@ -129,6 +130,7 @@ pub async fn list(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StreamQuery {
     /// The bearer token, for clients that cannot send headers (`EventSource`).
     pub access_token: Option<String>,

@@ -399,6 +399,7 @@ pub async fn show(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only incidents with this status (open, to_notify, notified, not_notified).
     pub status: Option<String>,

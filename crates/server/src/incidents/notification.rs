@@ -202,6 +202,7 @@ impl NotificationEdits {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LangQuery {
     /// nl or en (default: the language the message was registered in).
     pub lang: Option<String>,

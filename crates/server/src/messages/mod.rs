@@ -364,6 +364,7 @@ const VIEW_SQL: &str = "SELECT m.id, m.sender_id, m.subject, m.tracked, m.track_
      (SELECT i.id FROM incidents i WHERE i.message_id = m.id ORDER BY i.created_at LIMIT 1) AS incident_id FROM messages m";
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// At most this many (default 50, at most 500).
     pub limit: Option<i64>,

@@ -23,6 +23,7 @@ pub const MAX_MESSAGES: i64 = 5_000;
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SimulationQuery {
     /// Days back from now: 1 to 90 (default 30).
     pub days: Option<i64>,

@@ -37,6 +37,7 @@ const WEEK_MS: i64 = 7 * 24 * 3600 * 1000;
 const FIRST_MONDAY_MS: i64 = 4 * 24 * 3600 * 1000;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatsQuery {
     /// Weeks of warnings, counted back from now: 1 to 104 (default 12).
     pub weeks: Option<i64>,

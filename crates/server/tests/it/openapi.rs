@@ -158,3 +158,65 @@ fn features_register_routes_only_through_routes_macro() {
     }
     assert!(plain.is_empty(), "routes outside `routes!`: {plain:?}");
 }
+
+/// `/docs` reads as a reference: the operations by tag, their parameters, and the routes'
+/// Markdown rendered (backticks were shown as text).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_docs_page_groups_by_tag_and_renders_markdown() {
+    let app = spawn(Backend::Sqlite).await;
+    let html = app
+        .client
+        .get(app.url("/docs"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(r#"<h2 id="tag-incidents">incidents</h2>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains("<td><code>id</code></td><td>path</td><td>yes</td>"),
+        "{html}"
+    );
+    assert!(html.contains("<code>"), "{html}");
+    assert!(!html.contains('`'), "a backtick left as text");
+    assert!(
+        html.contains(r#"<a href="/">/</a>"#),
+        "a link to the dashboard"
+    );
+    app.finish().await;
+}
+
+/// Parameters are documented where they are read: a path parameter is in its path's
+/// template, and the rest are query or header parameters (query structs read through the
+/// kit's `ApiQuery` once defaulted to path parameters, all of them required).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parameters_are_documented_where_they_are_read() {
+    let app = spawn(Backend::Sqlite).await;
+    let (_, doc) = app.get("/openapi.json", "").await;
+    let mut wrong = Vec::new();
+    let mut queries = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let name = parameter["name"].as_str().unwrap();
+                match parameter["in"].as_str().unwrap() {
+                    "path" if !path.contains(&format!("{{{name}}}")) => {
+                        wrong.push(format!("{method} {path}: {name}"))
+                    }
+                    "query" => queries += 1,
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "path parameters not in their path: {wrong:?}"
+    );
+    assert!(queries >= 10, "query parameters documented: {queries}");
+    app.finish().await;
+}
