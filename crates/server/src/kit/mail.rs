@@ -218,6 +218,13 @@ impl Mailer {
         }
     }
 
+    /// Whether the mailer can address mail to `to` at all: lettre's own parser, which
+    /// refuses some forms the RFC allows (a quoted local part with a comma), so a caller can
+    /// refuse such an address before it stores anything for it.
+    pub fn can_address(to: &str) -> bool {
+        to.parse::<Mailbox>().is_ok()
+    }
+
     pub async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError> {
         let relay = self.relay.as_ref().ok_or(MailError::NotConfigured)?;
         let to: Mailbox = mail
@@ -272,7 +279,10 @@ impl Mailer {
             .send(message)
             .await
             .map_err(|e| MailError::Smtp {
-                permanent: e.is_permanent(),
+                // A relay without SMTPUTF8 (or 8BITMIME) cannot take this message at all:
+                // lettre says so before sending, as a client error; retrying cannot help.
+                permanent: e.is_permanent()
+                    || (e.is_client() && e.to_string().contains("non-ascii")),
                 message: e.to_string(),
             })?;
         Ok(())

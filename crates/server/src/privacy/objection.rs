@@ -9,14 +9,14 @@
 //! - `GET /i/confirm/{token}` shows a button; `POST` confirms. A GET alone never confirms:
 //!   mail security scanners open links in mail by themselves.
 //! - Confirming (once, before the link expires) stores the objection for the tenant (the
-//!   controller) and stops recording fetches of the tenant's tracked messages whose every
-//!   recipient outside the tenant has objected (they are marked untracked; the pixel writer
-//!   records fetches of tracked messages only, checked in the statement that records them,
-//!   so every server stops at once, whatever its cache holds).
-//! - From then on, registering a message to that recipient gives `track: false`
-//!   ([`unless_objected`]): the add-in inserts the disclosure without the pixel.
-
-use std::collections::HashSet;
+//!   controller). From then on, registering a message to that recipient gives
+//!   `track: false` ([`unless_objected`]): the add-in inserts the disclosure without the
+//!   pixel.
+//! - Mail already sent to the recipient stays recorded until its retention period ends
+//!   (ADR 0013): the one who objects may be the wrong recipient of a misdirected mail, and
+//!   stopping its recording would end the leak investigation before anyone reported it
+//!   (Art. 21(1): compelling legitimate grounds). Its records are looked at only if the
+//!   e-mail is reported as misdirected, and deleted with the rest otherwise.
 
 use askama::Template;
 use axum::extract::State;
@@ -28,8 +28,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use leakwatch_core::address::{parse_addr_spec, parse_recipient, Address};
-use leakwatch_core::history::{Domains, Relation};
+use leakwatch_core::address::{parse_addr_spec, Address};
 use leakwatch_core::Lang;
 
 use super::page::{render, Controller, FormState};
@@ -41,7 +40,7 @@ use crate::kit::html::{respond, PageLang, Shell};
 use crate::kit::ids::random_bytes;
 use crate::kit::ids::TenantId;
 use crate::kit::json::{ApiForm, ApiPath};
-use crate::kit::mail::OutgoingMail;
+use crate::kit::mail::{Mailer, OutgoingMail};
 use crate::kit::ratelimit::ip_key;
 
 /// The longest address accepted (RFC 5321 path limit).
@@ -139,9 +138,13 @@ pub async fn request(
         }
     };
     let typed = form.address.trim();
-    let address = (typed.len() <= MAX_ADDRESS_LEN && !typed.contains(char::is_whitespace))
-        .then(|| parse_addr_spec(typed).ok())
-        .flatten();
+    // The core's parser (as recipients are matched) and the mailer's own: an address the
+    // mailer cannot write to is refused here, before anything is stored for it.
+    let address = (typed.len() <= MAX_ADDRESS_LEN
+        && !typed.contains(char::is_whitespace)
+        && Mailer::can_address(typed))
+    .then(|| parse_addr_spec(typed).ok())
+    .flatten();
     let Some(address) = address else {
         let error = lang.pick(
             "That is not an e-mail address. Enter it as name@example.org.",
@@ -168,6 +171,16 @@ pub async fn request(
         return respond(StatusCode::SERVICE_UNAVAILABLE, lang, &page);
     }
     let hash = address_hash(&state, &controller.tenant_id, &address);
+    match was_recipient(&state, &controller.tenant_id, &id, &hash).await {
+        Ok(true) => {}
+        // Not a recipient of this message: the same answer as for one, and no mail, so the
+        // form cannot be used to mail anyone, nor to learn who received the message.
+        Ok(false) => return sent(lang, typed, &id, hours(privacy.link_ttl_ms)),
+        Err(e) => {
+            tracing::error!(error = %e, "objection: cannot read the message's recipients");
+            return unavailable(lang);
+        }
+    }
     if let Err(wait) = privacy
         .address_limiter
         .take(&format!("{}:{hash}", controller.tenant_id))
@@ -205,7 +218,19 @@ pub async fn request(
     if let Err(e) = state.mailer().send(&mail).await {
         // Not the address: it is the recipient's, and it is not kept anywhere.
         tracing::warn!(error = %e, tenant = %controller.tenant_id, "objection: the confirmation mail was not sent");
-        return mail_failed(lang);
+        // The request's link never left: the row goes, so nothing is left of the attempt.
+        let dropped = sqlx::query("DELETE FROM objection_requests WHERE token_hash = $1")
+            .bind(token_hash(&token))
+            .execute(&state.db().pool)
+            .await;
+        if let Err(e) = dropped {
+            tracing::error!(error = %e, "objection: cannot remove the request of an unsent link");
+        }
+        return if e.is_transient() {
+            mail_failed(lang)
+        } else {
+            mail_refused(lang, &id)
+        };
     }
     sent(lang, typed, &id, hours(privacy.link_ttl_ms))
 }
@@ -234,11 +259,11 @@ fn confirmation_mail(lang: Lang, org: &str, to: &str, link: &str, hours: i64) ->
             "Someone, probably you, asked on the privacy page of {org} that e-mail from {org} to this address is no longer tracked for leak detection.\r\n\r\n\
              To confirm, open this link within {hours} hours and press the button:\r\n\r\n{link}\r\n\r\n\
              If you did not ask for this, ignore this e-mail: nothing changes.\r\n\r\n\
-             Your address is not stored, only a keyed hash of it.\r\n",
+             Your address is not stored, only a code computed from it with a secret key, from which it cannot be read back.\r\n",
             "Iemand, waarschijnlijk u, heeft op de privacypagina van {org} gevraagd om e-mail van {org} aan dit adres niet meer te volgen voor lekdetectie.\r\n\r\n\
              Open ter bevestiging binnen {hours} uur deze link en druk op de knop:\r\n\r\n{link}\r\n\r\n\
              Hebt u dit niet gevraagd? Negeer dan deze e-mail; er verandert niets.\r\n\r\n\
-             Uw adres wordt niet bewaard, alleen een versleutelde code ervan.\r\n",
+             Uw adres wordt niet bewaard, alleen een code die er met een geheime sleutel uit is berekend en waaruit het niet terug te halen is.\r\n",
         )
         .replace("{org}", &org)
         .replace("{hours}", &hours.to_string())
@@ -269,6 +294,10 @@ enum NoticeKind {
     TooMany,
     Unavailable,
     MailFailed,
+    /// Mail to the address is refused for good; `page` is the privacy page to go back to.
+    MailRefused {
+        page: String,
+    },
     InvalidLink,
     Confirm {
         org: String,
@@ -331,6 +360,46 @@ fn mail_failed(lang: Lang) -> Response {
         ),
         NoticeKind::MailFailed,
     )
+}
+
+/// The relay will not take mail for the address, now or later (an address with letters
+/// outside ASCII before the @ needs a relay with SMTPUTF8, say): trying again cannot help.
+fn mail_refused(lang: Lang, message_id: &str) -> Response {
+    notice(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        lang,
+        lang.pick(
+            "This address cannot receive the confirmation link",
+            "Dit adres kan de bevestigingslink niet ontvangen",
+        ),
+        NoticeKind::MailRefused {
+            page: format!("/i/{message_id}?lang={}", lang.code()),
+        },
+    )
+}
+
+/// Whether an address (its keyed hash) is one of the message's recipients (to, cc or bcc).
+async fn was_recipient(
+    state: &PrivacyState,
+    tenant_id: &TenantId,
+    message_id: &str,
+    hash: &str,
+) -> Result<bool, sqlx::Error> {
+    let recipients: Option<String> =
+        sqlx::query_scalar("SELECT recipients FROM messages WHERE id = $1 AND tenant_id = $2")
+            .bind(message_id)
+            .bind(tenant_id)
+            .fetch_optional(&state.db().pool)
+            .await?;
+    let value: serde_json::Value = recipients
+        .and_then(|r| serde_json::from_str(&r).ok())
+        .unwrap_or_default();
+    Ok(["to", "cc", "bcc"]
+        .iter()
+        .flat_map(|field| value[field].as_array().cloned().unwrap_or_default())
+        .filter_map(|r| serde_json::from_value::<leakwatch_core::Recipient>(r).ok())
+        .filter_map(|r| leakwatch_core::address::parse_recipient(&r).ok())
+        .any(|a| address_hash(state, tenant_id, &a) == hash))
 }
 
 /// A pending request, found by its token.
@@ -445,10 +514,9 @@ pub async fn confirm(
 /// What confirming a token did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Confirmed {
-    /// Stored; `untracked` tracked messages stopped recording.
+    /// Stored: the tenant's future mail to the address is not tracked.
     Done {
         tenant_id: TenantId,
-        untracked: u64,
     },
     Unknown,
     /// Expired or used already.
@@ -465,7 +533,6 @@ pub async fn confirm_token(state: &PrivacyState, token: &str) -> Result<Confirme
     if request.confirmed_at.is_some() || request.expires_at <= now {
         return Ok(Confirmed::Spent);
     }
-    let stop = messages_to_stop(state, &request.tenant_id, &request.address_hash).await?;
     let mut tx = state.db().pool.begin().await?;
     let used = sqlx::query(
         "UPDATE objection_requests SET confirmed_at = $1 WHERE token_hash = $2 AND confirmed_at IS NULL AND expires_at > $1",
@@ -488,23 +555,6 @@ pub async fn confirm_token(state: &PrivacyState, token: &str) -> Result<Confirme
     .await?
     .rows_affected()
         == 1;
-    let mut untracked = 0;
-    for chunk in stop.chunks(CHUNK) {
-        let sql = format!(
-            "UPDATE messages SET tracked = 0, track_reason = $1 WHERE tenant_id = $2 AND tracked <> 0 AND id IN ({})",
-            (3..chunk.len() + 3)
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let mut query = sqlx::query(&sql)
-            .bind("Tracking stopped: every recipient outside the organisation objected (GDPR Art. 21).")
-            .bind(&request.tenant_id);
-        for id in chunk {
-            query = query.bind(id);
-        }
-        untracked += query.execute(&mut *tx).await?.rows_affected();
-    }
     audit::record(
         &mut *tx,
         &request.tenant_id,
@@ -515,67 +565,15 @@ pub async fn confirm_token(state: &PrivacyState, token: &str) -> Result<Confirme
             "objection",
             &request.address_hash[..12.min(request.address_hash.len())],
         ),
-        serde_json::json!({"new": new, "messages_untracked": untracked}),
+        serde_json::json!({"new": new}),
         now,
     )
     .await?;
     tx.commit().await?;
-    tracing::info!(tenant = %request.tenant_id, untracked, "objection confirmed");
+    tracing::info!(tenant = %request.tenant_id, "objection confirmed");
     Ok(Confirmed::Done {
         tenant_id: request.tenant_id,
-        untracked,
     })
-}
-
-/// The tenant's tracked messages whose every recipient outside the tenant has objected,
-/// counting `also` (the objection being confirmed) as one.
-async fn messages_to_stop(
-    state: &PrivacyState,
-    tenant_id: &TenantId,
-    also: &str,
-) -> Result<Vec<String>, sqlx::Error> {
-    let Ok(Some(controller)) = Controller::of_tenant(state.db(), tenant_id).await else {
-        return Ok(Vec::new());
-    };
-    let mut objected: HashSet<String> =
-        sqlx::query_scalar("SELECT address_hash FROM objections WHERE tenant_id = $1")
-            .bind(tenant_id)
-            .fetch_all(&state.db().pool)
-            .await?
-            .into_iter()
-            .collect();
-    objected.insert(also.to_string());
-    let rows = sqlx::query(
-        "SELECT m.id, m.recipients, u.email FROM messages m JOIN users u ON u.id = m.sender_id \
-         WHERE m.tenant_id = $1 AND m.tracked <> 0 AND m.pixel_id IS NOT NULL",
-    )
-    .bind(tenant_id)
-    .fetch_all(&state.db().pool)
-    .await?;
-    let domains = Domains::from_policy(&controller.policy);
-    let mut stop = Vec::new();
-    for row in rows {
-        let recipients: String = row.try_get("recipients")?;
-        let sender: String = row.try_get("email")?;
-        let sender = parse_addr_spec(&sender).ok();
-        let domains = domains.with_sender(sender.as_ref());
-        let value: serde_json::Value = serde_json::from_str(&recipients).unwrap_or_default();
-        let outside: Vec<Address> = ["to", "cc", "bcc"]
-            .iter()
-            .flat_map(|field| value[field].as_array().cloned().unwrap_or_default())
-            .filter_map(|r| serde_json::from_value::<leakwatch_core::Recipient>(r).ok())
-            .filter_map(|r| parse_recipient(&r).ok())
-            .filter(|a| domains.relation(a) != Relation::Internal)
-            .collect();
-        if !outside.is_empty()
-            && outside
-                .iter()
-                .all(|a| objected.contains(&address_hash(state, tenant_id, a)))
-        {
-            stop.push(row.try_get("id")?);
-        }
-    }
-    Ok(stop)
 }
 
 #[cfg(test)]

@@ -120,6 +120,8 @@ pub struct TransparencyPage<'a> {
     c: Option<ControllerDetails>,
     org: String,
     org_cap: String,
+    /// `org` closing a sentence: one full stop, also after "B.V.".
+    org_end: String,
     days_text: String,
     register: String,
     message_id: &'a str,
@@ -130,9 +132,40 @@ pub struct TransparencyPage<'a> {
 /// What the page says of a known organisation besides its name.
 struct ControllerDetails {
     dpo: Option<Contact>,
-    /// The organisation's privacy contact, its lines joined.
+    /// The organisation's privacy contact, its lines joined, without the organisation's
+    /// name when it starts with it (the page names it just before) and without a closing
+    /// full stop (the sentence has its own).
     contact: Option<String>,
+    /// Who processes the data on the organisation's behalf (privacy settings).
+    processors: Vec<String>,
     scope: ScopeWords,
+}
+
+/// `text` as the end of a sentence: with one full stop.
+pub fn sentence_end(text: &str) -> String {
+    let text = text.trim_end();
+    if text.ends_with(['.', '!', '?']) {
+        text.to_string()
+    } else {
+        format!("{text}.")
+    }
+}
+
+/// The contact details as the page shows them after the organisation's name.
+fn contact_after_name(contact: &str, name: &str) -> String {
+    let joined = contact
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rest = match joined.get(..name.len()) {
+        Some(head) if !name.is_empty() && head.eq_ignore_ascii_case(name) => joined[name.len()..]
+            .trim_start_matches([',', ':', ';', ' '])
+            .to_string(),
+        _ => joined,
+    };
+    rest.trim_end_matches(['.', ' ']).to_string()
 }
 
 /// The page. `mail`: whether confirmation links can be sent (else the form is replaced by
@@ -192,10 +225,13 @@ pub fn render<'a>(
             contact: c
                 .settings
                 .contact()
-                .map(|contact| contact.replace('\n', ", ")),
+                .map(|contact| contact_after_name(contact, &c.name))
+                .filter(|contact| !contact.is_empty()),
+            processors: c.settings.processors.clone(),
             scope: ScopeWords::new(&c.policy.tracking, &c.name, lang, true),
         }),
         org_cap: capitalise(&org),
+        org_end: sentence_end(&org),
         org,
         days_text,
         register,
@@ -212,6 +248,8 @@ pub struct ScopeWords {
     pub(super) excluded: Vec<String>,
     pub(super) org: String,
     pub(super) org_cap: String,
+    /// `org` closing a sentence (one full stop, also after "B.V.").
+    pub(super) org_end: String,
     pub(super) en: bool,
     pub(super) markup: bool,
 }
@@ -229,6 +267,7 @@ impl ScopeWords {
                 .collect(),
             org: org.to_string(),
             org_cap: capitalise(org),
+            org_end: sentence_end(org),
             en: lang == Lang::En,
             markup,
         }

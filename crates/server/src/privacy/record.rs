@@ -97,7 +97,7 @@ pub fn build(
     let mut security = vec![
         t(
             "Data minimisation in the pixel: only time, fetch class, user-agent family and a keyed hash of the client's /24 (IPv4) or /48 (IPv6) network are stored; never an IP address or user-agent string, and neither is logged.",
-            "Dataminimalisatie in de pixel: alleen tijdstip, soort opvraging, familie van het programma en een keyed hash van het /24- (IPv4) of /48-netwerk (IPv6) van de client worden opgeslagen; nooit een IP-adres of user-agent, en die worden ook niet gelogd.",
+            "Dataminimalisatie in de pixel: alleen tijdstip, soort opvraging, familie van het programma en een met een geheime sleutel berekende code (HMAC) van het /24- (IPv4) of /48-netwerk (IPv6) van de client worden opgeslagen; nooit een IP-adres of user-agent, en die worden ook niet gelogd.",
         ),
         t(
             "The network hash uses HMAC-SHA256 with a random key per day, deleted after three days; after that the hashes can no longer be linked to networks by anyone.",
@@ -117,7 +117,7 @@ pub fn build(
         ),
         t(
             "Recipients who object are kept only as a keyed hash (HMAC-SHA256) of their address; confirmation links are single-use, expire, and are stored only as a SHA-256 hash.",
-            "Ontvangers die bezwaar maken worden alleen bewaard als keyed hash (HMAC-SHA256) van hun adres; bevestigingslinks werken één keer, verlopen en worden alleen als SHA-256-hash opgeslagen.",
+            "Van ontvangers die bezwaar maken wordt alleen een met een geheime sleutel berekende code (HMAC-SHA256) van hun adres bewaard; bevestigingslinks werken één keer, verlopen en worden alleen als SHA-256-hash opgeslagen.",
         ),
         t(
             "Automatic deletion after the retention periods below, by a scheduled job that records what it deleted in the audit log.",
@@ -188,7 +188,7 @@ pub fn build(
         data_categories: vec![
             t(
                 "Per fetch of the pixel: time, fetch class (direct, Google or Apple proxy, scanner, self-view), user-agent family, keyed daily network hash.",
-                "Per opvraging van de pixel: tijdstip, soort opvraging (direct, proxy van Google of Apple, scanner, eigen weergave), familie van het programma, keyed dagelijkse netwerkhash.",
+                "Per opvraging van de pixel: tijdstip, soort opvraging (direct, proxy van Google of Apple, scanner, eigen weergave), familie van het programma, een met een dagelijks wisselende sleutel berekende code voor het netwerk.",
             ),
             t(
                 "Per message: sender, recipients' addresses, subject, the send-time check's findings and sensitive-data counts by kind (never the values), whether it is tracked and why.",
@@ -200,7 +200,7 @@ pub fn build(
             ),
             t(
                 "Per objection: a keyed hash of the recipient's address.",
-                "Per bezwaar: een keyed hash van het adres van de ontvanger.",
+                "Per bezwaar: een met een geheime sleutel berekende code van het adres van de ontvanger.",
             ),
             t(
                 "No special categories of personal data are collected by the tracking itself; a misdirected e-mail may contain them, which the incident records as a category, not as content.",
