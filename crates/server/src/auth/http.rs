@@ -67,26 +67,32 @@ impl LoginGuard {
         })
     }
 
-    /// Takes one attempt from both the address's and the account's budget, or refuses with
-    /// 429 (and takes nothing).
+    /// Takes one attempt from both the address's budget and the account's budget for that
+    /// address, or refuses with 429 (and takes nothing). The account's budget is per client
+    /// (ADR 0014): failures from an attacker's network never lock the user out of hers.
     fn admit(&self, ip: &str, account: &str) -> ApiResult<()> {
         let refused = |wait: Duration| ApiError::TooManyRequests {
             retry_after_seconds: wait.as_secs().max(1),
         };
         self.per_ip.take(ip).map_err(refused)?;
-        if let Err(wait) = self.per_account.take(account) {
+        if let Err(wait) = self.per_account.take(&account_key(account, ip)) {
             self.per_ip.refund(ip);
             return Err(refused(wait));
         }
         Ok(())
     }
 
-    /// A successful login: its attempt does not count, and the account's failures are
-    /// forgotten.
+    /// A successful login: its attempt does not count, and the account's failures from that
+    /// client are forgotten.
     fn succeeded(&self, ip: &str, account: &str) {
         self.per_ip.refund(ip);
-        self.per_account.reset(account);
+        self.per_account.reset(&account_key(account, ip));
     }
+}
+
+/// The account's budget is kept per client network (the /64 for IPv6).
+fn account_key(account: &str, ip: &str) -> String {
+    format!("{account}\n{ip}")
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

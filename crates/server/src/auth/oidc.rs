@@ -170,6 +170,7 @@ pub struct Oidc {
     jwks_ttl: Duration,
     min_refetch: Duration,
     leeway: u64,
+    required_scope: String,
     directory: Directory,
     jwks: Mutex<HashMap<String, Arc<JwksSlot>>>,
 }
@@ -188,6 +189,7 @@ impl Oidc {
             jwks_ttl: Duration::from_secs(config.jwks_ttl_seconds),
             min_refetch: Duration::from_secs(config.jwks_min_refetch_seconds),
             leeway: config.oidc_leeway_seconds,
+            required_scope: config.entra_required_scope.trim().to_string(),
             directory: Directory::default(),
             jwks: Mutex::new(HashMap::new()),
         })
@@ -449,6 +451,9 @@ struct EntraClaims {
     /// `app` for tokens of an application acting as itself.
     #[serde(default)]
     idtyp: Option<String>,
+    /// The delegated permissions, space-separated.
+    #[serde(default)]
+    scp: Option<String>,
 }
 
 /// Verifies an identity-provider token and returns its (perhaps new) user.
@@ -496,6 +501,12 @@ pub async fn authenticate(state: &Authenticator, token: &str) -> ApiResult<AuthU
     }
     if claims.idtyp.as_deref() == Some("app") {
         return Err(unauthorized("application tokens are not accepted"));
+    }
+    let scopes = claims.scp.as_deref().unwrap_or_default();
+    if !oidc.required_scope.is_empty() && !scopes.split(' ').any(|s| s == oidc.required_scope) {
+        return Err(unauthorized(
+            "the token does not carry leakwatch's permission (scp)",
+        ));
     }
     let oid = claims.oid.to_ascii_lowercase();
     if !is_identifier(&oid) {

@@ -196,7 +196,8 @@ pub struct AuthConfig {
     pub login_ip_burst: u32,
     /// ...and one more per this many seconds after that.
     pub login_ip_refill_seconds: u64,
-    /// Failed logins one account may take in a burst...
+    /// Failed logins one account may take in a burst from one client network (the /64 for
+    /// IPv6; ADR 0014)...
     pub login_account_burst: u32,
     /// ...and one more per this many seconds after that.
     pub login_account_refill_seconds: u64,
@@ -207,6 +208,10 @@ pub struct AuthConfig {
     pub jwks_min_refetch_seconds: u64,
     /// Clock skew allowed on `exp` and `nbf` of identity-provider tokens.
     pub oidc_leeway_seconds: u64,
+    /// The delegated permission an Entra access token must carry in `scp` (the scope the
+    /// add-in and the dashboard ask for, `.../access_as_user`): a token the user's directory
+    /// issued to leakwatch's app for another permission is refused.
+    pub entra_required_scope: String,
 }
 
 impl Default for AuthConfig {
@@ -221,6 +226,7 @@ impl Default for AuthConfig {
             jwks_ttl_seconds: 3600,
             jwks_min_refetch_seconds: 300,
             oidc_leeway_seconds: 60,
+            entra_required_scope: "access_as_user".into(),
         }
     }
 }

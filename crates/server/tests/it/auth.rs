@@ -237,6 +237,8 @@ both_backends!(
             429
         );
         // Other accounts from the same address are not affected.
+        // (And the account itself is not locked for other clients: see
+        // `an_attacker_cannot_lock_a_user_out`.)
         accounts::set_password(app.db(), "acme", "kees@boekhoudpartners.nl", PASSWORD)
             .await
             .unwrap();
@@ -774,6 +776,20 @@ both_backends!(bad_entra_tokens_are_refused, |backend| async move {
             "application token",
             sign(&key, &with("idtyp", json!("app"))),
         ),
+        // Issue 16: `scp` was not checked; a token for another permission of the app passed.
+        (
+            "another permission (scp)",
+            sign(&key, &with("scp", json!("Mail.Read User.Read"))),
+        ),
+        ("no scp", {
+            let mut c = good.clone();
+            c.as_object_mut().unwrap().remove("scp");
+            sign(&key, &c)
+        }),
+        (
+            "a scope that only starts like it",
+            sign(&key, &with("scp", json!("access_as_user_admin"))),
+        ),
         ("oid with a colon", sign(&key, &with("oid", json!("a:b")))),
         (
             "signed by another key under a known kid",
@@ -1286,3 +1302,50 @@ async fn acme_user_token(app: &TestApp) -> String {
     };
     leakwatch_server::auth::issue_token(app.state.keys(), &auth, 3600).unwrap()
 }
+
+// Issue 16, finding 6: five failures from an attacker's network used to lock the account for
+// everyone, so one failed try a minute kept a user out. The account's budget is per client
+// now (ADR 0014): the attacker is limited, the user signs in from her own network.
+both_backends!(an_attacker_cannot_lock_a_user_out, |backend| async move {
+    let app = spawn_with(backend, behind_local_proxy).await;
+    acme(&app).await;
+    let attempt = |from: &'static str, password: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/v1/auth/login"))
+                .header("x-forwarded-for", from)
+                .json(&json!({"tenant": "acme", "email": "anna@boekhoudpartners.nl", "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    for _ in 0..5 {
+        assert_eq!(attempt("198.51.100.7", "a wrong guess").await, 401);
+    }
+    assert_eq!(attempt("198.51.100.7", "another guess").await, 429);
+    assert_eq!(
+        attempt("198.51.100.7", PASSWORD).await,
+        429,
+        "the attacker's network stays limited"
+    );
+    assert_eq!(
+        attempt("203.0.113.9", PASSWORD).await,
+        200,
+        "the user is not locked out"
+    );
+    // The same for the dashboard's sign-in, which shares the limits.
+    let session = app
+        .client
+        .post(app.url("/api/v1/auth/session"))
+        .header("x-forwarded-for", "203.0.113.10")
+        .json(&json!({"tenant": "acme", "email": "anna@boekhoudpartners.nl", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(session.status(), 200);
+    app.finish().await;
+});
