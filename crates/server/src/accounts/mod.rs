@@ -454,10 +454,13 @@ async fn store_password(
         .await
         .map_err(AccountsError::Internal)?;
     let mut tx = db.pool.begin().await?;
-    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND tenant_id = $3")
+    // Tokens issued before the change stop working (ADR 0009): a leaked or guessed password
+    // is changed precisely to lock out whoever else holds it.
+    sqlx::query("UPDATE users SET password_hash = $1, tokens_valid_after = $4 WHERE id = $2 AND tenant_id = $3")
         .bind(hash)
         .bind(&user.id)
         .bind(&user.tenant_id)
+        .bind(crate::kit::time::now_ms() / 1000)
         .execute(&mut *tx)
         .await?;
     let detail = serde_json::json!({"email": user.email, "password": how});
@@ -481,8 +484,9 @@ pub async fn clear_password_by(
 ) -> Result<User, AccountsError> {
     let user = find_user(db, tenant, email).await?;
     let mut tx = db.pool.begin().await?;
-    sqlx::query("UPDATE users SET password_hash = NULL WHERE id = $1")
+    sqlx::query("UPDATE users SET password_hash = NULL, tokens_valid_after = $2 WHERE id = $1")
         .bind(&user.id)
+        .bind(crate::kit::time::now_ms() / 1000)
         .execute(&mut *tx)
         .await?;
     let detail = serde_json::json!({"email": user.email, "password": "removed"});

@@ -221,7 +221,7 @@ pub async fn authenticate(state: &Authenticator, token: &str) -> ApiResult<AuthU
             validation.validate_nbf = true;
             let data = decode::<Claims>(token, &DecodingKey::from_secret(&key.secret), &validation)
                 .map_err(|e| unauthorized(&rejection(&e)))?;
-            load_user(state, &data.claims.sub, &data.claims.tid).await
+            load_user(state, &data.claims.sub, &data.claims.tid, data.claims.iat).await
         }
         Algorithm::RS256 => {
             let user = oidc::authenticate(state, token).await?;
@@ -266,15 +266,28 @@ fn unauthorized(message: &str) -> ApiError {
 
 /// The user behind a token, checked to still exist in the token's tenant and not to be
 /// disabled.
-async fn load_user(state: &Authenticator, user_id: &str, tenant_id: &str) -> ApiResult<AuthUser> {
+/// The token's user, unless disabled or the token was issued (`iat`, seconds) before the
+/// user's last password change.
+async fn load_user(
+    state: &Authenticator,
+    user_id: &str,
+    tenant_id: &str,
+    issued_at: i64,
+) -> ApiResult<AuthUser> {
     let row = sqlx::query(
-        "SELECT id, tenant_id, email, role FROM users WHERE id = $1 AND tenant_id = $2 AND disabled_at IS NULL",
+        "SELECT id, tenant_id, email, role, tokens_valid_after FROM users WHERE id = $1 AND tenant_id = $2 AND disabled_at IS NULL",
     )
     .bind(user_id)
     .bind(tenant_id)
     .fetch_optional(&state.db().pool)
     .await?
     .ok_or_else(|| unauthorized("the token's user no longer exists or is disabled"))?;
+    let valid_after: i64 = row.try_get("tokens_valid_after").map_err(ApiError::from)?;
+    if issued_at < valid_after {
+        return Err(unauthorized(
+            "the token was issued before the user's password changed; sign in again",
+        ));
+    }
     Ok(AuthUser {
         user_id: row.try_get("id").map_err(ApiError::from)?,
         tenant_id: row.try_get("tenant_id").map_err(ApiError::from)?,

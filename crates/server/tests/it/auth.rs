@@ -1349,3 +1349,56 @@ both_backends!(an_attacker_cannot_lock_a_user_out, |backend| async move {
     assert_eq!(session.status(), 200);
     app.finish().await;
 });
+
+// Issue 16: a password change did not end the tokens issued before it. It does now, for a
+// password set from the command line, reset by an admin or removed; a new login works.
+both_backends!(
+    a_password_change_ends_the_tokens_issued_before_it,
+    |backend| async move {
+        let app = spawn(backend).await;
+        acme(&app).await;
+        let (status, body) = login(&app, "acme", "anna@boekhoudpartners.nl", PASSWORD).await;
+        assert_eq!(status, 200, "{body}");
+        let before = body["token"].as_str().unwrap().to_string();
+        assert_eq!(status_of(&app, &before).await, 200);
+        // Tokens carry their issue time in whole seconds.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        accounts::set_password(
+            app.db(),
+            "acme",
+            "anna@boekhoudpartners.nl",
+            "a new horse battery staple",
+        )
+        .await
+        .unwrap();
+        let (status, body) = app.get("/api/v1/me", &before).await;
+        assert_eq!(status, 401, "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("before the user's password changed"),
+            "{body}"
+        );
+        let (status, body) = login(
+            &app,
+            "acme",
+            "anna@boekhoudpartners.nl",
+            "a new horse battery staple",
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let after = body["token"].as_str().unwrap().to_string();
+        assert_eq!(status_of(&app, &after).await, 200);
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        accounts::clear_password(app.db(), "acme", "anna@boekhoudpartners.nl")
+            .await
+            .unwrap();
+        assert_eq!(
+            status_of(&app, &after).await,
+            401,
+            "removing the password ends them too"
+        );
+        app.finish().await;
+    }
+);
