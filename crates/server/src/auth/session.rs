@@ -103,7 +103,8 @@ async fn lookup(auth: &Authenticator, value: &str) -> ApiResult<Option<Session>>
     let row = sqlx::query(
         "SELECT u.id, u.tenant_id, u.email, u.role, s.csrf_token, s.expires_at FROM sessions s \
          JOIN users u ON u.id = s.user_id AND u.tenant_id = s.tenant_id \
-         WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
+         WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL \
+         AND s.created_at >= u.tokens_valid_after * 1000",
     )
     .bind(sha256_hex(value))
     .bind(now_ms())

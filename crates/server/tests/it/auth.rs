@@ -1361,6 +1361,35 @@ both_backends!(
         assert_eq!(status, 200, "{body}");
         let before = body["token"].as_str().unwrap().to_string();
         assert_eq!(status_of(&app, &before).await, 200);
+        let browser = app
+            .client
+            .post(app.url("/api/v1/auth/session"))
+            .json(&json!({"tenant": "acme", "email": "anna@boekhoudpartners.nl", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(browser.status(), 200);
+        let cookie = browser.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let with_cookie = |cookie: String| {
+            let app = &app;
+            async move {
+                app.client
+                    .get(app.url("/api/v1/me"))
+                    .header("cookie", cookie)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        };
+        assert_eq!(with_cookie(cookie.clone()).await, 200);
         // Tokens carry their issue time in whole seconds.
         tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
         accounts::set_password(
@@ -1380,6 +1409,7 @@ both_backends!(
                 .contains("before the user's password changed"),
             "{body}"
         );
+        assert_eq!(with_cookie(cookie).await, 401, "and the browser session");
         let (status, body) = login(
             &app,
             "acme",
