@@ -21,29 +21,19 @@ export async function build() {
   }
   fs.rmSync(distDir, { recursive: true, force: true });
   fs.mkdirSync(path.join(distDir, "wasm"), { recursive: true });
+  const common = { outdir: distDir, bundle: true, format: "esm", target: "es2022", minify: true, legalComments: "none", logLevel: "warning" };
   await esbuild.build({
+    ...common,
     entryPoints: [path.join(here, "src/main.ts")],
-    outdir: distDir,
     entryNames: "app",
     // The charts (Chart.js) load with the overview page only.
     splitting: true,
     chunkNames: "chunks/[name]-[hash]",
-    bundle: true,
-    format: "esm",
-    target: "es2022",
-    minify: true,
-    legalComments: "none",
-    logLevel: "warning",
   });
+  // Sign-in with Microsoft, under fixed names the page loads by URL.
   await esbuild.build({
+    ...common,
     entryPoints: { entra: path.join(here, "src/entra.ts"), "entra-redirect": path.join(here, "src/entra-redirect.ts") },
-    outdir: distDir,
-    bundle: true,
-    format: "esm",
-    target: "es2022",
-    minify: true,
-    legalComments: "none",
-    logLevel: "warning",
   });
   for (const file of ["index.html", "app.css", "entra-redirect.html"]) fs.copyFileSync(path.join(here, file), path.join(distDir, file));
   for (const file of ["leakwatch_wasm.js", "leakwatch_wasm_bg.wasm"]) fs.copyFileSync(path.join(wasmDir, file), path.join(distDir, "wasm", file));

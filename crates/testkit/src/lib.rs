@@ -103,6 +103,32 @@ enum Cleanup {
 }
 
 /// The PostgreSQL admin URL: `LEAKWATCH_TEST_POSTGRES` or the machine's trust-auth server.
+/// An HTML page's text as a reader sees it: the body without its tags, the usual entities
+/// decoded, runs of white space as one space.
+pub fn visible_text(html: &str) -> String {
+    let body = &html[html.find("<body").unwrap_or(0)..];
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in body.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 pub fn postgres_admin_url() -> String {
     std::env::var("LEAKWATCH_TEST_POSTGRES").unwrap_or_else(|_| POSTGRES_ADMIN_URL.to_string())
 }

@@ -1515,31 +1515,6 @@ both_backends!(
     }
 );
 
-/// The page's text without its tags, entities decoded (for reading it as a reader does).
-fn visible_text(html: &str) -> String {
-    let body = &html[html.find("<body").unwrap_or(0)..];
-    let mut text = String::new();
-    let mut in_tag = false;
-    for c in body.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                text.push(' ');
-            }
-            _ if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    let text = text
-        .replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'");
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 // Issue 18: the page names who receives the data and the processors (GDPR Art. 13(1)(e)),
 // names the organisation once before its contact details, ends no sentence with a double
 // full stop after "B.V.", and its Dutch has no English in it.

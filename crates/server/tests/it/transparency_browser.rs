@@ -103,21 +103,7 @@ fn screenshot(url: &str, name: &str) -> Vec<u8> {
 fn visible_text(url: &str) -> String {
     let dom = run_chromium(&["--dump-dom".into()], url);
     assert!(dom.contains("</html>"), "{dom}");
-    let mut text = String::new();
-    let mut in_tag = false;
-    let body = &dom[dom.find("<body").unwrap_or(0)..];
-    for ch in body.chars() {
-        match ch {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                text.push(' ');
-            }
-            _ if !in_tag => text.push(ch),
-            _ => {}
-        }
-    }
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    leakwatch_testkit::visible_text(&dom)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
