@@ -24,14 +24,6 @@ pub fn rfc3339(ms: i64) -> String {
     humantime::format_rfc3339_millis(at).to_string()
 }
 
-/// A time in UTC for logs and machines' readers: `2026-12-01 14:05 UTC`. People read times
-/// in their tenant's zone ([`Zone::minute`]).
-pub fn utc_minute(ms: i64) -> String {
-    // 2026-12-01T14:05:09.000Z -> 2026-12-01 14:05 UTC
-    let text = rfc3339(ms);
-    format!("{} {} UTC", &text[..10], &text[11..16])
-}
-
 /// The zone a tenant's times are shown in until an admin sets another.
 pub const DEFAULT_TIME_ZONE: &str = "Europe/Amsterdam";
 
@@ -326,12 +318,5 @@ mod tests {
                 "{text}"
             );
         }
-    }
-
-    #[test]
-    fn times_read_as_utc_minutes() {
-        assert_eq!(utc_minute(0), "1970-01-01 00:00 UTC");
-        assert_eq!(utc_minute(1_796_125_509_000), "2026-12-01 11:45 UTC");
-        assert_eq!(utc_minute(i64::MAX), "9999-12-31 23:59 UTC");
     }
 }
