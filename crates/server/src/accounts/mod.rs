@@ -11,7 +11,7 @@ use crate::kit::audit::{Action, Actor};
 use crate::kit::db::Db;
 use crate::kit::error::ApiError;
 use crate::kit::ids::{TenantId, UserId};
-use crate::kit::time::now_ms;
+use crate::kit::time::{now_ms, Zone};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -86,6 +86,8 @@ pub struct Tenant {
     pub name: String,
     pub domain: String,
     pub policy: leakwatch_core::Policy,
+    /// Where people read the tenant's times (set in the privacy settings).
+    pub time_zone: Zone,
 }
 
 /// Creates a tenant; idempotent on the name (an existing tenant is returned unchanged).
@@ -120,6 +122,7 @@ pub async fn create_tenant(
         name: name.to_string(),
         domain,
         policy,
+        time_zone: Zone::default(),
     };
     let inserted = sqlx::query(
         "INSERT INTO tenants (id, name, domain, policy, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING",
@@ -142,15 +145,16 @@ pub async fn create_tenant(
 }
 
 pub async fn tenant_by_name(db: &Db, name: &str) -> Result<Option<Tenant>, AccountsError> {
-    let row = sqlx::query("SELECT id, name, domain, policy FROM tenants WHERE name = $1")
-        .bind(name)
-        .fetch_optional(&db.pool)
-        .await?;
+    let row =
+        sqlx::query("SELECT id, name, domain, policy, time_zone FROM tenants WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&db.pool)
+            .await?;
     row.map(|row| tenant_from_row(&row)).transpose()
 }
 
 pub async fn tenant_by_id(db: &Db, id: &TenantId) -> Result<Option<Tenant>, AccountsError> {
-    let row = sqlx::query("SELECT id, name, domain, policy FROM tenants WHERE id = $1")
+    let row = sqlx::query("SELECT id, name, domain, policy, time_zone FROM tenants WHERE id = $1")
         .bind(id)
         .fetch_optional(&db.pool)
         .await?;
@@ -249,6 +253,7 @@ fn tenant_from_row(row: &sqlx::any::AnyRow) -> Result<Tenant, AccountsError> {
         domain: row.try_get("domain")?,
         // A policy written by a newer version still parses: unknown fields are ignored.
         policy: serde_json::from_str(&policy).unwrap_or_default(),
+        time_zone: Zone::stored(&row.try_get::<String, _>("time_zone")?),
     })
 }
 

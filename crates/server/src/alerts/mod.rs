@@ -52,7 +52,7 @@ pub const CHANNEL: &str = "leakwatch_alerts";
 pub enum Kind {
     /// A mail client opened the misdirected message after it was reported.
     ClientOpen,
-    /// The incident was opened: what the evidence says so far.
+    /// The incident was created: what the evidence says so far.
     IncidentSummary,
     /// N hours after sending, still no client open.
     NotOpened,

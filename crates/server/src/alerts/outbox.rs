@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
+use leakwatch_core::Lang;
 use serde_json::json;
 use sha2::Sha256;
 use sqlx::Row;
@@ -22,7 +23,7 @@ use super::{Alert, Published};
 use crate::kit::ids::TenantId;
 use crate::kit::mail::{MailError, Mailer, OutgoingMail};
 use crate::kit::outbound::{self, OutboundError};
-use crate::kit::time::now_ms;
+use crate::kit::time::{now_ms, Zone};
 
 /// How long a claimed row is left to its server before another may take it: well beyond
 /// the longest a delivery can take (an SMTP session is several timed operations), so a
@@ -139,15 +140,43 @@ async fn deliver(state: &AlertEngine, row: &Claimed) -> Result<(), Failure> {
     let tenant = settings::load(state.db(), &TenantId::from(published.tenant_id.as_str()))
         .await
         .map_err(|e| Failure::transient(e.to_string()))?;
+    let reader = Reader::of(state, &published.alert).await?;
     match row.channel.as_str() {
-        "mail" => send_mail(state, &tenant, &published, &row.target).await,
+        "mail" => send_mail(state, &tenant, &published, &row.target, &reader).await,
         "webhook" => {
             let hook = tenant
                 .webhook(&row.target)
                 .ok_or_else(|| Failure::permanent("the webhook is no longer configured"))?;
-            send_webhook(state, hook, row, &published.alert).await
+            send_webhook(state, hook, row, &published.alert, &reader.zone).await
         }
         other => Err(Failure::permanent(format!("unknown channel '{other}'"))),
+    }
+}
+
+/// Who reads a delivery: the sender's language (the message's) and the tenant's time zone,
+/// as they are when it goes out.
+pub struct Reader {
+    pub lang: Lang,
+    pub zone: Zone,
+}
+
+impl Reader {
+    async fn of(state: &AlertEngine, alert: &Alert) -> Result<Reader, Failure> {
+        let ctx = super::rules::context(state, &alert.incident_id)
+            .await
+            .map_err(|e| Failure::transient(e.to_string()))?;
+        Ok(match ctx {
+            Some(ctx) => Reader {
+                lang: ctx.lang,
+                zone: ctx.zone,
+            },
+            // The incident was removed since (the register's retention): the alert's own
+            // texts are still in the sender's language.
+            None => Reader {
+                lang: Lang::En,
+                zone: Zone::default(),
+            },
+        })
     }
 }
 
@@ -273,6 +302,7 @@ async fn send_mail(
     tenant: &AlertSettings,
     published: &Published,
     to: &str,
+    reader: &Reader,
 ) -> Result<(), Failure> {
     let mailer = tenant_mailer(state, tenant).map_err(|e| Failure::permanent(e.to_string()))?;
     let alert = &published.alert;
@@ -281,26 +311,43 @@ async fn send_mail(
         .send(&OutgoingMail {
             to: to.to_string(),
             subject: format!("[leakwatch] {}", alert.title),
-            text: mail_text(alert),
+            text: mail_text(alert, reader),
             html: None,
         })
         .await
         .map_err(mail_failure)
 }
 
-fn mail_text(alert: &Alert) -> String {
+/// The alert mail's text, all in the sender's language, its times in the tenant's zone.
+pub fn mail_text(alert: &Alert, reader: &Reader) -> String {
+    let (deadline, footer) = match reader.lang {
+        Lang::Nl => (
+            "Uiterste meldtermijn (AVG art. 33)",
+            "leakwatch signaleert e-mail die bij de verkeerde ontvanger is beland. Open de leakwatch-invoegtoepassing om het incident te bekijken en uw besluit vast te leggen.",
+        ),
+        Lang::En => (
+            "Notification deadline (GDPR Art. 33)",
+            "leakwatch detects e-mail that reached the wrong recipient. Open the leakwatch add-in to see the incident and record your decision.",
+        ),
+    };
     format!(
-        "{}\n\n{}\n\nIncident: {}\nDeadline (GDPR Art. 33 / AVG art. 33): {}\n\n-- \nleakwatch: leak detection for misdirected e-mail. Open the leakwatch add-in to see the incident and record your decision.\n",
+        "{}\n\n{}\n\nIncident: {}\n{deadline}: {}\n\n-- \n{footer}\n",
         alert.title,
         alert.body,
         alert.incident_id,
-        crate::kit::time::utc_minute(alert.deadline_at)
+        reader.zone.minute(alert.deadline_at, reader.lang)
     )
 }
 
 /// The webhook body. Minimal: ids, kind, status and deadline, never the subject or any
-/// address (a chat channel is read by more people than the sender).
-pub fn webhook_body(format: WebhookFormat, alert: &Alert, dedupe_key: &str) -> serde_json::Value {
+/// address (a chat channel is read by more people than the sender). Machines get Unix
+/// milliseconds; the chat text, read by people, the tenant's local time.
+pub fn webhook_body(
+    format: WebhookFormat,
+    alert: &Alert,
+    dedupe_key: &str,
+    zone: &Zone,
+) -> serde_json::Value {
     match format {
         WebhookFormat::Json => json!({
             "event": "alert",
@@ -324,7 +371,7 @@ pub fn webhook_body(format: WebhookFormat, alert: &Alert, dedupe_key: &str) -> s
                 alert.kind.as_str().replace('_', " "),
                 alert.incident_id,
                 alert.evidence_status.as_str().replace('_', " "),
-                crate::kit::time::utc_minute(alert.deadline_at)
+                zone.minute(alert.deadline_at, Lang::En)
             )
         }),
     }
@@ -344,9 +391,10 @@ async fn send_webhook(
     hook: &settings::Webhook,
     row: &Claimed,
     alert: &Alert,
+    zone: &Zone,
 ) -> Result<(), Failure> {
     let dedupe_key = format!("{}:{}", alert.kind.as_str(), alert.incident_id);
-    let body = serde_json::to_vec(&webhook_body(hook.format, alert, &dedupe_key))
+    let body = serde_json::to_vec(&webhook_body(hook.format, alert, &dedupe_key, zone))
         .expect("a webhook body serialises");
     post_signed(state, hook, "alert", &row.id.to_string(), &dedupe_key, body)
         .await
@@ -445,6 +493,66 @@ mod tests {
         assert_eq!(retry_delay_ms(4, 5, 3600), 40_000);
         assert_eq!(retry_delay_ms(20, 5, 3600), 3_600_000);
         assert_eq!(retry_delay_ms(99, 5, 3600), 3_600_000);
+    }
+
+    fn alert() -> Alert {
+        Alert {
+            seq: 7,
+            id: "a1".into(),
+            kind: super::super::Kind::IncidentSummary,
+            severity: super::super::Severity::Normal,
+            incident_id: "i1".into(),
+            message_id: "m1".into(),
+            title: "Incident aangemaakt: \u{201c}Loonstroken\u{201d}".into(),
+            body: "Stand van zaken: niet geopend.".into(),
+            evidence_status: crate::pixel::Status::NotOpened,
+            // 7 December 2026, 19:43:07 UTC.
+            deadline_at: 1_796_672_587_000,
+            created_at: 1_796_413_387_000,
+        }
+    }
+
+    #[test]
+    fn the_mail_is_in_one_language_with_the_tenants_time() {
+        let nl = mail_text(
+            &alert(),
+            &Reader {
+                lang: Lang::Nl,
+                zone: Zone::default(),
+            },
+        );
+        assert!(
+            nl.contains("\nUiterste meldtermijn (AVG art. 33): 7 december 2026 om 20:43 (Europe/Amsterdam, UTC+1)\n"),
+            "{nl}"
+        );
+        assert!(
+            !nl.contains("Deadline") && !nl.contains("GDPR") && !nl.contains("add-in"),
+            "{nl}"
+        );
+        let en = mail_text(
+            &alert(),
+            &Reader {
+                lang: Lang::En,
+                zone: Zone::parse("Europe/London").unwrap(),
+            },
+        );
+        assert!(
+            en.contains("\nNotification deadline (GDPR Art. 33): 7 December 2026, 19:43 (Europe/London, UTC+0)\n"),
+            "{en}"
+        );
+        assert!(en.ends_with("record your decision.\n"), "{en}");
+    }
+
+    #[test]
+    fn the_chat_text_reads_the_tenants_time_and_machines_get_milliseconds() {
+        let zone = Zone::parse("America/New_York").unwrap();
+        let chat = webhook_body(WebhookFormat::Chat, &alert(), "k", &zone);
+        assert_eq!(
+            chat["text"],
+            "leakwatch normal alert: incident summary (incident i1; evidence: not opened; notification deadline 7 December 2026, 14:43 (America/New_York, UTC-5))"
+        );
+        let json = webhook_body(WebhookFormat::Json, &alert(), "k", &zone);
+        assert_eq!(json["alert"]["deadline_at"], 1_796_672_587_000_i64);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The alert rules. Each fires at most once per incident (its dedupe key):
-//! - `incident_summary` when the incident is opened (raised by the incidents API);
+//! - `incident_summary` when the incident is created (raised by the incidents API);
 //! - `client_open` (high): a mail client fetched the pixel after the incident was opened
 //!   (opens before that are in the summary);
 //! - `possible_forwarding` (high): more distinct opening clients than wrong recipients;
@@ -12,6 +12,9 @@
 //! the time-based ones on the scheduler's tick, against the state's clock. The tick also
 //! re-runs the fetch rules for recent incidents, so an evaluation lost to a restart or an
 //! error is made up within `alerts.tick_seconds`.
+//!
+//! Titles and bodies are in the sender's language, addressing the sender formally ("u", as
+//! the add-ins do), with times in the tenant's time zone ([`Zone`]).
 
 use std::collections::{HashMap, HashSet};
 
@@ -21,7 +24,7 @@ use leakwatch_core::Lang;
 
 use super::{announced, raise, AlertEngine, AlertSettings, Kind, NewAlert, Severity};
 use crate::kit::ids::{IncidentId, MessageId, TenantId, UserId};
-use crate::kit::time::utc_minute;
+use crate::kit::time::Zone;
 use crate::pixel::{Evidence, Status};
 
 /// Incidents older than this are no longer evaluated by the time-based rules.
@@ -44,11 +47,21 @@ pub struct Context {
     pub deadline_at: i64,
     pub created_at: i64,
     pub decided: bool,
+    /// The tenant's time zone, for the times in titles and bodies.
+    pub zone: Zone,
+}
+
+impl Context {
+    /// A time for the sender to read: to the minute, in the tenant's zone and her language.
+    fn time(&self, ms: i64) -> String {
+        self.zone.minute(ms, self.lang)
+    }
 }
 
 const CONTEXT_SQL: &str = "SELECT i.id, i.tenant_id, i.message_id, i.wrong_recipients, i.aware_at, i.deadline_at, i.created_at, i.decision, \
-     m.sender_id, m.subject, m.lang, m.tracked, m.created_at AS sent_at, u.email \
-     FROM incidents i JOIN messages m ON m.id = i.message_id JOIN users u ON u.id = m.sender_id";
+     m.sender_id, m.subject, m.lang, m.tracked, m.created_at AS sent_at, u.email, t.time_zone \
+     FROM incidents i JOIN messages m ON m.id = i.message_id JOIN users u ON u.id = m.sender_id \
+     JOIN tenants t ON t.id = i.tenant_id";
 
 fn context_from_row(row: &sqlx::any::AnyRow) -> Result<Context, sqlx::Error> {
     let wrong: String = row.try_get("wrong_recipients")?;
@@ -70,6 +83,7 @@ fn context_from_row(row: &sqlx::any::AnyRow) -> Result<Context, sqlx::Error> {
         deadline_at: row.try_get("deadline_at")?,
         created_at: row.try_get("created_at")?,
         decided: row.try_get::<Option<String>, _>("decision")?.is_some(),
+        zone: Zone::stored(&row.try_get::<String, _>("time_zone")?),
     })
 }
 
@@ -134,15 +148,15 @@ pub fn fetch_rules(ctx: &Context, evidence: &Evidence) -> Vec<NewAlert> {
                 evidence.status,
                 Kind::ClientOpen,
                 Severity::High,
-                titled(ctx, "Opened: your misdirected message", "Geopend: je verkeerd verstuurde bericht"),
+                titled(ctx, "Opened: your misdirected message", "Geopend: uw verkeerd verstuurde bericht"),
                 match lang {
                     Lang::Nl => format!(
-                        "Het bericht dat je als verkeerd verstuurd hebt gemeld, is om {} geopend in een mailprogramma. Besluit vóór {} of je het datalek meldt bij de Autoriteit Persoonsgegevens.",
-                        utc_minute(direct.last_at), utc_minute(ctx.deadline_at)
+                        "Het bericht dat u als verkeerd verstuurd hebt gemeld, is op {} geopend in een mailprogramma. Besluit vóór {} of u het datalek meldt bij de Autoriteit Persoonsgegevens.",
+                        ctx.time(direct.last_at), ctx.time(ctx.deadline_at)
                     ),
                     Lang::En => format!(
-                        "The message you reported as sent to the wrong recipient was opened in a mail client at {}. Decide before {} whether to notify the Autoriteit Persoonsgegevens.",
-                        utc_minute(direct.last_at), utc_minute(ctx.deadline_at)
+                        "The message you reported as sent to the wrong recipient was opened in a mail client on {}. Decide before {} whether to notify the Autoriteit Persoonsgegevens.",
+                        ctx.time(direct.last_at), ctx.time(ctx.deadline_at)
                     ),
                 },
             ));
@@ -170,14 +184,14 @@ pub fn fetch_rules(ctx: &Context, evidence: &Evidence) -> Vec<NewAlert> {
     out
 }
 
-/// The summary raised when the incident is opened.
+/// The summary raised when the incident is created.
 pub fn summary(ctx: &Context, evidence: &Evidence) -> NewAlert {
     let lang = ctx.lang;
     let first_open = evidence
         .class("direct")
         .map(|d| match lang {
-            Lang::Nl => format!(" Eerst geopend om {}.", utc_minute(d.first_at)),
-            Lang::En => format!(" First opened at {}.", utc_minute(d.first_at)),
+            Lang::Nl => format!(" Voor het eerst geopend op {}.", ctx.time(d.first_at)),
+            Lang::En => format!(" First opened on {}.", ctx.time(d.first_at)),
         })
         .unwrap_or_default();
     alert(
@@ -185,17 +199,18 @@ pub fn summary(ctx: &Context, evidence: &Evidence) -> NewAlert {
         evidence.status,
         Kind::IncidentSummary,
         Severity::Normal,
-        titled(ctx, "Incident opened:", "Incident geopend:"),
+        // "Created", not "opened": an opened incident reads as an opened mail.
+        titled(ctx, "Incident created:", "Incident aangemaakt:"),
         match lang {
             Lang::Nl => format!(
-                "Stand van zaken: {}.{first_open} Deadline voor de melding (AVG art. 33): {}.",
+                "Stand van zaken: {}.{first_open} Uiterste meldtermijn (AVG art. 33): {}.",
                 evidence.status.text(lang),
-                utc_minute(ctx.deadline_at)
+                ctx.time(ctx.deadline_at)
             ),
             Lang::En => format!(
                 "So far: {}.{first_open} Deadline for notification (GDPR Art. 33): {}.",
                 evidence.status.text(lang),
-                utc_minute(ctx.deadline_at)
+                ctx.time(ctx.deadline_at)
             ),
         },
     )
@@ -265,12 +280,12 @@ fn reminder(ctx: &Context, hours: i64, status: Status) -> NewAlert {
         titled(ctx, "Decision needed: notifying", "Besluit nodig: melding van"),
         match lang {
             Lang::Nl => format!(
-                "Er is {hours} uur na het ontdekken nog geen besluit over het melden van dit datalek. De meldtermijn loopt af om {}. Leg het besluit vast, ook als je niet meldt.",
-                utc_minute(ctx.deadline_at)
+                "Er is {hours} uur na het ontdekken nog geen besluit over het melden van dit datalek. De meldtermijn loopt af op {}. Leg het besluit vast, ook als u niet meldt.",
+                ctx.time(ctx.deadline_at)
             ),
             Lang::En => format!(
                 "{hours} hours after awareness there is no decision yet about notifying this breach. The deadline is {}. Record the decision, also when you do not notify.",
-                utc_minute(ctx.deadline_at)
+                ctx.time(ctx.deadline_at)
             ),
         },
     )

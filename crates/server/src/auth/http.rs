@@ -212,6 +212,10 @@ pub struct TenantRef {
     pub id: String,
     pub name: String,
     pub domain: String,
+    /// The IANA time zone the tenant's times are shown in (`Europe/Amsterdam` unless an
+    /// admin set another in the privacy settings).
+    #[schema(example = "Europe/Amsterdam")]
+    pub time_zone: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -243,6 +247,7 @@ pub(super) async fn me_of(state: &Authenticator, user: AuthUser) -> ApiResult<Me
             id: tenant.id.into_string(),
             name: tenant.name,
             domain: tenant.domain,
+            time_zone: tenant.time_zone.name().to_string(),
         },
     })
 }

@@ -32,6 +32,7 @@ use crate::kit::db::Db;
 use crate::kit::error::{ApiError, ApiResult};
 use crate::kit::ids::{IncidentId, MessageId, UserId};
 use crate::kit::json::{ApiJson, ApiPath, ApiQuery};
+use crate::kit::time::Zone;
 use crate::pixel::Evidence;
 
 pub use crate::pixel::ClassEvidence;
@@ -147,8 +148,8 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateIncident>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let row = sqlx::query(
-        "SELECT m.sender_id, m.recipients, m.subject, m.lang, m.tracked, m.created_at, u.email FROM messages m \
-         JOIN users u ON u.id = m.sender_id WHERE m.id = $1 AND m.tenant_id = $2",
+        "SELECT m.sender_id, m.recipients, m.subject, m.lang, m.tracked, m.created_at, u.email, t.time_zone FROM messages m \
+         JOIN users u ON u.id = m.sender_id JOIN tenants t ON t.id = m.tenant_id WHERE m.id = $1 AND m.tenant_id = $2",
     )
     .bind(&body.message_id)
     .bind(&user.tenant_id)
@@ -199,6 +200,7 @@ pub async fn create(
         deadline_at: aware_at + NOTIFICATION_WINDOW_MS,
         created_at: now,
         decided: false,
+        zone: Zone::stored(&row.try_get::<String, _>("time_zone")?),
     };
     let evidence =
         Evidence::for_message(state.db(), ctx.message_id.as_str(), tracked, wrong.len()).await?;

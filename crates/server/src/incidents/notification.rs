@@ -2,7 +2,9 @@
 //! the Autoriteit Persoonsgegevens' form: contact details, timeline, what happened, the
 //! personal data involved, the number of people, consequences, measures taken, whether the
 //! people are informed. Editable (`PUT` stores the edits; the prefilled parts follow the
-//! evidence until edited); exported as JSON and as a printable HTML page (nl/en).
+//! evidence until edited); exported as JSON and as a printable HTML page (nl/en), whose
+//! timeline is in the tenant's time zone, to the second (sending, the first fetch and
+//! awareness often fall in one minute, and their order is the point).
 //! Every read shows fetch evidence, so every read is audit-logged.
 
 use askama::Template;
@@ -25,7 +27,7 @@ use crate::auth::{AuthUser, Authenticator};
 use crate::kit::audit::{self, Action};
 use crate::kit::error::{ApiError, ApiResult};
 use crate::kit::json::{ApiJson, ApiPath, ApiQuery};
-use crate::kit::time::utc_minute;
+use crate::kit::time::Zone;
 use crate::pixel::Status;
 
 pub fn router<S>() -> OpenApiRouter<S>
@@ -95,6 +97,9 @@ pub struct People {
 pub struct NotificationDraft {
     pub incident_id: String,
     pub lang: String,
+    /// The tenant's time zone (IANA), which the printable page shows the timeline in.
+    #[schema(example = "Europe/Amsterdam")]
+    pub time_zone: String,
     pub contact: Contact,
     pub timeline: Timeline,
     /// "sent to the wrong recipient"
@@ -209,18 +214,19 @@ pub struct LangQuery {
 }
 
 /// The stored edits, the message's sensitive counts and language, the organisation's name
-/// and DPO contact.
+/// and DPO contact, the tenant's time zone.
 type Stored = (
     NotificationEdits,
     Vec<SensitiveCount>,
     String,
     String,
     Option<String>,
+    Zone,
 );
 
 async fn stored(state: &IncidentsState, incident_id: &str) -> ApiResult<Stored> {
     let row = sqlx::query(
-        "SELECT i.notification, m.sensitive, m.lang, t.name, t.policy FROM incidents i JOIN messages m ON m.id = i.message_id \
+        "SELECT i.notification, m.sensitive, m.lang, t.name, t.policy, t.time_zone FROM incidents i JOIN messages m ON m.id = i.message_id \
          JOIN tenants t ON t.id = i.tenant_id WHERE i.id = $1",
     )
     .bind(incident_id)
@@ -242,6 +248,7 @@ async fn stored(state: &IncidentsState, incident_id: &str) -> ApiResult<Stored> 
             .filter(|o| !o.trim().is_empty())
             .unwrap_or(row.try_get("name")?),
         policy.disclosure.dpo_contact,
+        Zone::stored(&row.try_get::<String, _>("time_zone")?),
     ))
 }
 
@@ -253,6 +260,7 @@ pub fn draft(
     organization: &str,
     dpo: Option<&str>,
     lang: Lang,
+    zone: &Zone,
 ) -> NotificationDraft {
     let mut first_fetches: Vec<FirstFetch> = incident
         .evidence
@@ -312,6 +320,7 @@ pub fn draft(
     NotificationDraft {
         incident_id: incident.id.clone(),
         lang: lang_code(lang).into(),
+        time_zone: zone.name().to_string(),
         contact: Contact {
             organization: pick(&edits.organization, organization.to_string()),
             contact_name: pick(&edits.contact_name, String::new()),
@@ -374,7 +383,7 @@ async fn build(
     q: &LangQuery,
 ) -> ApiResult<NotificationDraft> {
     let incident = load_viewed(state, user, id, what).await?;
-    let (edits, sensitive, lang, organization, dpo) = stored(state, id).await?;
+    let (edits, sensitive, lang, organization, dpo, zone) = stored(state, id).await?;
     Ok(draft(
         &incident,
         &edits,
@@ -382,6 +391,7 @@ async fn build(
         &organization,
         dpo.as_deref(),
         lang_of(q, &lang),
+        &zone,
     ))
 }
 
@@ -501,10 +511,9 @@ impl NotificationPage<'_> {
 pub fn render_html(d: &NotificationDraft) -> NotificationPage<'_> {
     let lang = if d.lang == "nl" { Lang::Nl } else { Lang::En };
     let t = |en: &'static str, nl: &'static str| lang.pick(en, nl);
-    let mut timeline = vec![(
-        t("Sent", "Verzonden").to_string(),
-        utc_minute(d.timeline.sent_at),
-    )];
+    let zone = Zone::stored(&d.time_zone);
+    let at = |ms: i64| zone.second(ms, lang);
+    let mut timeline = vec![(t("Sent", "Verzonden").to_string(), at(d.timeline.sent_at))];
     for f in &d.timeline.first_fetches {
         timeline.push((
             format!(
@@ -512,19 +521,16 @@ pub fn render_html(d: &NotificationDraft) -> NotificationPage<'_> {
                 t("First fetch", "Eerste ophaling"),
                 class_name(&f.class, lang)
             ),
-            utc_minute(f.at),
+            at(f.at),
         ));
     }
-    timeline.push((
-        t("Aware", "Ontdekt").to_string(),
-        utc_minute(d.timeline.aware_at),
-    ));
+    timeline.push((t("Aware", "Ontdekt").to_string(), at(d.timeline.aware_at)));
     timeline.push((
         t("Deadline (72 hours)", "Uiterste meldtermijn (72 uur)").to_string(),
-        utc_minute(d.timeline.deadline_at),
+        at(d.timeline.deadline_at),
     ));
     if let Some(n) = d.timeline.notified_at {
-        timeline.push((t("Notified", "Gemeld").to_string(), utc_minute(n)));
+        timeline.push((t("Notified", "Gemeld").to_string(), at(n)));
     }
     NotificationPage {
         draft: d,
@@ -552,6 +558,7 @@ mod tests {
         NotificationDraft {
             incident_id: HOSTILE.into(),
             lang: lang.into(),
+            time_zone: "Europe/Amsterdam".into(),
             contact: Contact {
                 organization: HOSTILE.into(),
                 contact_name: HOSTILE.into(),
@@ -606,9 +613,9 @@ mod tests {
         }
         let en = render_html(&draft("en")).render().unwrap();
         assert!(en.contains("<html lang=\"en\">") && en.contains("(to be filled in)"));
-        assert!(
-            en.contains("<tr><th>First fetch (mail client)</th><td>1970-01-01 00:01 UTC</td></tr>")
-        );
+        assert!(en.contains(
+            "<tr><th>First fetch (mail client)</th><td>1 January 1970, 01:01:00 (Europe/Amsterdam, UTC+1)</td></tr>"
+        ));
         let nl = render_html(&draft("nl")).render().unwrap();
         assert!(nl.contains("<html lang=\"nl\">") && nl.contains("(nog in te vullen)"));
     }

@@ -1,7 +1,8 @@
 //! A tenant's privacy settings (`tenants.privacy`, JSON): how long fetch records, message
 //! metadata and the breach register are kept, and the controller details the record of
-//! processing needs. `GET/PUT /api/v1/tenant/privacy` for admins; every change is
-//! audit-logged in the same transaction.
+//! processing needs; with them the time zone people read the tenant's times in (its own
+//! column, `tenants.time_zone`, which the accounts read for everyone). `GET/PUT
+//! /api/v1/tenant/privacy` for admins; every change is audit-logged in the same transaction.
 
 use axum::extract::State;
 use axum::Json;
@@ -17,6 +18,7 @@ use crate::kit::db::Db;
 use crate::kit::error::ApiResult;
 use crate::kit::ids::TenantId;
 use crate::kit::json::ApiJson;
+use crate::kit::time::{Zone, DEFAULT_TIME_ZONE};
 
 /// Fetch records and message metadata: 30 days. Long enough for a sender to notice a
 /// misdirected mail (most are noticed within hours, nearly all within a week) and report it;
@@ -52,6 +54,11 @@ pub struct PrivacySettings {
     /// record of processing. At most 20, each at most 300 characters.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub processors: Vec<String>,
+    /// The time zone alert mails, the notification draft and the dashboard show times in:
+    /// an IANA name such as `Europe/Amsterdam` (the default), `Europe/London` or
+    /// `America/New_York`, saved in its canonical spelling. Fixed offsets are refused.
+    #[schema(example = "Europe/Amsterdam")]
+    pub time_zone: String,
 }
 
 impl Default for PrivacySettings {
@@ -61,12 +68,14 @@ impl Default for PrivacySettings {
             register_retention_days: DEFAULT_REGISTER_RETENTION_DAYS,
             controller_contact: None,
             processors: Vec::new(),
+            time_zone: DEFAULT_TIME_ZONE.to_string(),
         }
     }
 }
 
 impl PrivacySettings {
-    /// From the stored column: NULL (never set) or unreadable JSON gives the defaults.
+    /// From the stored column: NULL (never set) or unreadable JSON gives the defaults. The
+    /// time zone is not in it ([`load`] reads it from its own column).
     pub fn from_column(text: Option<&str>) -> PrivacySettings {
         text.and_then(|t| serde_json::from_str(t).ok())
             .unwrap_or_default()
@@ -103,6 +112,7 @@ impl PrivacySettings {
         for processor in &self.processors {
             check_text("processors", processor)?;
         }
+        Zone::parse(&self.time_zone).map_err(|reason| invalid("time_zone", reason))?;
         Ok(())
     }
 
@@ -144,13 +154,17 @@ fn check_text(field: &'static str, text: &str) -> Result<(), AccountsError> {
 
 /// A tenant's settings (the defaults when it has none).
 pub async fn load(db: &Db, tenant_id: &TenantId) -> Result<PrivacySettings, AccountsError> {
-    let row = sqlx::query("SELECT privacy FROM tenants WHERE id = $1")
+    let row = sqlx::query("SELECT privacy, time_zone FROM tenants WHERE id = $1")
         .bind(tenant_id)
         .fetch_optional(&db.pool)
         .await?
         .ok_or_else(|| AccountsError::NoTenant(tenant_id.to_string()))?;
     let text: Option<String> = row.try_get("privacy")?;
-    Ok(PrivacySettings::from_column(text.as_deref()))
+    let zone: String = row.try_get("time_zone")?;
+    Ok(PrivacySettings {
+        time_zone: Zone::stored(&zone).name().to_string(),
+        ..PrivacySettings::from_column(text.as_deref())
+    })
 }
 
 /// Settings that have passed [`PrivacySettings::validate`] at the boundary; only these
@@ -161,8 +175,10 @@ pub struct ValidSettings(PrivacySettings);
 impl TryFrom<PrivacySettings> for ValidSettings {
     type Error = AccountsError;
 
-    fn try_from(settings: PrivacySettings) -> Result<ValidSettings, AccountsError> {
+    fn try_from(mut settings: PrivacySettings) -> Result<ValidSettings, AccountsError> {
         settings.validate()?;
+        // Saved as the database spells it (`europe/amsterdam` is `Europe/Amsterdam`).
+        settings.time_zone = Zone::stored(&settings.time_zone).name().to_string();
         Ok(ValidSettings(settings))
     }
 }
@@ -183,9 +199,15 @@ pub async fn save(
 ) -> Result<(), AccountsError> {
     let settings = &settings.0;
     let json = serde_json::to_value(settings).expect("settings serialise");
+    // The time zone has its own column (the accounts read it); the rest is the JSON.
+    let mut stored = json.clone();
+    if let Some(fields) = stored.as_object_mut() {
+        fields.remove("time_zone");
+    }
     let mut tx = db.pool.begin().await?;
-    let updated = sqlx::query("UPDATE tenants SET privacy = $1 WHERE id = $2")
-        .bind(json.to_string())
+    let updated = sqlx::query("UPDATE tenants SET privacy = $1, time_zone = $2 WHERE id = $3")
+        .bind(stored.to_string())
+        .bind(&settings.time_zone)
         .bind(tenant_id)
         .execute(&mut *tx)
         .await?;
@@ -217,8 +239,10 @@ pub async fn show(
     Ok(Json(load(state.db(), &user.tenant_id).await?))
 }
 
-/// Replaces the tenant's privacy settings (fields left out take their defaults).
-/// Audit-logged with the new settings; the retention job applies them on its next run.
+/// Replaces the tenant's privacy settings (fields left out take their defaults, so send
+/// `time_zone` back with the rest). Audit-logged with the new settings; the retention job
+/// applies them on its next run, the time zone applies to times formatted from then on.
+/// An unknown time zone is refused with 400 and a message that says what to give.
 #[utoipa::path(put, path = "/api/v1/tenant/privacy", tag = "privacy", security(("bearer" = [])),
     request_body = PrivacySettings,
     responses((status = 200, description = "The settings as saved", body = PrivacySettings),
@@ -280,11 +304,28 @@ mod tests {
             ..defaults.clone()
         })
         .contains("processors"));
+        assert_eq!(defaults.time_zone, "Europe/Amsterdam");
+        let zone = bad(PrivacySettings {
+            time_zone: "Europe/Amsterdan".into(),
+            ..defaults.clone()
+        });
+        assert!(
+            zone.starts_with("invalid time_zone: 'Europe/Amsterdan' is not a time zone")
+                && zone.contains("such as Europe/Amsterdam"),
+            "{zone}"
+        );
+        let lower = ValidSettings::try_from(PrivacySettings {
+            time_zone: "europe/london".into(),
+            ..defaults.clone()
+        })
+        .unwrap();
+        assert_eq!(lower.into_settings().time_zone, "Europe/London");
         PrivacySettings {
             retention_days: 7,
             register_retention_days: 30,
             controller_contact: Some("Postbus 1\n1000 AA Amsterdam".into()),
             processors: vec!["Hoster B.V.".into()],
+            time_zone: "America/New_York".into(),
         }
         .validate()
         .unwrap();

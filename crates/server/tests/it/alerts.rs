@@ -238,7 +238,7 @@ both_backends!(alerts_are_mailed_to_the_sender, |backend| async move {
     assert_eq!(summary.rcpt_tos, ["anna@acme.nl"]);
     let subject = summary.header("subject").unwrap();
     assert!(
-        subject.contains("[leakwatch]") && subject.contains("Incident opened"),
+        subject.contains("[leakwatch]") && subject.contains("Incident created"),
         "{subject}"
     );
     let text = summary.text();
@@ -257,6 +257,243 @@ both_backends!(alerts_are_mailed_to_the_sender, |backend| async move {
     assert_eq!(sink.received().len(), 2);
     app.finish().await;
 });
+
+/// Registers a tracked message in the given language; its id and pixel URL.
+async fn tracked_in(
+    app: &TestApp,
+    token: &str,
+    to: &str,
+    subject: &str,
+    lang: &str,
+) -> (String, String) {
+    let (status, body) = app
+        .post(
+            "/api/v1/messages",
+            token,
+            &json!({"to": [to], "subject": subject, "overridden": true, "lang": lang}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    (
+        body["id"].as_str().unwrap().into(),
+        body["pixel_url"].as_str().unwrap().into(),
+    )
+}
+
+/// The words of a text, lower case.
+fn words(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// A Dutch mail addresses the sender formally, as the add-ins do, and has no English line.
+fn assert_formal_dutch(text: &str) {
+    let informal = ["je", "jij", "jou", "jouw", "jullie"];
+    let english = [
+        "the",
+        "your",
+        "you",
+        "deadline",
+        "gdpr",
+        "incident opened",
+        "add-in",
+        "open the",
+        "opened",
+        "record",
+        "decision",
+        "leak detection",
+    ];
+    for line in text.lines() {
+        let line_words = words(line);
+        for word in informal {
+            assert!(
+                !line_words.iter().any(|w| w == word),
+                "informal '{word}' in the Dutch mail: {line}\n{text}"
+            );
+        }
+        let lower = line.to_lowercase();
+        for phrase in english {
+            let found = if phrase.contains(' ') || phrase.contains('-') {
+                lower.contains(phrase)
+            } else {
+                line_words.iter().any(|w| w == phrase)
+            };
+            assert!(
+                !found,
+                "English '{phrase}' in the Dutch mail: {line}\n{text}"
+            );
+        }
+    }
+}
+
+/// An English mail has no Dutch line.
+fn assert_english(text: &str) {
+    for phrase in [
+        "uw",
+        "u",
+        "het",
+        "meldtermijn",
+        "avg",
+        "invoegtoepassing",
+        "besluit",
+    ] {
+        for line in text.lines() {
+            assert!(
+                !words(line).iter().any(|w| w == phrase),
+                "Dutch '{phrase}' in the English mail: {line}\n{text}"
+            );
+        }
+    }
+}
+
+fn assert_mail_headers(mail: &leakwatch_testkit::smtp::Received, domain: &str) {
+    let message_id = mail.header("Message-ID").expect("a Message-ID");
+    assert!(
+        message_id.starts_with('<') && message_id.ends_with(&format!("@{domain}>")),
+        "{message_id}"
+    );
+    assert_eq!(mail.header("MIME-Version").as_deref(), Some("1.0"));
+}
+
+// The mail as a sender reads it (issue 18): all in her language, formal Dutch ("u", as the
+// add-ins), times in the tenant's time zone (Europe/Amsterdam by default, another when the
+// admin set one), "created" rather than "opened" for the incident, and a Message-ID of the
+// sending domain and MIME-Version.
+both_backends!(
+    alert_mails_read_in_the_senders_language_and_the_tenants_time,
+    |backend| async move {
+        let sink = SmtpSink::start();
+        let url = sink.url();
+        // Friday 4 December 2026, 19:43:07 UTC: 20:43 in Amsterdam, 14:43 in New York.
+        let t0 = 1_796_413_387_000;
+        let clock = Clock::manual(t0);
+        let app = spawn_with_clock(backend, clock.clone(), |c| {
+            fast(c);
+            c.mail.smarthost = url;
+            c.mail.from = "leakwatch@acme.nl".into();
+        })
+        .await;
+        let anna = app.user("acme", "acme.nl", "anna@acme.nl", false).await;
+        let (message, pixel) = tracked_in(&app, &anna, "jan@klant.nl", "Loonstroken", "nl").await;
+        let (status, created) = app
+            .post(
+                "/api/v1/incidents",
+                &anna,
+                &json!({"message_id": message, "wrong_recipients": ["jan@klant.nl"]}),
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+        assert_eq!(created["deadline_at"], t0 + 72 * HOUR);
+        let id = created["id"].as_str().unwrap();
+        let mails = sink.wait_for(1, WAIT).await;
+        assert_eq!(mails.len(), 1, "the summary is mailed");
+        let summary = &mails[0];
+        assert_eq!(
+            summary.subject(),
+            "[leakwatch] Incident aangemaakt: \u{201c}Loonstroken\u{201d}"
+        );
+        let text = summary.plain_text().replace("\r\n", "\n");
+        // 7 December 19:43 UTC, in Amsterdam's winter time: in the body and the mail's line.
+        let deadline = "7 december 2026 om 20:43 (Europe/Amsterdam, UTC+1)";
+        assert!(
+            text.contains(&format!(
+                "\nIncident: {id}\nUiterste meldtermijn (AVG art. 33): {deadline}\n"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "Stand van zaken: niet geopend. Uiterste meldtermijn (AVG art. 33): {deadline}."
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains("Open de leakwatch-invoegtoepassing om het incident te bekijken en uw besluit vast te leggen."),
+            "{text}"
+        );
+        assert!(!text.contains("UTC\n") && !text.contains(" UTC "), "{text}");
+        assert_formal_dutch(&text);
+        assert_mail_headers(summary, "acme.nl");
+
+        // A mail client opens it 70 seconds later: the open and the deadline in Dutch time.
+        clock.advance(70_000);
+        open_from(&app.client, &pixel, "198.51.100.7").await;
+        let mails = sink.wait_for(2, WAIT).await;
+        assert_eq!(mails.len(), 2, "the client open is mailed");
+        let open = &mails[1];
+        assert_eq!(
+            open.subject(),
+            "[leakwatch] Geopend: uw verkeerd verstuurde bericht \u{201c}Loonstroken\u{201d}"
+        );
+        let text = open.plain_text().replace("\r\n", "\n");
+        assert!(
+            text.contains(&format!(
+                "Het bericht dat u als verkeerd verstuurd hebt gemeld, is op 4 december 2026 om 20:44 (Europe/Amsterdam, UTC+1) geopend in een mailprogramma. Besluit vóór {deadline} of u het datalek meldt"
+            )),
+            "{text}"
+        );
+        assert_formal_dutch(&text);
+        assert_mail_headers(open, "acme.nl");
+
+        // Another tenant whose admin chose New York; its sender writes English.
+        let admin = app.user("beta", "beta.us", "it@beta.us", true).await;
+        let bob = app.user("beta", "beta.us", "bob@beta.us", false).await;
+        let (status, body) = app
+            .put(
+                "/api/v1/tenant/privacy",
+                &admin,
+                &json!({"time_zone": "America/New_York"}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let (message, _) = tracked_in(&app, &bob, "kim@client.com", "Payroll", "en").await;
+        let (status, created) = app
+            .post(
+                "/api/v1/incidents",
+                &bob,
+                &json!({"message_id": message, "wrong_recipients": ["kim@client.com"]}),
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+        let mails = sink.wait_for(3, WAIT).await;
+        assert_eq!(mails.len(), 3, "bob's summary is mailed");
+        let english = &mails[2];
+        assert_eq!(english.rcpt_tos, ["bob@beta.us"]);
+        assert_eq!(
+            english.subject(),
+            "[leakwatch] Incident created: \u{201c}Payroll\u{201d}"
+        );
+        let text = english.plain_text().replace("\r\n", "\n");
+        // Deadline 7 December 19:44:17 UTC: 14:44 in New York.
+        let deadline = "7 December 2026, 14:44 (America/New_York, UTC-5)";
+        assert!(
+            text.contains(&format!(
+                "So far: not opened. Deadline for notification (GDPR Art. 33): {deadline}."
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "Notification deadline (GDPR Art. 33): {deadline}\n"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "Open the leakwatch add-in to see the incident and record your decision."
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("Europe/Amsterdam"), "{text}");
+        assert_english(&text);
+        // The server's sender address, whichever tenant.
+        assert_mail_headers(english, "acme.nl");
+        app.finish().await;
+    }
+);
 
 fn verify(secret: &str, delivery: &leakwatch_testkit::events::Delivery) {
     use hmac::{Hmac, Mac};

@@ -127,6 +127,7 @@ both_backends!(
         assert_eq!(me["role"], "sender");
         assert_eq!(me["tenant"]["name"], "acme");
         assert_eq!(me["tenant"]["domain"], "boekhoudpartners.nl");
+        assert_eq!(me["tenant"]["time_zone"], "Europe/Amsterdam");
         let user = accounts::find_user(app.db(), "acme", "anna@boekhoudpartners.nl")
             .await
             .unwrap();

@@ -492,3 +492,139 @@ both_backends!(concurrent_reports_open_one_incident, |backend| async move {
     assert_eq!(alerts["alerts"].as_array().unwrap().len(), 1, "one summary");
     app.finish().await;
 });
+
+// The draft's timeline in the tenant's time zone, to the second (issue 18): sending, the
+// first fetch and awareness within one minute read in their order, not as one minute in UTC.
+both_backends!(
+    the_notification_timeline_is_in_seconds_in_the_tenants_zone,
+    |backend| async move {
+        // Friday 4 December 2026, 19:43:07 UTC (20:43:07 in Amsterdam).
+        let t0 = 1_796_413_387_000;
+        let clock = leakwatch_server::kit::clock::Clock::manual(t0);
+        let app = spawn_with_clock(backend, clock.clone(), behind_local_proxy).await;
+        let anna = app.user("acme", "acme.nl", "anna@acme.nl", false).await;
+        let admin = app.user("acme", "acme.nl", "it@acme.nl", true).await;
+        let (message, pixel) = app
+            .tracked_message(&anna, &["jan@klantbedrijf.nI"], "Loonstrook")
+            .await;
+        clock.advance(34_000);
+        open_from(&app.client, &pixel, "198.51.100.7").await;
+        clock.advance(10_000);
+        let (status, created) = app
+            .post(
+                "/api/v1/incidents",
+                &anna,
+                &json!({"message_id": message, "wrong_recipients": ["jan@klantbedrijf.nI"]}),
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+        let id = created["id"].as_str().unwrap();
+        let path = format!("/api/v1/incidents/{id}/notification");
+        // The pixel writer commits the fetch in the background.
+        let mut draft = Value::Null;
+        for _ in 0..100 {
+            draft = app.get(&path, &anna).await.1;
+            if draft["timeline"]["first_fetches"]
+                .as_array()
+                .is_some_and(|f| !f.is_empty())
+            {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(draft["time_zone"], "Europe/Amsterdam", "{draft}");
+        assert_eq!(draft["timeline"]["sent_at"], t0);
+        assert_eq!(draft["timeline"]["first_fetches"][0]["at"], t0 + 34_000);
+        assert_eq!(draft["timeline"]["aware_at"], t0 + 44_000);
+
+        let printed = |lang: &'static str| {
+            let app = &app;
+            let anna = anna.clone();
+            let path = path.clone();
+            async move {
+                let response = app
+                    .client
+                    .get(app.url(&format!("{path}.html?lang={lang}")))
+                    .bearer_auth(&anna)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 200);
+                response.text().await.unwrap()
+            }
+        };
+        let in_order = |html: &str, rows: &[String]| {
+            let mut at = 0;
+            for row in rows {
+                let found = html[at..]
+                    .find(row.as_str())
+                    .unwrap_or_else(|| panic!("'{row}' missing or out of order:\n{html}"));
+                at += found + row.len();
+            }
+            assert!(!html.contains(" UTC<"), "{html}");
+        };
+        let row = |label: &str, at: &str| format!("<tr><th>{label}</th><td>{at}</td></tr>");
+        in_order(
+            &printed("nl").await,
+            &[
+                row(
+                    "Verzonden",
+                    "4 december 2026 om 20:43:07 (Europe/Amsterdam, UTC+1)",
+                ),
+                row(
+                    "Eerste ophaling (mailprogramma)",
+                    "4 december 2026 om 20:43:41 (Europe/Amsterdam, UTC+1)",
+                ),
+                row(
+                    "Ontdekt",
+                    "4 december 2026 om 20:43:51 (Europe/Amsterdam, UTC+1)",
+                ),
+                row(
+                    "Uiterste meldtermijn (72 uur)",
+                    "7 december 2026 om 20:43:51 (Europe/Amsterdam, UTC+1)",
+                ),
+            ],
+        );
+        let nl = printed("nl").await;
+        assert!(
+            nl.contains("voordat u het indient") && !nl.contains(" je "),
+            "formal Dutch: {nl}"
+        );
+
+        // The admin moves the tenant to New York: the draft follows.
+        let (status, body) = app
+            .put(
+                "/api/v1/tenant/privacy",
+                &admin,
+                &json!({"time_zone": "America/New_York"}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            app.get(&path, &anna).await.1["time_zone"],
+            "America/New_York"
+        );
+        in_order(
+            &printed("en").await,
+            &[
+                row(
+                    "Sent",
+                    "4 December 2026, 14:43:07 (America/New_York, UTC-5)",
+                ),
+                row(
+                    "First fetch (mail client)",
+                    "4 December 2026, 14:43:41 (America/New_York, UTC-5)",
+                ),
+                row(
+                    "Aware",
+                    "4 December 2026, 14:43:51 (America/New_York, UTC-5)",
+                ),
+                row(
+                    "Deadline (72 hours)",
+                    "7 December 2026, 14:43:51 (America/New_York, UTC-5)",
+                ),
+            ],
+        );
+        app.finish().await;
+    }
+);

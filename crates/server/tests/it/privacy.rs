@@ -1228,7 +1228,7 @@ both_backends!(privacy_settings_for_admins, |backend| async move {
     assert_eq!(status, 200);
     assert_eq!(
         defaults,
-        json!({"retention_days": 30, "register_retention_days": 1826})
+        json!({"retention_days": 30, "register_retention_days": 1826, "time_zone": "Europe/Amsterdam"})
     );
     assert_eq!(app.get("/api/v1/tenant/privacy", &sender).await.0, 403);
     assert_eq!(
@@ -1252,7 +1252,7 @@ both_backends!(privacy_settings_for_admins, |backend| async move {
         let (status, body) = put(&app, "/api/v1/tenant/privacy", &admin, &bad).await;
         assert_eq!(status, 400, "{bad}: {body}");
     }
-    let settings = json!({"retention_days": 10, "register_retention_days": 730, "controller_contact": "Acme B.V., Postbus 1", "processors": ["Hoster B.V. (hosting)"]});
+    let settings = json!({"retention_days": 10, "register_retention_days": 730, "controller_contact": "Acme B.V., Postbus 1", "processors": ["Hoster B.V. (hosting)"], "time_zone": "Europe/Amsterdam"});
     let (status, saved) = put(&app, "/api/v1/tenant/privacy", &admin, &settings).await;
     assert_eq!((status, &saved), (200, &settings));
     assert_eq!(app.get("/api/v1/tenant/privacy", &admin).await.1, settings);
@@ -1603,3 +1603,107 @@ both_backends!(
         app.finish().await;
     }
 );
+
+// The tenant's time zone: Europe/Amsterdam until an admin sets another in the privacy
+// settings; `/api/v1/me` and the session answer carry it for the dashboard; a name the
+// time-zone database does not know is refused in words and changes nothing.
+both_backends!(the_time_zone_is_a_tenant_setting, |backend| async move {
+    let app = spawn(backend).await;
+    let admin = app.user("acme", "acme.nl", "dpo@acme.nl", true).await;
+    let sender = app.user("acme", "acme.nl", "anna@acme.nl", false).await;
+    let other = app.user("klant", "klant.nl", "it@klant.nl", true).await;
+    let zone_of = |me: &Value| me["tenant"]["time_zone"].as_str().map(String::from);
+    let (status, me) = app.get("/api/v1/me", &sender).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(zone_of(&me).as_deref(), Some("Europe/Amsterdam"), "{me}");
+
+    for (bad, shown) in [
+        (
+            "Mars/Olympus_Mons",
+            "'Mars/Olympus_Mons' is not a time zone",
+        ),
+        ("+01:00", "'+01:00' is not a time zone"),
+        ("", "is empty"),
+    ] {
+        let (status, body) = put(
+            &app,
+            "/api/v1/tenant/privacy",
+            &admin,
+            &json!({"time_zone": bad}),
+        )
+        .await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert_eq!(body["error"]["code"], "bad_request");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("invalid time_zone: ")
+                && message.contains(shown)
+                && message.contains("such as Europe/Amsterdam"),
+            "{message}"
+        );
+    }
+    let (status, body) = put(
+        &app,
+        "/api/v1/tenant/privacy",
+        &admin,
+        &json!({"time_zone": 1}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        zone_of(&app.get("/api/v1/me", &sender).await.1).as_deref(),
+        Some("Europe/Amsterdam"),
+        "a refused zone changes nothing"
+    );
+
+    // Any spelling of a known name is saved canonically, and a sender only reads it.
+    assert_eq!(
+        put(
+            &app,
+            "/api/v1/tenant/privacy",
+            &sender,
+            &json!({"time_zone": "Asia/Tokyo"})
+        )
+        .await
+        .0,
+        403
+    );
+    let (status, saved) = put(
+        &app,
+        "/api/v1/tenant/privacy",
+        &admin,
+        &json!({"retention_days": 14, "time_zone": "america/new_york"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["time_zone"], "America/New_York");
+    let (_, shown) = app.get("/api/v1/tenant/privacy", &admin).await;
+    assert_eq!(
+        (&shown["time_zone"], &shown["retention_days"]),
+        (&json!("America/New_York"), &json!(14))
+    );
+    assert_eq!(
+        zone_of(&app.get("/api/v1/me", &sender).await.1).as_deref(),
+        Some("America/New_York")
+    );
+    assert_eq!(
+        zone_of(&app.get("/api/v1/me", &other).await.1).as_deref(),
+        Some("Europe/Amsterdam"),
+        "another tenant keeps its own"
+    );
+    let entries = audit(&app, "privacy_settings_changed").await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].1["time_zone"], "America/New_York");
+    // Stored in the tenant's own column, not twice.
+    let row = sqlx::query("SELECT privacy, time_zone FROM tenants WHERE name = 'acme'")
+        .fetch_one(&app.db().pool)
+        .await
+        .unwrap();
+    let privacy: String = row.try_get("privacy").unwrap();
+    assert!(!privacy.contains("time_zone"), "{privacy}");
+    assert_eq!(
+        row.try_get::<String, _>("time_zone").unwrap(),
+        "America/New_York"
+    );
+    app.finish().await;
+});

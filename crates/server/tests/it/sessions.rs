@@ -89,6 +89,7 @@ both_backends!(session_cookie_csrf_and_sign_out, |backend| async move {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["user"]["role"], "admin");
     assert_eq!(body["user"]["tenant"]["name"], "acme");
+    assert_eq!(body["user"]["tenant"]["time_zone"], "Europe/Amsterdam");
     let set = headers[SET_COOKIE].to_str().unwrap().to_string();
     assert!(set.starts_with("leakwatch_session="), "{set}");
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=28800"] {
