@@ -274,6 +274,8 @@ const en = {
   registerRetentionDays: "Keep the breach register (days)",
   controllerContact: "Controller contact details",
   processors: "Processors (one per line)",
+  timeZone: "Time zone of the organisation (for example Europe/Amsterdam)",
+  timeZoneUnknown: "'{value}' is not a time zone name. Use a name such as Europe/Amsterdam or Europe/Brussels.",
   // Audit
   auditTitle: "Audit log",
   auditWhen: "When",
@@ -571,6 +573,8 @@ const nl: typeof en = {
   registerRetentionDays: "Register datalekken bewaren (dagen)",
   controllerContact: "Contactgegevens van de verwerkingsverantwoordelijke",
   processors: "Verwerkers (één per regel)",
+  timeZone: "Tijdzone van de organisatie (bijvoorbeeld Europe/Amsterdam)",
+  timeZoneUnknown: "'{value}' is geen naam van een tijdzone. Gebruik een naam zoals Europe/Amsterdam of Europe/Brussels.",
   auditTitle: "Auditlog",
   auditWhen: "Wanneer",
   auditWho: "Wie",

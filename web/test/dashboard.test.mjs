@@ -188,6 +188,15 @@ async function adminChangesThePolicy(server, backend) {
   assert.equal(hooks.length, 1);
   assert.equal(hooks[0]["x-leakwatch-event"], "test");
   receiver.close();
+  // The organisation's time zone: an unknown name is refused in words; a known one is saved
+  // and the add-ins and pages read it from /api/v1/me.
+  await page.locator("#time-zone input").fill("Europe/Amsterdm");
+  await page.locator("#privacy-save").click();
+  await page.locator("#privacy-status .error", { hasText: "'Europe/Amsterdm' is not a time zone name" }).waitFor();
+  await page.locator("#time-zone input").fill("Europe/Brussels");
+  await page.locator("#privacy-save").click();
+  await page.locator("#privacy-status .note", { hasText: "Saved." }).waitFor();
+  assert.equal((await api.request("GET", "/api/v1/me")).tenant.time_zone, "Europe/Brussels");
   assert.equal(await page.locator("#checklist li[data-item=https].missing").count(), 1, "http://127.0.0.1 is not HTTPS");
   await axe(page, "settings");
   await page.goto(`${server.baseUrl}/#/users`);

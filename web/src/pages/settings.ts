@@ -10,7 +10,7 @@ import { button, lines, showError, showNote, textArea, textField } from "../ui";
 interface Checklist { items: { item: string; done: boolean }[] }
 interface Webhook { url: string; secret?: string; format?: string }
 interface AlertSettings { not_opened_hours: number; undecided_reminder_hours: number; mail: boolean; smarthost: string; mail_from: string; webhooks: Webhook[] }
-interface PrivacySettings { retention_days: number; register_retention_days: number; controller_contact?: string | null; processors?: string[] }
+interface PrivacySettings { retention_days: number; register_retention_days: number; controller_contact?: string | null; processors?: string[]; time_zone?: string }
 interface TestResult { channel: "mail" | "webhook"; target: string; delivered: boolean; problem?: string; status?: number; detail?: string }
 
 export async function renderSettings({ main }: Page): Promise<void> {
@@ -104,10 +104,18 @@ function privacySection(settings: PrivacySettings): HTMLElement {
   const register = textField("register-retention-days", "registerRetentionDays", String(settings.register_retention_days), { type: "number", min: "1" });
   const contact = textField("controller-contact", "controllerContact", settings.controller_contact ?? "");
   const processors = textArea("processors", "processors", (settings.processors ?? []).join("\n"));
+  const zone = textField("time-zone", "timeZone", settings.time_zone ?? "Europe/Amsterdam", { autocomplete: "off" });
   return h("section", { "aria-labelledby": "privacy-title", class: "stack" },
     h("h2", { id: "privacy-title" }, t("privacyTitle")),
-    retention, register, contact, processors, status,
+    retention, register, contact, processors, zone, status,
     button("privacy-save", "save", async () => {
+      const zoneName = valueOf(zone);
+      // The browser knows the zone names; the server checks them again.
+      const known = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+      if (known.length && !known.includes(zoneName) && zoneName !== "UTC") {
+        fill(status, h("p", { class: "error", role: "alert" }, t("timeZoneUnknown", { value: zoneName })));
+        return;
+      }
       try {
         await api("PUT", "/api/v1/tenant/privacy", {
           ...settings,
@@ -115,6 +123,7 @@ function privacySection(settings: PrivacySettings): HTMLElement {
           register_retention_days: Number(valueOf(register)),
           controller_contact: valueOf(contact) || undefined,
           processors: (processors as HTMLTextAreaElement).value.split("\n").map((line) => line.trim()).filter(Boolean),
+          time_zone: zoneName,
         });
         showNote(status, t("saved"));
       } catch (error) {
