@@ -274,6 +274,11 @@ async function officerDecidesAndPrints(server, backend, incidentId) {
   await page.locator("#decision-save").click();
   await page.locator("#incident-status", { hasText: "Not notified" }).waitFor();
   await page.locator("#draft-contact-name input").waitFor();
+  // The mitigation checklist writes "measures taken".
+  await page.locator("#draft-asked_to_delete").click();
+  await page.locator("#draft-contact-role input").fill("Privacy officer");
+  await page.locator("#draft-save").click();
+  await page.waitForFunction(() => document.querySelector("#draft-measures")?.value === "The wrong recipient was asked to delete the message.");
   await axe(page, "incident (officer)");
   await shoot(page, `incident-${backend}`);
   // The printable draft opens in the browser with the session, and prints.

@@ -208,7 +208,20 @@ function decisionSection(me: Me, incident: IncidentView, rerender: () => Promise
   );
 }
 
-interface Draft { contact: { contact_name: string; contact_email: string; contact_phone: string }; consequences: string; measures: string }
+interface Mitigation { asked_to_delete: boolean; deletion_confirmed: boolean; recall_attempted: boolean; people_informed: boolean }
+interface Draft {
+  contact: { contact_name: string; contact_role: string; contact_email: string; contact_phone: string };
+  notification_kind: string;
+  group_description: string;
+  measures_before: string;
+  international: string;
+  mitigation: Mitigation;
+  consequences: string;
+  measures: string;
+}
+
+const KINDS: [string, Key][] = [["new", "kindNew"], ["follow_up", "kindFollowUp"], ["preliminary", "kindPreliminary"]];
+const STEPS: [keyof Mitigation, Key][] = [["asked_to_delete", "stepAskedToDelete"], ["deletion_confirmed", "stepDeletionConfirmed"], ["recall_attempted", "stepRecallAttempted"], ["people_informed", "stepPeopleInformed"]];
 
 function draftSection(incident: IncidentView): HTMLElement {
   const host = h("div", { class: "stack" }, h("p", { class: "muted" }, t("loading")));
@@ -216,7 +229,14 @@ function draftSection(incident: IncidentView): HTMLElement {
   void (async () => {
     try {
       const draft = await get<Draft>(`${base}?lang=${lang()}`);
+      const kind = h("fluent-select", { id: "draft-kind", "aria-label": t("draftKind") },
+        ...KINDS.map(([value, key]) => h("fluent-option", { value, selected: draft.notification_kind === value }, t(key))));
       const name = textField("draft-contact-name", "draftContactName", draft.contact.contact_name);
+      const role = textField("draft-contact-role", "draftContactRole", draft.contact.contact_role);
+      const group = textArea("draft-group", "draftGroup", draft.group_description, 2);
+      const before = textArea("draft-measures-before", "draftMeasuresBefore", draft.measures_before, 3);
+      const international = textArea("draft-international", "draftInternational", draft.international, 2);
+      const steps = STEPS.map(([field, key]) => h("fluent-checkbox", { id: `draft-${field}`, checked: draft.mitigation[field] }, t(key)));
       const email = textField("draft-contact-email", "draftContactEmail", draft.contact.contact_email, { type: "email" });
       const phone = textField("draft-contact-phone", "draftContactPhone", draft.contact.contact_phone, { type: "tel" });
       const consequences = textArea("draft-consequences", "draftConsequences", draft.consequences, 4);
@@ -224,14 +244,26 @@ function draftSection(incident: IncidentView): HTMLElement {
       const status = h("div", { "aria-live": "polite" });
       fill(host,
         h("p", { class: "muted" }, t("notificationIntro")),
-        name, email, phone, consequences, measures, status,
+        h("label", { class: "field" }, h("span", {}, t("draftKind")), kind),
+        name, role, email, phone, group, international, before,
+        h("fieldset", { id: "draft-mitigation" }, h("legend", {}, t("draftMitigation")), ...steps),
+        consequences, measures, status,
         h("div", { class: "row" },
           button("draft-save", "draftSave", async () => {
             try {
-              await api("PUT", `${base}?lang=${lang()}`, {
-                contact_name: valueOf(name), contact_email: valueOf(email), contact_phone: valueOf(phone),
-                consequences: (consequences as HTMLTextAreaElement).value, measures: (measures as HTMLTextAreaElement).value,
+              const mitigation = Object.fromEntries(STEPS.map(([field], i) => [field, (steps[i] as HTMLInputElement).checked]));
+              const measuresText = (measures as HTMLTextAreaElement).value;
+              const saved = await api<Draft>("PUT", `${base}?lang=${lang()}`, {
+                notification_kind: (kind as HTMLSelectElement).value,
+                contact_name: valueOf(name), contact_role: valueOf(role), contact_email: valueOf(email), contact_phone: valueOf(phone),
+                group_description: (group as HTMLTextAreaElement).value, international: (international as HTMLTextAreaElement).value,
+                measures_before: (before as HTMLTextAreaElement).value, mitigation,
+                consequences: (consequences as HTMLTextAreaElement).value,
+                // Left as the checklist wrote it, "measures taken" keeps following the checklist.
+                ...(measuresText !== draft.measures ? { measures: measuresText } : {}),
               });
+              Object.assign(draft, saved);
+              (measures as HTMLTextAreaElement).value = saved.measures;
               showNote(status, t("saved"));
             } catch (error) {
               showError(status, error);

@@ -45,6 +45,7 @@ where
 pub struct Contact {
     pub organization: String,
     pub contact_name: String,
+    pub contact_role: String,
     pub contact_email: String,
     pub contact_phone: String,
     pub dpo: String,
@@ -104,9 +105,26 @@ pub struct NotificationDraft {
     pub timeline: Timeline,
     /// "sent to the wrong recipient"
     pub what_happened: String,
+    /// `new`, `follow_up` (adds to an earlier notification) or `preliminary` (filed within
+    /// 72 hours before everything is known), as the authority's form asks first.
+    pub notification_kind: String,
+    /// What kind of breach: `confidentiality` for mail to the wrong person (data seen by
+    /// someone not entitled to it); `integrity` and `availability` when they apply too.
+    pub nature: Vec<String>,
+    /// Who the people involved are (clients, patients, employees, ...).
+    pub group_description: String,
     pub description: String,
     pub wrong_recipients: usize,
     pub evidence_status: Status,
+    /// Opened by more clients than there were wrong recipients: it may have been forwarded.
+    pub possible_forwarding: bool,
+    /// Measures in place before the breach (encryption, a send-time check, ...).
+    pub measures_before: String,
+    /// People in other EU countries involved, or the mail went abroad (cross-border).
+    pub international: String,
+    /// What was done to limit the harm; checked items are written into `measures` as long
+    /// as that was not edited.
+    pub mitigation: Mitigation,
     pub personal_data: PersonalData,
     pub people: People,
     pub consequences: String,
@@ -118,6 +136,67 @@ pub struct NotificationDraft {
     pub edited: Vec<String>,
 }
 
+/// The usual steps after mail to the wrong person.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct Mitigation {
+    /// The wrong recipient was asked to delete the mail.
+    pub asked_to_delete: bool,
+    /// ...and confirmed having done so.
+    pub deletion_confirmed: bool,
+    /// Recalling the mail was attempted.
+    pub recall_attempted: bool,
+    /// The people whose data it holds were told.
+    pub people_informed: bool,
+}
+
+impl Mitigation {
+    /// The checked steps as sentences for "measures taken".
+    fn sentences(&self, lang: Lang) -> String {
+        let steps = [
+            (
+                self.asked_to_delete,
+                lang.pick(
+                    "The wrong recipient was asked to delete the message.",
+                    "De verkeerde ontvanger is gevraagd het bericht te verwijderen.",
+                ),
+            ),
+            (
+                self.deletion_confirmed,
+                lang.pick(
+                    "The wrong recipient confirmed deleting it.",
+                    "De verkeerde ontvanger heeft bevestigd het te hebben verwijderd.",
+                ),
+            ),
+            (
+                self.recall_attempted,
+                lang.pick(
+                    "Recalling the message was attempted.",
+                    "Er is geprobeerd het bericht terug te halen.",
+                ),
+            ),
+            (
+                self.people_informed,
+                lang.pick(
+                    "The people whose data it holds were informed.",
+                    "De mensen van wie het gegevens bevat, zijn ingelicht.",
+                ),
+            ),
+        ];
+        steps
+            .iter()
+            .filter(|(done, _)| *done)
+            .map(|(_, text)| *text)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// The kinds of notification the authority's form offers.
+pub const NOTIFICATION_KINDS: &[&str] = &["new", "follow_up", "preliminary"];
+/// The kinds of breach (GDPR terms: confidentiality, integrity, availability).
+pub const NATURES: &[&str] = &["confidentiality", "integrity", "availability"];
+
 /// What can be edited; every field optional, `null` or missing keeps the current value.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -125,8 +204,16 @@ pub struct NotificationEdits {
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
     pub contact_phone: Option<String>,
+    /// The contact person's role (privacy officer, DPO, ...).
+    pub contact_role: Option<String>,
     pub dpo: Option<String>,
     pub organization: Option<String>,
+    pub notification_kind: Option<String>,
+    pub nature: Option<Vec<String>>,
+    pub group_description: Option<String>,
+    pub measures_before: Option<String>,
+    pub international: Option<String>,
+    pub mitigation: Option<Mitigation>,
     pub description: Option<String>,
     pub personal_data_other: Option<String>,
     pub special_categories: Option<bool>,
@@ -148,8 +235,15 @@ impl NotificationEdits {
             contact_name,
             contact_email,
             contact_phone,
+            contact_role,
             dpo,
             organization,
+            notification_kind,
+            nature,
+            group_description,
+            measures_before,
+            international,
+            mitigation,
             description,
             personal_data_other,
             special_categories,
@@ -181,6 +275,10 @@ impl NotificationEdits {
             ("contact_name", &self.contact_name),
             ("contact_email", &self.contact_email),
             ("contact_phone", &self.contact_phone),
+            ("contact_role", &self.contact_role),
+            ("group_description", &self.group_description),
+            ("measures_before", &self.measures_before),
+            ("international", &self.international),
             ("dpo", &self.dpo),
             ("organization", &self.organization),
             ("description", &self.description),
@@ -195,6 +293,27 @@ impl NotificationEdits {
         for (name, text) in texts {
             if text.as_ref().is_some_and(|t| t.len() > 10_000) {
                 return Err(format!("{name}: longer than 10000 bytes"));
+            }
+        }
+        if let Some(kind) = self
+            .notification_kind
+            .as_deref()
+            .filter(|k| !NOTIFICATION_KINDS.contains(k))
+        {
+            return Err(format!(
+                "notification_kind: '{kind}' is not one of {}",
+                NOTIFICATION_KINDS.join(", ")
+            ));
+        }
+        if let Some(nature) = &self.nature {
+            if let Some(bad) = nature.iter().find(|n| !NATURES.contains(&n.as_str())) {
+                return Err(format!(
+                    "nature: '{bad}' is not one of {}",
+                    NATURES.join(", ")
+                ));
+            }
+            if nature.is_empty() {
+                return Err("nature: name at least one".into());
             }
         }
         if let (Some(min), Some(max)) = (self.people_min, self.people_max) {
@@ -324,6 +443,7 @@ pub fn draft(
         contact: Contact {
             organization: pick(&edits.organization, organization.to_string()),
             contact_name: pick(&edits.contact_name, String::new()),
+            contact_role: pick(&edits.contact_role, String::new()),
             contact_email: pick(&edits.contact_email, incident.reporter.clone()),
             contact_phone: pick(&edits.contact_phone, String::new()),
             dpo: pick(&edits.dpo, dpo.unwrap_or_default().to_string()),
@@ -341,9 +461,26 @@ pub fn draft(
                 "Persoonsgegevens verstuurd naar de verkeerde ontvanger (e-mail).",
             )
             .into(),
+        notification_kind: pick(&edits.notification_kind, "new".into()),
+        nature: edits
+            .nature
+            .clone()
+            .unwrap_or_else(|| vec!["confidentiality".into()]),
+        group_description: pick(&edits.group_description, String::new()),
         description: pick(&edits.description, incident.description.clone()),
         wrong_recipients: incident.wrong_recipients.len(),
         evidence_status: status,
+        possible_forwarding: incident.evidence.possible_forwarding,
+        measures_before: pick(
+            &edits.measures_before,
+            lang.pick(
+                "A check at sending warned about likely wrong recipients (leakwatch), and the message carried leak detection when the policy called for it.",
+                "Een controle bij verzenden waarschuwde voor waarschijnlijk verkeerde ontvangers (leakwatch), en het bericht had lekdetectie als het beleid daarom vroeg.",
+            )
+            .into(),
+        ),
+        international: pick(&edits.international, String::new()),
+        mitigation: edits.mitigation.unwrap_or_default(),
         personal_data: PersonalData {
             kinds,
             special_categories: edits.special_categories.unwrap_or(special),
@@ -354,7 +491,10 @@ pub fn draft(
             max: edits.people_max.or(people_max),
         },
         consequences: pick(&edits.consequences, consequences.to_string()),
-        measures: pick(&edits.measures, String::new()),
+        measures: pick(
+            &edits.measures,
+            edits.mitigation.unwrap_or_default().sentences(lang),
+        ),
         data_subjects_informed: edits.data_subjects_informed,
         data_subjects_informed_reason: pick(&edits.data_subjects_informed_reason, String::new()),
         edited: edits.names(),
@@ -495,6 +635,11 @@ pub struct NotificationPage<'a> {
     empty: &'static str,
     /// The timeline's rows: what, when.
     timeline: Vec<(String, String)>,
+    /// The kind of notification and the nature of the breach, in words.
+    kind: &'static str,
+    nature: String,
+    /// The mitigation steps with whether each was done, in words.
+    mitigation: Vec<(&'static str, bool)>,
 }
 
 impl NotificationPage<'_> {
@@ -511,6 +656,58 @@ impl NotificationPage<'_> {
 pub fn render_html(d: &NotificationDraft) -> NotificationPage<'_> {
     let lang = if d.lang == "nl" { Lang::Nl } else { Lang::En };
     let t = |en: &'static str, nl: &'static str| lang.pick(en, nl);
+    let kind = match d.notification_kind.as_str() {
+        "follow_up" => t(
+            "Follow-up to an earlier notification",
+            "Vervolg op een eerdere melding",
+        ),
+        "preliminary" => t(
+            "Preliminary notification (not everything is known yet)",
+            "Voorlopige melding (nog niet alles is bekend)",
+        ),
+        _ => t("New notification", "Nieuwe melding"),
+    };
+    let nature = d
+        .nature
+        .iter()
+        .map(|n| match n.as_str() {
+            "integrity" => t(
+                "integrity (data changed)",
+                "integriteit (gegevens gewijzigd)",
+            ),
+            "availability" => t(
+                "availability (data lost or unreachable)",
+                "beschikbaarheid (gegevens verloren of onbereikbaar)",
+            ),
+            _ => t(
+                "confidentiality (data seen by someone not entitled to it)",
+                "vertrouwelijkheid (gegevens ingezien door iemand zonder recht daarop)",
+            ),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let m = d.mitigation;
+    let mitigation = vec![
+        (
+            t(
+                "Wrong recipient asked to delete the message",
+                "Verkeerde ontvanger gevraagd het bericht te verwijderen",
+            ),
+            m.asked_to_delete,
+        ),
+        (
+            t("Deletion confirmed", "Verwijdering bevestigd"),
+            m.deletion_confirmed,
+        ),
+        (
+            t("Recall attempted", "Terughalen geprobeerd"),
+            m.recall_attempted,
+        ),
+        (
+            t("People involved informed", "Betrokkenen ingelicht"),
+            m.people_informed,
+        ),
+    ];
     let zone = Zone::stored(&d.time_zone);
     let at = |ms: i64| zone.second(ms, lang);
     let mut timeline = vec![(t("Sent", "Verzonden").to_string(), at(d.timeline.sent_at))];
@@ -537,6 +734,9 @@ pub fn render_html(d: &NotificationDraft) -> NotificationPage<'_> {
         lang,
         en: lang == Lang::En,
         evidence: d.evidence_status.text(lang),
+        kind,
+        nature,
+        mitigation,
         title: t(
             "Data breach notification: draft",
             "Melding datalek: concept",
@@ -575,9 +775,19 @@ mod tests {
                 notified_at: None,
             },
             what_happened: HOSTILE.into(),
+            notification_kind: "new".into(),
+            nature: vec!["confidentiality".into()],
+            group_description: HOSTILE.into(),
             description: HOSTILE.into(),
             wrong_recipients: 1,
             evidence_status: Status::FetchedByProxyOnly,
+            possible_forwarding: true,
+            measures_before: HOSTILE.into(),
+            international: HOSTILE.into(),
+            mitigation: Mitigation {
+                asked_to_delete: true,
+                ..Mitigation::default()
+            },
             personal_data: PersonalData {
                 kinds: vec![DataKind {
                     kind: "bsn".into(),
@@ -602,9 +812,10 @@ mod tests {
             let html = render_html(&draft(lang)).render().unwrap();
             assert!(!html.contains("<script"), "{html}");
             assert!(!html.contains("\"Acme\""));
-            // Incident, organisation, contact, what happened, description, the data kind,
-            // consequences and the reason: every field that came from outside.
-            assert_eq!(html.matches(ESCAPED).count(), 8, "{html}");
+            // Incident, organisation, contact, what happened, international aspects,
+            // description, the group, the data kind, the measures before, consequences and the
+            // reason: every field that came from outside.
+            assert_eq!(html.matches(ESCAPED).count(), 11, "{html}");
             assert!(html.contains(&format!("<li>2 &times; {ESCAPED}</li>")));
             assert!(
                 html.contains("Gmail&#39;s image proxy")

@@ -628,3 +628,126 @@ both_backends!(
         app.finish().await;
     }
 );
+
+// Issue 18: the draft follows the authority's form where it fell short (the kind of
+// notification, the nature of the breach, the group of people, measures in place before,
+// international aspects, the contact person's role, possible forwarding) and the mitigation
+// checklist writes "measures taken" until someone edits that.
+both_backends!(
+    the_draft_follows_the_authority_s_form_and_the_checklist_feeds_the_measures,
+    |backend| async move {
+        let app = spawn_with(backend, behind_local_proxy).await;
+        let anna = app.user("acme", "acme.nl", "anna@acme.nl", false).await;
+        let (message, _) = app
+            .tracked_message(&anna, &["jan@klantbedrijf.nI"], "Loonstrook")
+            .await;
+        let (_, created) = app
+            .post(
+                "/api/v1/incidents",
+                &anna,
+                &json!({"message_id": message, "wrong_recipients": ["jan@klantbedrijf.nI"]}),
+            )
+            .await;
+        let id = created["id"].as_str().unwrap();
+        let path = format!("/api/v1/incidents/{id}/notification?lang=en");
+        let (status, draft) = app.get(&path, &anna).await;
+        assert_eq!(status, 200, "{draft}");
+        assert_eq!(draft["notification_kind"], "new");
+        assert_eq!(draft["nature"], json!(["confidentiality"]));
+        assert_eq!(draft["possible_forwarding"], false);
+        assert_eq!(draft["measures"], "");
+        assert!(draft["measures_before"]
+            .as_str()
+            .unwrap()
+            .contains("check at sending"));
+
+        let (status, draft) = app
+            .put(
+                &path,
+                &anna,
+                &json!({"mitigation": {"asked_to_delete": true, "deletion_confirmed": true},
+                        "contact_role": "Privacy officer", "notification_kind": "preliminary",
+                        "group_description": "Employees of a client", "international": "None"}),
+            )
+            .await;
+        assert_eq!(status, 200, "{draft}");
+        assert_eq!(
+            draft["measures"],
+            "The wrong recipient was asked to delete the message. The wrong recipient confirmed deleting it."
+        );
+        assert_eq!(draft["contact"]["contact_role"], "Privacy officer");
+        // An edited "measures taken" is kept over the checklist.
+        let (_, draft) = app
+            .put(
+                &path,
+                &anna,
+                &json!({"measures": "Asked by phone; deleted."}),
+            )
+            .await;
+        assert_eq!(draft["measures"], "Asked by phone; deleted.");
+        for bad in [
+            json!({"notification_kind": "first"}),
+            json!({"nature": []}),
+            json!({"nature": ["secrecy"]}),
+        ] {
+            let (status, body) = app.put(&path, &anna, &bad).await;
+            assert_eq!(status, 400, "{bad}: {body}");
+        }
+        // The printable page in words, in both languages, with no code on it.
+        for (lang, words) in [
+            (
+                "en",
+                [
+                    "Preliminary notification",
+                    "confidentiality (data seen by someone not entitled to it)",
+                    "Number of wrong recipients",
+                    "Possibly forwarded",
+                    "No sign of it",
+                    "Role",
+                    "Privacy officer",
+                    "&#9745; Wrong recipient asked to delete the message",
+                    "&#9744; Recall attempted",
+                ],
+            ),
+            (
+                "nl",
+                [
+                    "Voorlopige melding",
+                    "vertrouwelijkheid",
+                    "Aantal verkeerde ontvangers",
+                    "Mogelijk doorgestuurd",
+                    "Geen aanwijzing",
+                    "Functie",
+                    "Privacy officer",
+                    "&#9745; Verkeerde ontvanger gevraagd het bericht te verwijderen",
+                    "&#9744; Terughalen geprobeerd",
+                ],
+            ),
+        ] {
+            let html = app
+                .client
+                .get(app.url(&format!(
+                    "/api/v1/incidents/{id}/notification.html?lang={lang}"
+                )))
+                .bearer_auth(&anna)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            for word in words {
+                assert!(html.contains(word), "{lang}: {word} missing in {html}");
+            }
+            for code in [
+                "preliminary",
+                "follow_up",
+                "asked_to_delete",
+                "possible_forwarding",
+            ] {
+                assert!(!html.contains(code), "{lang}: the code {code} on the page");
+            }
+        }
+        app.finish().await;
+    }
+);
