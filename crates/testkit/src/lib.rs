@@ -308,6 +308,19 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// A bearer token for an existing user, issued now (after a password change, say, which
+    /// ends the tokens issued before it).
+    pub async fn token_of(&self, tenant: &str, email: &str) -> String {
+        let user = accounts::find_user(self.db(), tenant, email).await.unwrap();
+        let auth = AuthUser {
+            user_id: user.id,
+            tenant_id: user.tenant_id,
+            email: user.email,
+            role: user.role,
+        };
+        issue_token(self.state.keys(), &auth, 3600).unwrap()
+    }
+
     /// A tenant with one user; returns that user's bearer token.
     pub async fn user(&self, tenant: &str, domain: &str, email: &str, admin: bool) -> String {
         accounts::create_tenant(self.db(), tenant, domain)

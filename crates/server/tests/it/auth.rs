@@ -81,21 +81,21 @@ async fn login(app: &TestApp, tenant: &str, email: &str, password: &str) -> (u16
 
 /// acme with anna (password set) and kees (no password).
 async fn acme(app: &TestApp) -> String {
-    let token = app
-        .user(
-            "acme",
-            "boekhoudpartners.nl",
-            "anna@boekhoudpartners.nl",
-            false,
-        )
-        .await;
+    app.user(
+        "acme",
+        "boekhoudpartners.nl",
+        "anna@boekhoudpartners.nl",
+        false,
+    )
+    .await;
     accounts::add_user(app.db(), "acme", "kees@boekhoudpartners.nl", false)
         .await
         .unwrap();
     accounts::set_password(app.db(), "acme", "anna@boekhoudpartners.nl", PASSWORD)
         .await
         .unwrap();
-    token
+    // Issued after the password is set: a password change ends the tokens issued before it.
+    app.token_of("acme", "anna@boekhoudpartners.nl").await
 }
 
 both_backends!(

@@ -69,6 +69,8 @@ async fn call(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// Sets the user's password (which ends the tokens issued before it: take a new one with
+/// `token_of`).
 async fn set_password(app: &TestApp, email: &str) {
     leakwatch_server::accounts::set_password(app.db(), "acme", email, PASSWORD)
         .await
@@ -77,8 +79,9 @@ async fn set_password(app: &TestApp, email: &str) {
 
 both_backends!(session_cookie_csrf_and_sign_out, |backend| async move {
     let app = spawn_with(backend, behind_local_proxy).await;
-    let admin_token = app.user("acme", "acme.nl", "admin@acme.nl", true).await;
+    app.user("acme", "acme.nl", "admin@acme.nl", true).await;
     set_password(&app, "admin@acme.nl").await;
+    let admin_token = app.token_of("acme", "admin@acme.nl").await;
 
     // A wrong password gets the login's one answer and no cookie.
     let (status, headers, _) = sign_in(&app, "admin@acme.nl", "not the password at all").await;
@@ -228,8 +231,9 @@ both_backends!(secure_cookie_over_https, |backend| async move {
 
 both_backends!(users_roles_and_decisions, |backend| async move {
     let app = spawn_with(backend, behind_local_proxy).await;
-    let admin = app.user("acme", "acme.nl", "admin@acme.nl", true).await;
+    app.user("acme", "acme.nl", "admin@acme.nl", true).await;
     set_password(&app, "admin@acme.nl").await;
+    let admin = app.token_of("acme", "admin@acme.nl").await;
     let anna = app.user("acme", "acme.nl", "anna@acme.nl", false).await;
     let boss = browser(&app, "admin@acme.nl", PASSWORD).await;
 
@@ -465,8 +469,9 @@ both_backends!(alerts_arrive_live_over_the_session, |backend| async move {
         config.alerts.stream_reread_seconds = 1;
     })
     .await;
-    let anna = app.user("acme", "acme.nl", "anna@acme.nl", false).await;
+    app.user("acme", "acme.nl", "anna@acme.nl", false).await;
     set_password(&app, "anna@acme.nl").await;
+    let anna = app.token_of("acme", "anna@acme.nl").await;
     let browser = browser(&app, "anna@acme.nl", PASSWORD).await;
     let url = app.url("/api/v1/alerts/stream");
     let Err(status) = SseClient::connect_with_cookie(&url, "leakwatch_session=forged").await else {
