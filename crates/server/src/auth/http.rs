@@ -158,7 +158,7 @@ pub async fn login(
 ) -> ApiResult<([(header::HeaderName, &'static str); 1], Json<LoginResponse>)> {
     let user = check_password_login(&state, client, body).await?;
     let ttl = state.settings().login_ttl_seconds.max(60);
-    let (token, expires_at) = issue_token_until(state.keys(), &user, ttl)?;
+    let (token, expires_at) = issue_token_until(&*state.fresh_keys(None).await?, &user, ttl)?;
     // A bearer token is nothing for caches to keep.
     Ok((
         [(header::CACHE_CONTROL, "no-store")],

@@ -116,7 +116,10 @@ pub struct Authenticator(Arc<AuthParts>);
 
 struct AuthParts {
     db: Db,
-    keys: Arc<Keys>,
+    /// The signing keys as last read, and when.
+    keys: std::sync::RwLock<(Arc<Keys>, std::time::Instant)>,
+    /// Serialises reloads, so many requests at once read the table once.
+    reloading: tokio::sync::Mutex<()>,
     oidc: oidc::Oidc,
     login: http::LoginGuard,
     settings: AuthConfig,
@@ -134,7 +137,8 @@ impl Authenticator {
     ) -> anyhow::Result<Authenticator> {
         Ok(Authenticator(Arc::new(AuthParts {
             db,
-            keys,
+            keys: std::sync::RwLock::new((keys, std::time::Instant::now())),
+            reloading: tokio::sync::Mutex::new(()),
             oidc: oidc::Oidc::new(settings, outbound)?,
             login: http::LoginGuard::new(settings)?,
             settings: settings.clone(),
@@ -146,8 +150,49 @@ impl Authenticator {
         &self.0.db
     }
 
-    pub fn keys(&self) -> &Keys {
-        &self.0.keys
+    /// The signing keys as last read.
+    pub fn keys(&self) -> Arc<Keys> {
+        self.0
+            .keys
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .0
+            .clone()
+    }
+
+    /// The signing keys, read again from the database when the last read is older than
+    /// `auth.signing_keys_reload_seconds`, or, when `unknown_kid` names a key they lack,
+    /// older than `auth.signing_keys_min_reload_seconds`: a rotated or retired key takes
+    /// effect on every server without a restart.
+    pub async fn fresh_keys(&self, unknown_kid: Option<&str>) -> ApiResult<Arc<Keys>> {
+        let stale = |keys: &Keys, read: std::time::Instant| {
+            let age = read.elapsed().as_secs();
+            age >= self.0.settings.signing_keys_reload_seconds
+                || unknown_kid.is_some_and(|kid| {
+                    keys.jwt_key(kid).is_none()
+                        && age >= self.0.settings.signing_keys_min_reload_seconds
+                })
+        };
+        {
+            let current = self.0.keys.read().unwrap_or_else(|e| e.into_inner());
+            if !stale(&current.0, current.1) {
+                return Ok(current.0.clone());
+            }
+        }
+        let _one = self.0.reloading.lock().await;
+        let (keys, read) = self
+            .0
+            .keys
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if !stale(&keys, read) {
+            return Ok(keys); // another request reloaded meanwhile
+        }
+        let fresh = Arc::new(keys.with_fresh_jwt(&self.0.db).await?);
+        *self.0.keys.write().unwrap_or_else(|e| e.into_inner()) =
+            (fresh.clone(), std::time::Instant::now());
+        Ok(fresh)
     }
 
     pub fn oidc(&self) -> &oidc::Oidc {
@@ -207,8 +252,8 @@ pub async fn authenticate(state: &Authenticator, token: &str) -> ApiResult<AuthU
             let kid = header
                 .kid
                 .ok_or_else(|| unauthorized("token has no key id"))?;
-            let key = state
-                .keys()
+            let keys = state.fresh_keys(Some(&kid)).await?;
+            let key = keys
                 .jwt_key(&kid)
                 .ok_or_else(|| unauthorized("unknown signing key"))?;
             let mut validation = Validation::new(Algorithm::HS256);

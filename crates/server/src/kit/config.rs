@@ -212,6 +212,12 @@ pub struct AuthConfig {
     /// add-in and the dashboard ask for, `.../access_as_user`): a token the user's directory
     /// issued to leakwatch's app for another permission is refused.
     pub entra_required_scope: String,
+    /// How often a server reads the signing keys again (rotation and retirement take
+    /// effect without a restart), in seconds...
+    pub signing_keys_reload_seconds: u64,
+    /// ...and the least time between two reads when a token names a key it does not know
+    /// (one just rotated in), so forged key ids cannot make it read the table per request.
+    pub signing_keys_min_reload_seconds: u64,
 }
 
 impl Default for AuthConfig {
@@ -227,6 +233,8 @@ impl Default for AuthConfig {
             jwks_min_refetch_seconds: 300,
             oidc_leeway_seconds: 60,
             entra_required_scope: "access_as_user".into(),
+            signing_keys_reload_seconds: 60,
+            signing_keys_min_reload_seconds: 5,
         }
     }
 }

@@ -50,6 +50,21 @@ impl Keys {
         })
     }
 
+    /// The same keys with the JWT keys read again (added by `leakwatch token rotate`,
+    /// retired in the database); the pixel key stays.
+    pub async fn with_fresh_jwt(&self, db: &Db) -> Result<Keys, sqlx::Error> {
+        let jwt = load(db, "jwt").await?;
+        Ok(Keys {
+            // Never none: with every key retired the old set stays until one is added.
+            jwt: if jwt.is_empty() {
+                self.jwt.clone()
+            } else {
+                jwt
+            },
+            pixel: self.pixel.clone(),
+        })
+    }
+
     pub fn signing_jwt_key(&self) -> &SigningKey {
         &self.jwt[0]
     }

@@ -1433,3 +1433,82 @@ both_backends!(
         app.finish().await;
     }
 );
+
+// Issue 16: a rotated signing key took effect only after a restart of every server, and so
+// did a retired one. Servers now read the keys again (here at every request), and at once
+// when a token names a key they do not know.
+both_backends!(
+    rotated_and_retired_signing_keys_take_effect_without_a_restart,
+    |backend| async move {
+        let app = spawn_with(backend, |config| {
+            config.auth.signing_keys_reload_seconds = 0;
+            config.auth.signing_keys_min_reload_seconds = 0;
+        })
+        .await;
+        let old = acme(&app).await;
+        let old_kid = jsonwebtoken::decode_header(&old).unwrap().kid.unwrap();
+        assert_eq!(status_of(&app, &old).await, 200);
+        let new_kid = leakwatch_server::kit::keys::rotate_jwt(app.db())
+            .await
+            .unwrap();
+        let (status, body) = login(&app, "acme", "anna@boekhoudpartners.nl", PASSWORD).await;
+        assert_eq!(status, 200, "{body}");
+        let new = body["token"].as_str().unwrap().to_string();
+        assert_eq!(
+            jsonwebtoken::decode_header(&new).unwrap().kid.unwrap(),
+            new_kid,
+            "the new key signs at once"
+        );
+        assert_eq!(status_of(&app, &new).await, 200);
+        assert_eq!(status_of(&app, &old).await, 200, "rotation logs nobody out");
+        sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE purpose = 'jwt' AND kid = $2")
+            .bind(leakwatch_server::kit::time::now_ms())
+            .bind(&old_kid)
+            .execute(&app.db().pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            status_of(&app, &old).await,
+            401,
+            "a retired key's tokens end"
+        );
+        assert_eq!(status_of(&app, &new).await, 200);
+        app.finish().await;
+    }
+);
+
+both_backends!(
+    a_token_of_a_key_rotated_in_elsewhere_is_accepted_at_once,
+    |backend| async move {
+        // The periodic read is far off; the unknown key id triggers one.
+        let app = spawn_with(backend, |config| {
+            config.auth.signing_keys_reload_seconds = 3600;
+            config.auth.signing_keys_min_reload_seconds = 0;
+        })
+        .await;
+        acme(&app).await;
+        leakwatch_server::kit::keys::rotate_jwt(app.db())
+            .await
+            .unwrap();
+        // Another server (or `leakwatch token issue`) signs with the new key.
+        let elsewhere = leakwatch_server::kit::keys::Keys::load_or_create(app.db())
+            .await
+            .unwrap();
+        let user = accounts::find_user(app.db(), "acme", "anna@boekhoudpartners.nl")
+            .await
+            .unwrap();
+        let token = leakwatch_server::auth::issue_token(
+            &elsewhere,
+            &leakwatch_server::auth::AuthUser {
+                user_id: user.id,
+                tenant_id: user.tenant_id,
+                email: user.email,
+                role: user.role,
+            },
+            3600,
+        )
+        .unwrap();
+        assert_eq!(status_of(&app, &token).await, 200);
+        app.finish().await;
+    }
+);
