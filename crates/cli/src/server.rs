@@ -459,7 +459,7 @@ pub fn token(command: TokenCommand) -> Result<(), CliError> {
                 let kid = keys::rotate_jwt(&db)
                     .await
                     .map_err(|e| CliError::failure(format!("database: {e}")))?;
-                println!("new signing key {kid}; restart servers to sign with it");
+                println!("new signing key {kid}; every server signs with it within a minute (auth.signing_keys_reload_seconds), no restart needed");
                 Ok(())
             })
         }
