@@ -30,7 +30,12 @@ export function showError(where: Element, error: unknown): void {
     window.dispatchEvent(new Event(SIGNED_OUT));
     return;
   }
-  fill(where, h("p", { class: "error", role: "alert" }, errorText(error)));
+  showProblem(where, errorText(error));
+}
+
+/** A problem in words where it happened, announced to screen readers. */
+export function showProblem(where: Element, text: string): void {
+  fill(where, h("p", { class: "error", role: "alert" }, text));
 }
 
 export function showNote(where: Element, text: string): void {

@@ -312,6 +312,10 @@ impl TestApp {
     /// ends the tokens issued before it).
     pub async fn token_of(&self, tenant: &str, email: &str) -> String {
         let user = accounts::find_user(self.db(), tenant, email).await.unwrap();
+        self.token_for(user)
+    }
+
+    fn token_for(&self, user: accounts::User) -> String {
         let auth = AuthUser {
             user_id: user.id,
             tenant_id: user.tenant_id,
@@ -329,13 +333,7 @@ impl TestApp {
         let (user, _) = accounts::add_user(self.db(), tenant, email, admin)
             .await
             .unwrap();
-        let auth = AuthUser {
-            user_id: user.id,
-            tenant_id: user.tenant_id,
-            email: user.email,
-            role: user.role,
-        };
-        issue_token(self.state.keys(), &auth, 3600).unwrap()
+        self.token_for(user)
     }
 
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {

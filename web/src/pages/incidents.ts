@@ -6,7 +6,7 @@ import { api, get, Me } from "../api";
 import { fill, h, valueOf } from "../dom";
 import { formatTime, has, Key, lang, t } from "../i18n";
 import type { Page } from "../main";
-import { button, isOfficer, showError, showNote, table, textArea, textField } from "../ui";
+import { button, isOfficer, showError, showNote, showProblem, table, textArea, textField } from "../ui";
 
 interface ClassEvidence { class: string; hits: number; first_at: number; last_at: number; distinct_clients: number }
 interface Evidence { hits_total: number; by_class: ClassEvidence[]; status: string; distinct_clients: number; possible_forwarding: boolean }
@@ -186,7 +186,7 @@ function decisionSection(me: Me, incident: IncidentView, rerender: () => Promise
       const decision = (choice as HTMLInputElement).value;
       const why = (reason as HTMLTextAreaElement).value.trim();
       if (decision === "no_notify" && !why) {
-        fill(status, h("p", { class: "error", role: "alert" }, t("decisionNeedReason")));
+        showProblem(status, t("decisionNeedReason"));
         return;
       }
       const body: Record<string, unknown> = {};

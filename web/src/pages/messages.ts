@@ -6,7 +6,7 @@ import { api, get } from "../api";
 import { fill, h } from "../dom";
 import { formatTime, t } from "../i18n";
 import type { Page } from "../main";
-import { button, showError, showNote, table, textArea } from "../ui";
+import { button, showError, showNote, showProblem, table, textArea } from "../ui";
 
 interface MessageView {
   id: string;
@@ -59,7 +59,7 @@ function openReport(host: HTMLElement, message: MessageView): void {
         button("report-send", "reportSend", async () => {
           const wrong = boxes.filter((box) => (box as HTMLInputElement).checked).map((box) => box.getAttribute("value")!);
           if (!wrong.length) {
-            fill(status, h("p", { class: "error", role: "alert" }, t("reportNeedOne")));
+            showProblem(status, t("reportNeedOne"));
             return;
           }
           try {

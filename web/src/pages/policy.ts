@@ -7,7 +7,7 @@ import { loadCore } from "../core";
 import { fill, h, valueOf } from "../dom";
 import { has, Key, t } from "../i18n";
 import type { Page } from "../main";
-import { button, lines, showError, showNote, table, textArea, textField } from "../ui";
+import { button, lines, showError, showNote, showProblem, table, textArea, textField } from "../ui";
 import { simulatorSection } from "./simulator";
 
 export interface Policy {
@@ -168,7 +168,7 @@ export async function renderPolicy({ main }: Page): Promise<void> {
   const save = button("policy-save", "save", async () => {
     const { policy, problem } = current();
     if (!policy) {
-      fill(status, h("p", { class: "error", role: "alert" }, problem ?? ""));
+      showProblem(status, problem ?? "");
       return;
     }
     try {

@@ -5,7 +5,7 @@ import { api, get } from "../api";
 import { fill, h, valueOf } from "../dom";
 import { has, Key, t } from "../i18n";
 import type { Page } from "../main";
-import { button, lines, showError, showNote, textArea, textField } from "../ui";
+import { button, lines, showError, showNote, showProblem, textArea, textField } from "../ui";
 
 interface Checklist { items: { item: string; done: boolean }[] }
 interface Webhook { url: string; secret?: string; format?: string }
@@ -113,7 +113,7 @@ function privacySection(settings: PrivacySettings): HTMLElement {
       // The browser knows the zone names; the server checks them again.
       const known = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
       if (known.length && !known.includes(zoneName) && zoneName !== "UTC") {
-        fill(status, h("p", { class: "error", role: "alert" }, t("timeZoneUnknown", { value: zoneName })));
+        showProblem(status, t("timeZoneUnknown", { value: zoneName }));
         return;
       }
       try {

@@ -5,7 +5,7 @@ import { api, ApiFailure, get, SessionView } from "../api";
 import type { EntraApp } from "../entra";
 import { fill, h, valueOf } from "../dom";
 import { t } from "../i18n";
-import { errorText, textField } from "../ui";
+import { errorText, showProblem, textField } from "../ui";
 
 export function renderSignIn(app: HTMLElement, languageSwitch: () => HTMLElement, signedIn: (session: SessionView) => void): void {
   const status = h("div", { id: "signin-status", "aria-live": "polite" });
@@ -24,7 +24,7 @@ export function renderSignIn(app: HTMLElement, languageSwitch: () => HTMLElement
       signedIn(await api<SessionView>("POST", "/api/v1/auth/session", body));
     } catch (error) {
       const text = error instanceof ApiFailure && (error.status === 401 || error.status === 400) ? t("signInFailed") : errorText(error);
-      fill(status, h("p", { class: "error", role: "alert" }, text));
+      showProblem(status, text);
     } finally {
       submit.removeAttribute("disabled");
     }
@@ -73,14 +73,14 @@ async function offerMicrosoft(host: HTMLElement, status: HTMLElement, signedIn: 
         const module = (await import(/* @vite-ignore */ new URL("entra.js", document.baseURI).href)) as typeof import("../entra");
         token = await module.signInWithMicrosoft(app);
       } catch {
-        fill(status, h("p", { class: "error", role: "alert" }, t("signInMicrosoftCancelled")));
+        showProblem(status, t("signInMicrosoftCancelled"));
         return;
       }
       try {
         signedIn(await api<SessionView>("POST", "/api/v1/auth/session/entra", { access_token: token }));
       } catch (error) {
         const text = error instanceof ApiFailure && error.status === 401 ? t("signInMicrosoftRefused") : errorText(error);
-        fill(status, h("p", { class: "error", role: "alert" }, text));
+        showProblem(status, text);
       }
     } finally {
       button.removeAttribute("disabled");

@@ -438,7 +438,7 @@ pub fn draft(
     let pick = |edit: &Option<String>, prefill: String| edit.clone().unwrap_or(prefill);
     NotificationDraft {
         incident_id: incident.id.clone(),
-        lang: lang_code(lang).into(),
+        lang: lang.code().into(),
         time_zone: zone.name().to_string(),
         contact: Contact {
             organization: pick(&edits.organization, organization.to_string()),
@@ -498,13 +498,6 @@ pub fn draft(
         data_subjects_informed: edits.data_subjects_informed,
         data_subjects_informed_reason: pick(&edits.data_subjects_informed_reason, String::new()),
         edited: edits.names(),
-    }
-}
-
-fn lang_code(lang: Lang) -> &'static str {
-    match lang {
-        Lang::Nl => "nl",
-        Lang::En => "en",
     }
 }
 

@@ -300,7 +300,7 @@ pub async fn register(
     .bind(created_at)
     .bind(serde_json::to_string(&message.body.sensitive).map_err(anyhow::Error::from)?)
     .bind(i64::from(message.body.has_attachments))
-    .bind(lang_code(lang))
+    .bind(lang.code())
     .execute(&state.db().pool)
     .await?;
 
@@ -314,7 +314,7 @@ pub async fn register(
     // The notice is in the message's language; its link opens the page in that language
     // (a reader's browser may not ask for it).
     let info_url = match message.body.lang {
-        Some(lang) => format!("{}/i/{}?lang={}", state.public_url(), id, lang_code(lang)),
+        Some(lang) => format!("{}/i/{}?lang={}", state.public_url(), id, lang.code()),
         None => format!("{}/i/{}", state.public_url(), id),
     };
     metrics::counter!("leakwatch_messages_registered_total", "tracked" => track.to_string())
@@ -329,13 +329,6 @@ pub async fn register(
             info_url,
         }),
     ))
-}
-
-fn lang_code(lang: Lang) -> &'static str {
-    match lang {
-        Lang::Nl => "nl",
-        Lang::En => "en",
-    }
 }
 
 /// A registered message as its sender sees it: whether it is tracked, never its fetches

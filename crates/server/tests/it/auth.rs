@@ -1292,16 +1292,10 @@ both_backends!(
 
 /// A leakwatch bearer token of a user of tenant "acme".
 async fn acme_user_token(app: &TestApp) -> String {
-    let (user, _) = accounts::add_user(app.db(), "acme", "piet@boekhoudpartners.nl", false)
+    accounts::add_user(app.db(), "acme", "piet@boekhoudpartners.nl", false)
         .await
         .unwrap();
-    let auth = leakwatch_server::auth::AuthUser {
-        user_id: user.id,
-        tenant_id: user.tenant_id,
-        email: user.email,
-        role: user.role,
-    };
-    leakwatch_server::auth::issue_token(app.state.keys(), &auth, 3600).unwrap()
+    app.token_of("acme", "piet@boekhoudpartners.nl").await
 }
 
 // Issue 16, finding 6: five failures from an attacker's network used to lock the account for
