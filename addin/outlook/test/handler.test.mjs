@@ -101,6 +101,34 @@ test("warning path: tracked notice at compose, a Smart Alert with the findings a
   assert.equal(JSON.parse(h.localStorage.getItem("leakwatch.history")).local.length, 0, "a stopped send is not history");
 });
 
+test("the notice says whether this mail is tracked, in the user's language, and its link opens the page in that language", async () => {
+  // Dutch, tracked (a lookalike recipient is at risk): the tracked wording and ?lang=nl.
+  const nl = host({ to: ["jan.jansen@klantbedrijf.nI"], lang: "nl-NL" });
+  await nl.fire("onNewMessageComposeHandler");
+  const tracked = state(nl);
+  assert.equal(tracked.tracked, true);
+  assert.ok(tracked.registration.info_url.endsWith("?lang=nl"), tracked.registration.info_url);
+  assert.ok(nl.appended.data.includes("Privacymelding: deze e-mail wordt gevolgd."), nl.appended.data);
+  assert.ok(nl.appended.data.includes(`href="${tracked.registration.info_url}"`), "the link carries the notice's language");
+  const words = nl.appended.data.replace(/<[^>]*>/g, " ");
+  assert.ok(!/\b(tracked|notice|image|object|more information)\b/i.test(words), `no English in the Dutch notice: ${words}`);
+  // English, not tracked (an established client): says so, and mentions no image.
+  const en = host({ to: ["jan.jansen@klantbedrijf.nl"], lang: "en-GB" });
+  await en.fire("onNewMessageComposeHandler");
+  const untracked = state(en);
+  assert.equal(untracked.tracked, false);
+  assert.ok(untracked.registration.info_url.endsWith("?lang=en"), untracked.registration.info_url);
+  assert.ok(en.appended.data.includes("Privacy notice: this e-mail is not tracked."), en.appended.data);
+  assert.ok(!/image|<img/i.test(en.appended.data), "an untracked notice mentions no image");
+  // A plain-text body cannot carry the image: the untracked words even for a tracked registration.
+  const text = host({ to: ["jan.jansen@klantbedrijf.nI"], lang: "nl-NL", bodyType: "text" });
+  await text.fire("onNewMessageComposeHandler");
+  assert.equal(state(text).registration.track, true);
+  assert.ok(text.appended.data.includes("Privacymelding: deze e-mail wordt niet gevolgd."), text.appended.data);
+  assert.ok(!/plaatje|afbeelding/.test(text.appended.data), "a text notice mentions no image");
+  assert.ok(text.appended.data.includes(`${state(text).registration.info_url}`) && state(text).registration.info_url.endsWith("?lang=nl"));
+});
+
 test("an HTML body is read as HTML: an IBAN in a table is seen where a text read gives nothing", async () => {
   const h = loadHandler({
     draft: {
