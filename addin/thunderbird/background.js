@@ -186,7 +186,7 @@ async function handle(message) {
 }
 
 browser.runtime.onMessage.addListener((message) =>
-  Promise.resolve(handle(message)).catch((err) => ({ error: { code: err.code ?? "error", message: err.message } })),
+  Promise.resolve(handle(message)).catch((err) => ({ error: { code: err.code ?? "error", status: err.status ?? null, message: err.message } })),
 );
 
 // ---------------------------------------------------------------- wake-ups

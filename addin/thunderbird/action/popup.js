@@ -5,7 +5,9 @@ import { t } from "../lib/i18n.mjs";
 import { MSG, ask } from "../lib/protocol.mjs";
 
 const status = await ask(MSG.status);
-const lang = status.settings.lang;
+const lang = status.settings.lang === "nl" ? "nl" : "en";
+document.documentElement.lang = lang;
+document.title = `leakwatch: ${t(lang, "openView")}`;
 const line = (text) => Object.assign(document.createElement("div"), { textContent: text });
 document.querySelector("#status").replaceChildren(
   line(

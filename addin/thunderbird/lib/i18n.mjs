@@ -15,13 +15,13 @@ export const STRINGS = {
     unreachableTitle: "leakwatch: server unreachable",
     unreachable: "The message was checked and sent without the privacy notice and without leak detection: {why}",
     refusedTitle: "leakwatch: message not registered",
-    refused: "The server did not register the message ({why}); it was sent without the privacy notice and without leak detection.",
+    refused: "The server did not register the message; it was sent without the privacy notice and without leak detection.",
     signInAgainTitle: "leakwatch: sign in again",
     signInAgain: "Your leakwatch sign-in has expired. The message was sent without the privacy notice and without leak detection.",
     checkFailedTitle: "leakwatch could not check this message",
-    checkFailed: "It was sent unchecked: {why}",
+    checkFailed: "It was sent unchecked.",
     discloseFailedTitle: "leakwatch: no privacy notice",
-    discloseFailed: "The notice could not be added ({why}); the message was sent without it and is not tracked.",
+    discloseFailed: "The notice could not be added; the message was sent without it and is not tracked.",
     viewTitle: "leakwatch: your sent messages",
     messages: "Registered messages",
     incidents: "Incidents",
@@ -87,6 +87,35 @@ export const STRINGS = {
     alert_possible_forwarding: "possibly forwarded",
     alert_undecided_reminder: "reminder",
     unknownCode: "other",
+    timesIn: "Times in the time zone {zone}.",
+    evidence: "Evidence",
+    deadlineAt: "notification deadline {when}",
+    incidentReported: "incident reported",
+    field_to: "To",
+    field_cc: "Cc",
+    field_bcc: "Bcc",
+    sentOn: "sent {when}",
+    wrongRecipients: "Wrong recipients: {list}",
+    evidenceDetail: "What the fetches of the image say",
+    fetchesTotal: "Fetches in total: {n}",
+    noFetches: "The image has not been fetched so far.",
+    classLine: "{class}: fetched {hits} time(s), first {first}, last {last}",
+    distinctClients: "Different mail clients that opened it: {n}",
+    possibleForwarding: "It may have been forwarded: it was opened by more mail clients than there were wrong recipients.",
+    class_direct: "a mail client",
+    class_google_proxy: "Google's image proxy",
+    class_apple_privacy: "Apple Mail Privacy Protection",
+    class_scanner: "a security scanner",
+    class_self_view: "the sender's own view",
+    error_unreachable: "The leakwatch server cannot be reached. Try again later.",
+    error_signIn: "Your sign-in is no longer valid: sign in again (Settings).",
+    error_login: "The organisation, e-mail address or password is not correct.",
+    error_forbidden: "You are not allowed to do this.",
+    error_notFound: "The server does not know this (any more).",
+    error_badRequest: "The server did not accept this ({status}).",
+    error_server: "The server had a fault ({status}). Try again later.",
+    error_url: "That is not a usable server URL: enter it as https://leakwatch.example.nl.",
+    error_other: "Something went wrong. Try again later.",
   },
   nl: {
     warningTitle: "Controleer dit bericht voordat het weggaat",
@@ -101,13 +130,13 @@ export const STRINGS = {
     unreachableTitle: "leakwatch: server niet bereikbaar",
     unreachable: "Het bericht is gecontroleerd en verzonden zonder privacymelding en zonder lekdetectie: {why}",
     refusedTitle: "leakwatch: bericht niet geregistreerd",
-    refused: "De server heeft het bericht niet geregistreerd ({why}); het is verzonden zonder privacymelding en zonder lekdetectie.",
+    refused: "De server heeft het bericht niet geregistreerd; het is verzonden zonder privacymelding en zonder lekdetectie.",
     signInAgainTitle: "leakwatch: meld u opnieuw aan",
     signInAgain: "Uw aanmelding bij leakwatch is verlopen. Het bericht is verzonden zonder privacymelding en zonder lekdetectie.",
     checkFailedTitle: "leakwatch kon dit bericht niet controleren",
-    checkFailed: "Het is ongecontroleerd verzonden: {why}",
+    checkFailed: "Het is ongecontroleerd verzonden.",
     discloseFailedTitle: "leakwatch: geen privacymelding",
-    discloseFailed: "De melding kon niet worden toegevoegd ({why}); het bericht is zonder verzonden en wordt niet gevolgd.",
+    discloseFailed: "De melding kon niet worden toegevoegd; het bericht is zonder verzonden en wordt niet gevolgd.",
     viewTitle: "leakwatch: uw verzonden berichten",
     messages: "Geregistreerde berichten",
     incidents: "Incidenten",
@@ -173,6 +202,35 @@ export const STRINGS = {
     alert_possible_forwarding: "mogelijk doorgestuurd",
     alert_undecided_reminder: "herinnering",
     unknownCode: "overig",
+    timesIn: "Tijden in de tijdzone {zone}.",
+    evidence: "Bewijs",
+    deadlineAt: "meldtermijn tot {when}",
+    incidentReported: "incident gemeld",
+    field_to: "Aan",
+    field_cc: "Cc",
+    field_bcc: "Bcc",
+    sentOn: "verzonden op {when}",
+    wrongRecipients: "Verkeerde ontvangers: {list}",
+    evidenceDetail: "Wat de ophalingen van de afbeelding zeggen",
+    fetchesTotal: "Ophalingen in totaal: {n}",
+    noFetches: "De afbeelding is tot nu toe niet opgehaald.",
+    classLine: "{class}: {hits} keer opgehaald, eerst op {first}, laatst op {last}",
+    distinctClients: "Verschillende mailprogramma's die het openden: {n}",
+    possibleForwarding: "Het is mogelijk doorgestuurd: het werd in meer mailprogramma's geopend dan er verkeerde ontvangers waren.",
+    class_direct: "een mailprogramma",
+    class_google_proxy: "de afbeeldingsproxy van Google",
+    class_apple_privacy: "Apple Mail Privacy Protection",
+    class_scanner: "een beveiligingsscanner",
+    class_self_view: "de eigen weergave van de afzender",
+    error_unreachable: "De leakwatch-server is niet bereikbaar. Probeer het later opnieuw.",
+    error_signIn: "Uw aanmelding is niet meer geldig: meld u opnieuw aan (Instellingen).",
+    error_login: "De organisatie, het e-mailadres of het wachtwoord klopt niet.",
+    error_forbidden: "U mag dit niet doen.",
+    error_notFound: "De server kent dit niet (meer).",
+    error_badRequest: "De server heeft dit niet aangenomen ({status}).",
+    error_server: "De server had een storing ({status}). Probeer het later opnieuw.",
+    error_url: "Dat is geen bruikbare server-URL: vul die in als https://leakwatch.voorbeeld.nl.",
+    error_other: "Er ging iets mis. Probeer het later opnieuw.",
   },
 };
 
@@ -194,8 +252,26 @@ export function label(lang, group, code) {
 
 /** A send log entry in words: the outcome and, when it went untracked, why. */
 export function sendOutcome(lang, entry) {
-  const outcome = t(lang, `outcome_${entry.outcome}`);
-  return entry.reason ? `${outcome} (${t(lang, `reason_${entry.reason}`)})` : outcome;
+  const outcome = label(lang, "outcome", entry.outcome);
+  return entry.reason ? `${outcome} (${label(lang, "reason", entry.reason)})` : outcome;
+}
+
+/**
+ * A failure in words for the user: an `ApiError` (by its status and code) or anything
+ * else. The error's own message is English and technical, for the log only.
+ * `during` is "login" for the sign-in, where 401 means wrong credentials.
+ */
+export function errorText(lang, err, during = "") {
+  const status = err?.status;
+  const code = err?.code ?? "";
+  if (code === "invalid_server_url" || err instanceof TypeError) return t(lang, "error_url");
+  if (status === 0 || code === "unreachable" || code === "timeout" || code === "malformed_response") return t(lang, "error_unreachable");
+  if (status === 401) return t(lang, during === "login" ? "error_login" : "error_signIn");
+  if (status === 403) return t(lang, "error_forbidden");
+  if (status === 404) return t(lang, "error_notFound");
+  if (status === 429 || (status >= 400 && status < 500)) return t(lang, "error_badRequest", { status: `HTTP ${status}` });
+  if (status >= 500) return t(lang, "error_server", { status: `HTTP ${status}` });
+  return t(lang, "error_other");
 }
 
 export function t(lang, key, values = {}) {

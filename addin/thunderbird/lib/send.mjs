@@ -15,7 +15,7 @@ import { disclosedBody } from "./disclose.mjs";
 import { messageFromDetails, sentRecord } from "./compose.mjs";
 import { KEYS } from "./store.mjs";
 import { withSent } from "./history.mjs";
-import { t } from "./i18n.mjs";
+import { label, t } from "./i18n.mjs";
 
 /** The longest a send waits for the server: connecting, the answer and its whole body. */
 export const REGISTER_TIMEOUT_MS = 4_000;
@@ -203,7 +203,8 @@ export class SendPath {
 
   async untracked(entry, reason, why) {
     const [title, text] = NOTICES[reason];
-    await this.host.notify(reason, t(entry.lang, title), t(entry.lang, text, { why }));
+    // The notification in the sender's language; the technical reason (English) only in the log.
+    await this.host.notify(reason, t(entry.lang, title), t(entry.lang, text, { why: label(entry.lang, "reason", reason) }));
     await this.log({ ...entry, outcome: "untracked", reason, detail: why || null });
   }
 

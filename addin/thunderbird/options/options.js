@@ -3,7 +3,7 @@
 
 import { hostPermissionFor } from "../common/api.mjs";
 import { MSG, ask } from "../lib/protocol.mjs";
-import { sendOutcome, t } from "../lib/i18n.mjs";
+import { errorText, sendOutcome, t } from "../lib/i18n.mjs";
 import { formatTime } from "../lib/view-model.mjs";
 
 const $ = (selector) => document.querySelector(selector);
@@ -57,7 +57,7 @@ async function signIn() {
   });
   $("#password").value = "";
   await refresh();
-  if (answer?.error) show(answer.error.message, true);
+  if (answer?.error) show(errorText(lang, answer.error, "login"), true);
   else show(t(lang, answer.policy === "fetched" ? "signedInPolicy" : "signedInNoPolicy"));
 }
 
@@ -67,18 +67,18 @@ $("#signin").addEventListener("submit", (event) => {
   try {
     origin = hostPermissionFor($("#server").value);
   } catch (err) {
-    show(err.message, true);
+    show(errorText(lang, err), true);
     return;
   }
   if (alreadyAllowed(origin)) {
-    signIn().catch((err) => show(err.message, true));
+    signIn().catch((err) => show(errorText(lang, err, "login"), true));
     return;
   }
   // Inside the submit event: Thunderbird only asks for a permission during user input.
   browser.permissions
     .request({ origins: [origin] })
     .then((granted) => (granted ? signIn() : show(t(lang, "needAccess"), true)))
-    .catch((err) => show(err.message, true));
+    .catch(() => show(t(lang, "needAccess"), true));
 });
 
 $("#signout").addEventListener("click", async () => {
@@ -91,7 +91,7 @@ $("#rebuild").addEventListener("click", async () => {
   show(t(lang, "working"));
   const answer = await ask(MSG.rebuildHistory);
   await refresh();
-  show(answer?.error ? answer.error.message : t(lang, "rebuilt", { count: answer.count, folders: answer.folders }), Boolean(answer?.error));
+  show(answer?.error ? errorText(lang, answer.error) : t(lang, "rebuilt", { count: answer.count, folders: answer.folders }), Boolean(answer?.error));
 });
 
 $("#lang").addEventListener("change", async () => {

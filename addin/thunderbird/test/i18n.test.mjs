@@ -1,8 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { LANGS, STRINGS, label, langFor, sendOutcome, t } from "../lib/i18n.mjs";
+import { LANGS, STRINGS, errorText, label, langFor, sendOutcome, t } from "../lib/i18n.mjs";
+import { ApiError } from "../common/api.mjs";
 import { REASONS } from "../lib/send.mjs";
-import { formatTime, recipientsOf } from "../lib/view-model.mjs";
+import { evidenceLines, formatTime, recipientsOf } from "../lib/view-model.mjs";
 
 test("Dutch for Dutch locales, English otherwise; placeholders filled", () => {
   assert.equal(langFor("nl-NL"), "nl");
@@ -68,5 +69,43 @@ test("no code reaches the screen: the server's codes and the send outcomes read 
       const text = sendOutcome(lang, { outcome: "untracked", reason });
       assert.ok(!text.includes("reason_") && !/\b[a-z]+_[a-z_]+\b/.test(text), `${lang} ${reason}: ${text}`);
     }
+  }
+});
+
+test("the evidence in words: fetches per class with first and last time in the tenant's zone, forwarding", () => {
+  const first = Date.UTC(2026, 0, 2, 23, 30);
+  const last = Date.UTC(2026, 0, 3, 8, 5);
+  const evidence = {
+    hits_total: 5,
+    status: "opened_in_mail_client",
+    distinct_clients: 2,
+    possible_forwarding: true,
+    by_class: [
+      { class: "google_proxy", hits: 1, first_at: last, last_at: last, distinct_clients: 1 },
+      { class: "direct", hits: 3, first_at: first, last_at: last, distinct_clients: 2 },
+      { class: "something_new", hits: 1, first_at: last, last_at: last, distinct_clients: 1 },
+    ],
+  };
+  const nl = evidenceLines(evidence, "nl", "Europe/Amsterdam");
+  assert.equal(nl[0], "Ophalingen in totaal: 5");
+  // 23:30 UTC is 00:30 the next day in Amsterdam (winter time).
+  assert.equal(nl[1], "Een mailprogramma: 3 keer opgehaald, eerst op 3 jan 2026, 00:30, laatst op 3 jan 2026, 09:05");
+  assert.ok(nl[2].startsWith("De afbeeldingsproxy van Google: 1 keer"));
+  assert.ok(nl[3].startsWith("Overig: 1 keer"), "an unknown class reads 'other', not the code");
+  assert.ok(nl.includes(STRINGS.nl.possibleForwarding));
+  const en = evidenceLines(evidence, "en", "Europe/Amsterdam");
+  assert.equal(en[1], "A mail client: fetched 3 time(s), first 3 Jan 2026, 00:30, last 3 Jan 2026, 09:05");
+  assert.deepEqual(evidenceLines({ hits_total: 0, status: "not_opened", by_class: [], distinct_clients: 0, possible_forwarding: false }, "en"), [STRINGS.en.noFetches]);
+  for (const line of [...nl, ...en]) assert.ok(!/\b[a-z]+_[a-z_]+\b/.test(line), line);
+});
+
+test("failures in words, never the server's English message", () => {
+  for (const lang of LANGS) {
+    assert.equal(errorText(lang, new ApiError(0, "timeout", "no complete answer within 10000 ms")), STRINGS[lang].error_unreachable);
+    assert.equal(errorText(lang, new ApiError(401, "invalid_credentials", "x"), "login"), STRINGS[lang].error_login);
+    assert.equal(errorText(lang, new ApiError(401, "token_expired", "x")), STRINGS[lang].error_signIn);
+    assert.equal(errorText(lang, { status: 503, code: "unavailable", message: "x" }), t(lang, "error_server", { status: "HTTP 503" }));
+    assert.equal(errorText(lang, new ApiError(0, "invalid_server_url", "not a URL")), STRINGS[lang].error_url);
+    assert.equal(errorText(lang, new Error("boom")), STRINGS[lang].error_other);
   }
 });

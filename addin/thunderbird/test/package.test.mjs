@@ -27,6 +27,9 @@ const TEST_ONLY = [
   "page-hooks",
   "background-hooks",
   "test build",
+  // The pages' host double (test/pages.test.mjs), which is no part of either build.
+  "createThunderbirdHost",
+  "thunderbird-host",
 ];
 
 function build(args) {

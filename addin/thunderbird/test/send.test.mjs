@@ -111,6 +111,7 @@ test("whatever the server does, the mail goes within the bound, untracked, with 
       assert.equal(entry.overridden, true);
       assert.equal(notices.length, 1, `${kind}: the sender is told once`);
       assert.match(notices[0].text, kind === "expired" ? /sign-in has expired/ : /without the privacy notice and without leak detection/);
+      assert.doesNotMatch(notices[0].text, /127\.0\.0\.1|HTTP|within \d+ ms/, `${kind}: the notification says why in words, not the technical error`);
       assert.deepEqual(await store.get(KEYS.pendingSends, {}), {}, `${kind}: no registration to reuse`);
     }),
   );

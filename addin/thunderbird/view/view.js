@@ -3,9 +3,9 @@
 // directly with the token the background keeps.
 
 import { ApiClient } from "../common/api.mjs";
-import { label, langFor, sendOutcome, t } from "../lib/i18n.mjs";
+import { errorText, label, langFor, sendOutcome, t } from "../lib/i18n.mjs";
 import { KEYS, Store } from "../lib/store.mjs";
-import { formatTime, recipientsOf } from "../lib/view-model.mjs";
+import { evidenceLines, evidenceStatus, formatTime, recipientsOf } from "../lib/view-model.mjs";
 
 const $ = (selector) => document.querySelector(selector);
 const el = (tag, props = {}, ...children) => {
@@ -23,6 +23,10 @@ $("#alerts-title").textContent = t(lang, "alerts");
 $("#incidents-title").textContent = t(lang, "incidents");
 $("#messages-title").textContent = t(lang, "messages");
 $("#sends-title").textContent = t(lang, "recentSends");
+document.title = t(lang, "viewTitle");
+/** The tenant's time zone (from /api/v1/me) once known; until then the computer's. */
+let zone;
+const time = (value) => formatTime(value, lang, zone);
 
 function show(text, error = false) {
   $("#message").textContent = text;
@@ -36,7 +40,7 @@ async function renderAlerts() {
       ? el("ul", {}, ...recentAlerts.map((a) =>
           el("li", {}, el("span", { className: `badge ${a.severity}`, textContent: label(lang, "alert", a.kind) }), " ",
             el("strong", { textContent: a.title }), " ", el("span", { textContent: a.body }), " ",
-            el("span", { className: "muted", textContent: formatTime(a.created_at, lang) }))))
+            el("span", { className: "muted", textContent: time(a.created_at) }))))
       : el("p", { className: "muted", textContent: t(lang, "none") }),
   );
 }
@@ -47,7 +51,7 @@ function reportForm(client, message, row) {
   for (const { field, address } of recipientsOf(message)) {
     const box = el("input", { type: "checkbox", value: address, name: "wrong" });
     box.style.width = "auto";
-    form.append(el("label", {}, box, ` ${address} (${field})`));
+    form.append(el("label", {}, box, ` ${address} (${t(lang, `field_${field}`)})`));
   }
   const submit = el("button", { type: "submit", className: "primary", textContent: t(lang, "report") });
   const cancel = el("button", { type: "button", textContent: t(lang, "cancel") });
@@ -64,27 +68,46 @@ function reportForm(client, message, row) {
       show(t(lang, "reported"));
       await load(client);
     } catch (err) {
-      show(err.message, true);
+      show(errorText(lang, err), true);
       submit.disabled = false;
     }
   });
   row.after(el("tr", {}, Object.assign(el("td", {}, form), { colSpan: 4 })));
 }
 
+/** One incident: subject, status and deadline in words, and what the evidence says. */
+function incidentCard(incident) {
+  const card = el("section", { className: "incident" });
+  card.dataset.id = incident.id;
+  card.append(
+    el("h3", { textContent: incident.subject || "—" }),
+    el("p", {}, el("span", { className: `badge${incident.status === "open" || incident.status === "to_notify" ? " high" : ""}`, textContent: label(lang, "incident", incident.status) }),
+      " ", el("span", { className: "muted", textContent: `${t(lang, "sentOn", { when: time(incident.sent_at) })}; ${t(lang, "deadlineAt", { when: time(incident.deadline_at) })}` })),
+  );
+  if (incident.wrong_recipients?.length) card.append(el("p", { textContent: t(lang, "wrongRecipients", { list: incident.wrong_recipients.join(", ") }) }));
+  const status = evidenceStatus(incident.evidence, lang);
+  const details = el("details", { className: "evidence" }, el("summary", {}, el("strong", { textContent: `${t(lang, "evidence")}: ` }), status));
+  const lines = evidenceLines(incident.evidence, lang, zone);
+  details.append(el("p", { className: "muted", textContent: t(lang, "evidenceDetail") }), el("ul", {}, ...lines.map((line) => el("li", { textContent: line }))));
+  card.append(details);
+  return card;
+}
+
 async function load(client) {
+  try {
+    const me = await client.me();
+    zone = me?.tenant?.time_zone || undefined;
+  } catch {
+    // The computer's zone, and the lists below say what failed.
+  }
+  if (zone) $("#zone").textContent = t(lang, "timesIn", { zone });
+  await Promise.all([renderAlerts(), renderSends()]);
   const [messages, incidents] = await Promise.allSettled([client.messages({ limit: 100 }), client.incidents()]);
   if (incidents.status === "fulfilled") {
     const list = incidents.value.incidents ?? [];
-    $("#incidents").replaceChildren(
-      list.length
-        ? el("table", {}, ...list.map((i) =>
-            el("tr", {}, el("td", { textContent: i.subject ?? i.message_id }), el("td", { textContent: label(lang, "incident", i.status) }),
-              el("td", { textContent: `${t(lang, "deadline")} ${formatTime(i.deadline_at, lang)}` }),
-              el("td", { className: "muted", textContent: (i.evidence?.status ?? i.evidence_status) ? label(lang, "evidence", i.evidence?.status ?? i.evidence_status) : "" }))))
-        : el("p", { className: "muted", textContent: t(lang, "none") }),
-    );
+    $("#incidents").replaceChildren(list.length ? el("div", {}, ...list.map(incidentCard)) : el("p", { className: "muted", textContent: t(lang, "none") }));
   } else {
-    $("#incidents").replaceChildren(el("p", { className: "error", textContent: incidents.reason.message }));
+    $("#incidents").replaceChildren(el("p", { className: "error", textContent: errorText(lang, incidents.reason) }));
   }
   if (messages.status === "fulfilled") {
     const list = messages.value.messages ?? [];
@@ -94,9 +117,11 @@ async function load(client) {
       if (message.overridden) badges.append(" ", el("span", { className: "badge high", textContent: t(lang, "overridden") }));
       const action = el("td");
       const row = el("tr", { className: "message" }, el("td", {}, el("strong", { textContent: message.subject || "—" }), el("div", { className: "muted", textContent: recipientsOf(message).map((r) => r.address).join(", ") })),
-        el("td", { className: "muted", textContent: formatTime(message.created_at, lang) }), badges, action);
+        el("td", { className: "muted", textContent: time(message.created_at) }), badges, action);
       row.dataset.id = message.id;
-      if (!message.incident_id) {
+      if (message.incident_id) {
+        action.append(el("span", { className: "badge high", textContent: t(lang, "incidentReported") }));
+      } else {
         const button = el("button", { textContent: t(lang, "wrongPerson") });
         button.addEventListener("click", () => reportForm(client, message, row));
         action.append(button);
@@ -105,7 +130,7 @@ async function load(client) {
     }
     $("#messages").replaceChildren(list.length ? table : el("p", { className: "muted", textContent: t(lang, "none") }));
   } else {
-    $("#messages").replaceChildren(el("p", { className: "error", textContent: messages.reason.message }));
+    $("#messages").replaceChildren(el("p", { className: "error", textContent: errorText(lang, messages.reason) }));
   }
 }
 
@@ -117,7 +142,7 @@ async function renderSends() {
       ? el("ul", {}, ...log.slice(0, 20).map((entry) =>
           el("li", { className: `send ${entry.outcome}` }, el("strong", { textContent: entry.subject || "—" }), " ",
             el("span", { textContent: sendOutcome(lang, entry) }), " ",
-            el("span", { className: "muted", textContent: formatTime(entry.at, lang) }))))
+            el("span", { className: "muted", textContent: time(entry.at) }))))
       : el("p", { className: "muted", textContent: t(lang, "none") }),
   );
 }

@@ -64,7 +64,7 @@ async function options() {
 async function view() {
   const rows = () =>
     [...document.querySelectorAll("#messages tr.message")].map((tr) => ({ id: tr.dataset.id, text: tr.textContent, canReport: Boolean(tr.querySelector("button")) }));
-  const incidents = () => [...document.querySelectorAll("#incidents tr")].map((tr) => tr.textContent);
+  const incidents = () => [...document.querySelectorAll("#incidents .incident")].map((card) => card.textContent);
   await until(() => $("#messages").children.length && $("#sends").children.length);
   await report({ event: "view-shown", messages: rows(), incidents: incidents(), sends: [...document.querySelectorAll("#sends li")].map((li) => li.textContent) });
   const wrong = hooks.reportWrong;
