@@ -237,29 +237,45 @@ fn ensure_npm_packages(dir: &str) -> Result<()> {
     )
 }
 
-/// aiosmtpd, pinned in a virtual environment under `target/` (PyPI is reachable;
-/// the system Python is left alone). Returns the environment's interpreter.
+const TEST_PYTHON_PACKAGES: &[&str] = &[
+    "-m",
+    "pip",
+    "install",
+    "--quiet",
+    "aiosmtpd==1.4.6",
+    "schemathesis==4.32.5",
+];
+
+/// aiosmtpd (the tests' SMTP server) and schemathesis (the API's property tests), pinned in a
+/// virtual environment under `target/` (PyPI is reachable; the system Python is left alone).
+/// Returns the environment's interpreter.
 pub fn ensure_test_python() -> Result<PathBuf> {
     let venv = workspace_root().join("target/test-python");
     let python = venv.join("bin/python");
     let ready = || {
         Command::new(&python)
-            .args(["-c", "import aiosmtpd"])
+            .args(["-c", "import aiosmtpd, schemathesis"])
             .output()
             .is_ok_and(|o| o.status.success())
     };
     if ready() {
         return Ok(python);
     }
+    if !python.exists() {
+        step(
+            "create the test Python environment",
+            Command::new("python3").arg("-m").arg("venv").arg(&venv),
+        )?;
+    }
     step(
-        "create the test Python environment",
-        Command::new("python3").arg("-m").arg("venv").arg(&venv),
+        "install aiosmtpd and schemathesis (the tests' SMTP server and API property tests)",
+        Command::new(&python).args(TEST_PYTHON_PACKAGES),
     )?;
-    step(
-        "install aiosmtpd (the tests' SMTP server)",
-        Command::new(&python).args(["-m", "pip", "install", "--quiet", "aiosmtpd==1.4.6"]),
-    )?;
-    anyhow::ensure!(ready(), "aiosmtpd did not install into {}", venv.display());
+    anyhow::ensure!(
+        ready(),
+        "aiosmtpd or schemathesis did not install into {}",
+        venv.display()
+    );
     Ok(python)
 }
 
@@ -364,6 +380,8 @@ mod tests {
             || FOR_TEST.iter().any(|need| match need {
                 // /usr/lib/thunderbird/thunderbird provides /usr/lib/thunderbird.
                 Need::Apt { probe, .. } => probe == &path || probe.starts_with(&format!("{path}/")),
+                // The machine's PostgreSQL brings its server programs (initdb, pg_ctl).
+                Need::Postgres => path == "/usr/lib/postgresql",
                 _ => false,
             })
     }

@@ -1,120 +1,22 @@
 //! Two `leakwatch serve` processes on one PostgreSQL database, as behind a load balancer:
 //! an alert raised through one reaches a live stream connected to the other (LISTEN/NOTIFY).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
+
+use std::time::Duration;
 
 use serde_json::{json, Value};
-
-use leakwatch_testkit::postgres_admin_url as admin_url;
-
-fn psql(sql: &str) {
-    // sqlx is a dev-dependency; a blocking runtime keeps this test free of a pool.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&admin_url())
-            .await
-            .expect("PostgreSQL on 127.0.0.1:5432");
-        sqlx::Executor::execute(&mut conn, sql).await.unwrap();
-    });
-}
-
-fn leakwatch(url: &str, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_leakwatch"))
-        .args(args)
-        .args(["--database-url", url])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_string()
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(url: &str) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let listen = format!("127.0.0.1:{port}");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_leakwatch"))
-            .args(["serve", "--listen", &listen, "--database-url", url])
-            // The recipient's fetches come from another network than the sender's.
-            .env("LEAKWATCH_TRUSTED_PROXIES", "[\"127.0.0.1/32\"]")
-            // Only NOTIFY can deliver within the test's wait: the streams' re-read is slower.
-            .env("LEAKWATCH_ALERTS__STREAM_REREAD_SECONDS", "60")
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let mut line = String::new();
-        while Instant::now() < deadline {
-            line.clear();
-            if stderr.read_line(&mut line).unwrap() == 0 || line.contains("serving on") {
-                break;
-            }
-        }
-        assert!(line.contains(&listen), "the server did not start: {line}");
-        // Keep draining its log so it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in stderr.lines() {});
-        Server {
-            child,
-            base: format!("http://{listen}"),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-    }
-}
+use support::*;
 
 #[test]
 fn an_alert_raised_on_one_server_reaches_a_stream_on_the_other() {
     let name = format!("leakwatch_cli_two_{}", std::process::id());
-    psql(&format!("DROP DATABASE IF EXISTS {name}"));
-    psql(&format!("CREATE DATABASE {name}"));
-    let url = format!("{}/{name}", admin_url().rsplit_once('/').unwrap().0);
-    leakwatch(
-        &url,
-        &["tenant", "create", "--name", "acme", "--domain", "acme.nl"],
-    );
-    leakwatch(
-        &url,
-        &["user", "add", "--tenant", "acme", "--email", "anna@acme.nl"],
-    );
-    let token = leakwatch(
-        &url,
-        &[
-            "token",
-            "issue",
-            "--tenant",
-            "acme",
-            "--email",
-            "anna@acme.nl",
-        ],
-    );
-    let first = Server::start(&url);
-    let second = Server::start(&url);
+    let url = fresh_postgres_database(&name);
+    let token = acme_with_anna(&url);
+    // Only NOTIFY can deliver within the test's wait: the streams' re-read is slower.
+    let slow_reread = [("LEAKWATCH_ALERTS__STREAM_REREAD_SECONDS", "60")];
+    let first = Server::start_with(&url, &slow_reread);
+    let second = Server::start_with(&url, &slow_reread);
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -107,14 +107,15 @@ impl Received {
     }
 }
 
-fn python() -> PathBuf {
+/// The tests' Python, with aiosmtpd and schemathesis.
+pub fn test_python() -> PathBuf {
     if let Ok(p) = std::env::var("LEAKWATCH_TEST_PYTHON") {
         return PathBuf::from(p);
     }
     let venv = workspace_root().join("target/test-python/bin/python");
     assert!(
         venv.exists(),
-        "no Python with aiosmtpd: run `cargo xtask test` once (it creates target/test-python) or set LEAKWATCH_TEST_PYTHON"
+        "no test Python (aiosmtpd, schemathesis): run `cargo xtask setup` once (it creates target/test-python) or set LEAKWATCH_TEST_PYTHON"
     );
     venv
 }
@@ -129,15 +130,22 @@ fn workspace_root() -> PathBuf {
 
 impl SmtpSink {
     pub fn start() -> SmtpSink {
+        SmtpSink::start_on(0)
+    }
+
+    /// On a given port (0: a free one), e.g. one a server was told about while nothing
+    /// listened there.
+    pub fn start_on(port: u16) -> SmtpSink {
         use std::io::BufRead;
         let dir = std::env::temp_dir().join(format!(
             "leakwatch_smtp_{}",
             leakwatch_server::kit::ids::random_id().replace(['-', '_'], "")
         ));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut child = Command::new(python())
+        let mut child = Command::new(test_python())
             .arg(workspace_root().join("tests/support/smtp_sink.py"))
             .arg(&dir)
+            .args(["--port", &port.to_string()])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

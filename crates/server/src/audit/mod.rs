@@ -28,7 +28,8 @@ pub struct Entry {
     pub action: String,
     pub target_type: String,
     pub target_id: String,
-    #[schema(value_type = Object)]
+    /// What changed, as the action records it; null when it records nothing more.
+    #[schema(value_type = Option<Object>)]
     pub detail: serde_json::Value,
 }
 

@@ -7,8 +7,9 @@
 //! Login answers every failure the same way (unknown tenant, unknown user, no password set,
 //! wrong password: one 401, one message) and takes about the same time for each: without a
 //! stored hash it verifies against a dummy one. Failed logins are limited per client address
-//! and per account ([`crate::kit::ratelimit`]); a limited client gets 429 with `Retry-After`,
-//! whether or not its password would have been right.
+//! and per account from that client ([`crate::kit::ratelimit::SharedLimiter`], in the database,
+//! so every server on one PostgreSQL shares the budgets); a limited client gets 429 with
+//! `Retry-After`, whether or not its password would have been right.
 
 use std::time::Duration;
 
@@ -26,9 +27,11 @@ use super::{issue_token_until, AuthUser, Authenticator};
 use crate::accounts::{normalise_email, tenant_by_id, Role};
 use crate::kit::client::{ClientAddr, TrustedProxies};
 use crate::kit::config::AuthConfig;
+use crate::kit::db::Db;
 use crate::kit::error::{ApiError, ApiResult};
 use crate::kit::json::ApiJson;
-use crate::kit::ratelimit::{ip_key, Limiter};
+use crate::kit::ratelimit::{ip_key, SharedLimiter};
+use crate::kit::time::now_ms;
 
 pub fn router<S>() -> OpenApiRouter<S>
 where
@@ -47,36 +50,47 @@ where
 /// The one answer to every failed login.
 pub const LOGIN_FAILED: &str = "wrong tenant, e-mail address or password";
 
-/// The login rate limits and how to find the client's address.
+/// The login rate limits, kept in the database so that every server on one PostgreSQL
+/// shares them (ADR 0014).
 pub struct LoginGuard {
-    per_ip: Limiter,
-    per_account: Limiter,
+    per_ip: SharedLimiter,
+    per_account: SharedLimiter,
 }
 
 impl LoginGuard {
-    pub fn new(config: &AuthConfig) -> anyhow::Result<LoginGuard> {
-        Ok(LoginGuard {
-            per_ip: Limiter::new(
+    /// `secret` names the limits' rows (the `limits` signing key, the same on every server).
+    pub fn new(config: &AuthConfig, secret: &[u8]) -> LoginGuard {
+        LoginGuard {
+            per_ip: SharedLimiter::new(
+                "login-client",
+                secret,
                 config.login_ip_burst,
                 Duration::from_secs(config.login_ip_refill_seconds),
             ),
-            per_account: Limiter::new(
+            per_account: SharedLimiter::new(
+                "login-account",
+                secret,
                 config.login_account_burst,
                 Duration::from_secs(config.login_account_refill_seconds),
             ),
-        })
+        }
     }
 
     /// Takes one attempt from both the address's budget and the account's budget for that
     /// address, or refuses with 429 (and takes nothing). The account's budget is per client
     /// (ADR 0014): failures from an attacker's network never lock the user out of hers.
-    fn admit(&self, ip: &str, account: &str) -> ApiResult<()> {
+    async fn admit(&self, db: &Db, ip: &str, account: &str) -> ApiResult<()> {
         let refused = |wait: Duration| ApiError::TooManyRequests {
-            retry_after_seconds: wait.as_secs().max(1),
+            retry_after_seconds: wait.as_secs_f64().ceil().max(1.0) as u64,
         };
-        self.per_ip.take(ip).map_err(refused)?;
-        if let Err(wait) = self.per_account.take(&account_key(account, ip)) {
-            self.per_ip.refund(ip);
+        let now = now_ms();
+        self.per_ip.take(db, ip, now).await?.map_err(refused)?;
+        if let Err(wait) = self
+            .per_account
+            .take(db, &account_key(account, ip), now)
+            .await?
+        {
+            self.per_ip.refund(db, ip, now).await?;
             return Err(refused(wait));
         }
         Ok(())
@@ -84,9 +98,12 @@ impl LoginGuard {
 
     /// A successful login: its attempt does not count, and the account's failures from that
     /// client are forgotten.
-    fn succeeded(&self, ip: &str, account: &str) {
-        self.per_ip.refund(ip);
-        self.per_account.reset(&account_key(account, ip));
+    async fn succeeded(&self, db: &Db, ip: &str, account: &str) -> ApiResult<()> {
+        self.per_ip.refund(db, ip, now_ms()).await?;
+        self.per_account
+            .reset(db, &account_key(account, ip))
+            .await?;
+        Ok(())
     }
 }
 
@@ -181,7 +198,7 @@ pub(super) async fn check_password_login(
         body.tenant.trim().to_lowercase(),
         normalise_email(&body.email).unwrap_or_else(|_| body.email.trim().to_lowercase())
     );
-    guard.admit(&ip, &account)?;
+    guard.admit(state.db(), &ip, &account).await?;
     // An overlong password is just a wrong one (no stored password is that long).
     let too_long = body.password.len() > crate::kit::password::MAX_BYTES;
     let found = if too_long {
@@ -203,7 +220,7 @@ pub(super) async fn check_password_login(
             return Err(ApiError::Unauthorized(LOGIN_FAILED.into()));
         }
     };
-    guard.succeeded(&ip, &account);
+    guard.succeeded(state.db(), &ip, &account).await?;
     Ok(user)
 }
 

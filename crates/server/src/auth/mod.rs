@@ -135,12 +135,13 @@ impl Authenticator {
         public_url: &str,
         outbound: &Outbound,
     ) -> anyhow::Result<Authenticator> {
+        let login = http::LoginGuard::new(settings, &keys.limits.secret);
         Ok(Authenticator(Arc::new(AuthParts {
             db,
             keys: std::sync::RwLock::new((keys, std::time::Instant::now())),
             reloading: tokio::sync::Mutex::new(()),
             oidc: oidc::Oidc::new(settings, outbound)?,
-            login: http::LoginGuard::new(settings)?,
+            login,
             settings: settings.clone(),
             secure_cookies: public_url.starts_with("https://"),
         })))

@@ -5,6 +5,8 @@
 //!   every unretired one verifies, so rotation (`leakwatch token rotate`) logs nobody out.
 //! - `pixel`: the HMAC key that tags pixel tokens, so forged tokens are rejected without a
 //!   database read.
+//! - `limits`: the HMAC key that turns a rate limit's key (an account, a client network) into
+//!   the opaque name of its row in `rate_limits`, so the table holds no address.
 
 use sqlx::Row;
 
@@ -31,6 +33,7 @@ pub struct Keys {
     /// Newest first; the first signs.
     pub jwt: Vec<SigningKey>,
     pub pixel: SigningKey,
+    pub limits: SigningKey,
 }
 
 impl Keys {
@@ -40,18 +43,15 @@ impl Keys {
         if jwt.is_empty() {
             jwt.push(create(db, "jwt").await?);
         }
-        let mut pixel = load(db, "pixel").await?;
-        if pixel.is_empty() {
-            pixel.push(create(db, "pixel").await?);
-        }
         Ok(Keys {
             jwt,
-            pixel: pixel.swap_remove(0),
+            pixel: load_or_create_one(db, "pixel").await?,
+            limits: load_or_create_first(db, "limits").await?,
         })
     }
 
     /// The same keys with the JWT keys read again (added by `leakwatch token rotate`,
-    /// retired in the database); the pixel key stays.
+    /// retired in the database); the pixel and limits keys stay.
     pub async fn with_fresh_jwt(&self, db: &Db) -> Result<Keys, sqlx::Error> {
         let jwt = load(db, "jwt").await?;
         Ok(Keys {
@@ -62,6 +62,7 @@ impl Keys {
                 jwt
             },
             pixel: self.pixel.clone(),
+            limits: self.limits.clone(),
         })
     }
 
@@ -72,6 +73,26 @@ impl Keys {
     pub fn jwt_key(&self, kid: &str) -> Option<&SigningKey> {
         self.jwt.iter().find(|k| k.kid == kid)
     }
+}
+
+/// The newest key of a purpose that has one key at a time.
+async fn load_or_create_one(db: &Db, purpose: &str) -> Result<SigningKey, sqlx::Error> {
+    match load(db, purpose).await?.into_iter().next() {
+        Some(key) => Ok(key),
+        None => create(db, purpose).await,
+    }
+}
+
+/// The first key of a purpose, created when there is none. Servers that start together on
+/// a fresh database may each create one; all of them then use the oldest, so they agree.
+async fn load_or_create_first(db: &Db, purpose: &str) -> Result<SigningKey, sqlx::Error> {
+    if load(db, purpose).await?.is_empty() {
+        create(db, purpose).await?;
+    }
+    Ok(load(db, purpose)
+        .await?
+        .pop()
+        .expect("a key was there or was just created"))
 }
 
 async fn load(db: &Db, purpose: &str) -> Result<Vec<SigningKey>, sqlx::Error> {

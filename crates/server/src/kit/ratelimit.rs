@@ -1,5 +1,8 @@
-//! A small, bounded, in-memory token-bucket limiter for failed logins, per client address and
-//! per account. Every attempt takes a token up front and a successful one gives it back, so in
+//! Token-bucket limiters: [`Limiter`], small, bounded and in memory (one server process
+//! counts on its own), and [`SharedLimiter`], kept in the database so that every server on
+//! one PostgreSQL draws on the same budget (the login limits, ADR 0014).
+//!
+//! Both work alike. Every attempt takes a token up front and a successful one gives it back, so in
 //! effect only failures count and people who type their password right are never slowed down;
 //! a bucket that is empty refuses every attempt, right or wrong, until it refills, so guessing
 //! stays slow even when the guess would be right.
@@ -7,12 +10,18 @@
 //! The table is bounded: when it is full, buckets that have refilled completely are dropped
 //! (they mean the same as no bucket), and if that frees nothing the fullest bucket goes. A
 //! flood of fresh keys therefore evicts other fresh keys, never the buckets an attack has
-//! emptied. Each server process counts on its own.
+//! emptied.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::kit::db::Db;
 
 /// At most this many keys are tracked per limiter.
 pub const MAX_KEYS: usize = 100_000;
@@ -138,6 +147,137 @@ impl Limiter {
         if let Some(key) = fullest {
             buckets.remove(&key);
         }
+    }
+}
+
+/// A token bucket in the database (`rate_limits`), shared by every server on it. Each bucket
+/// is one number, the time it will be full again (GCRA): an attempt is admitted when, after
+/// it, the bucket would be full again within `burst × refill` from now. The check and the
+/// update are one statement, so attempts in parallel, on any server, cannot all pass. A row
+/// exists only while its bucket is not full; rows past their time are deleted now and then.
+/// Bucket names are keyed hashes of what is limited, so the table holds no address or
+/// e-mail address.
+pub struct SharedLimiter {
+    /// Which limit this is; part of every bucket's name.
+    scope: &'static str,
+    name_key: Hmac<Sha256>,
+    burst: i64,
+    refill_ms: i64,
+    last_prune_ms: AtomicI64,
+}
+
+/// How often each server deletes the rows of full buckets.
+const PRUNE_EVERY_MS: i64 = 60_000;
+
+impl SharedLimiter {
+    /// `secret` keys the bucket names; every server must use the same one (the `limits`
+    /// signing key).
+    pub fn new(scope: &'static str, secret: &[u8], burst: u32, refill: Duration) -> Self {
+        SharedLimiter {
+            scope,
+            name_key: Hmac::new_from_slice(secret).expect("HMAC takes any key length"),
+            burst: i64::from(burst.max(1)),
+            refill_ms: i64::try_from(refill.as_millis())
+                .unwrap_or(i64::MAX / 4)
+                .max(1),
+            last_prune_ms: AtomicI64::new(0),
+        }
+    }
+
+    fn bucket(&self, key: &str) -> String {
+        let mut mac = self.name_key.clone();
+        mac.update(self.scope.as_bytes());
+        mac.update(b"\n");
+        mac.update(key.as_bytes());
+        let tag = mac.finalize().into_bytes();
+        let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+        format!("{}:{hex}", self.scope)
+    }
+
+    /// Takes a token for an attempt when there is one: `Ok(Ok(()))`, or `Ok(Err(wait))`
+    /// with how long until there is. A successful attempt gives it back
+    /// ([`SharedLimiter::refund`]).
+    pub async fn take(
+        &self,
+        db: &Db,
+        key: &str,
+        now_ms: i64,
+    ) -> Result<Result<(), Duration>, sqlx::Error> {
+        self.prune_now_and_then(db, now_ms).await?;
+        let bucket = self.bucket(key);
+        // `later` is max(full_at, now) + refill: when the bucket is full again after this attempt.
+        let admitted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO rate_limits (bucket, full_at) VALUES ($1, $2 + $3) \
+             ON CONFLICT (bucket) DO UPDATE SET full_at = \
+               (CASE WHEN rate_limits.full_at > $2 THEN rate_limits.full_at ELSE $2 END) + $3 \
+             WHERE (CASE WHEN rate_limits.full_at > $2 THEN rate_limits.full_at ELSE $2 END) + $3 <= $2 + $4 \
+             RETURNING full_at",
+        )
+        .bind(&bucket)
+        .bind(now_ms)
+        .bind(self.refill_ms)
+        .bind(self.burst.saturating_mul(self.refill_ms))
+        .fetch_optional(&db.pool)
+        .await?;
+        if admitted.is_some() {
+            return Ok(Ok(()));
+        }
+        let full_at: Option<i64> =
+            sqlx::query_scalar("SELECT full_at FROM rate_limits WHERE bucket = $1")
+                .bind(&bucket)
+                .fetch_optional(&db.pool)
+                .await?;
+        // Admitted again once full_at - now <= (burst - 1) × refill.
+        let wait = full_at
+            .map(|full_at| full_at - now_ms - (self.burst - 1) * self.refill_ms)
+            .unwrap_or(0)
+            .max(1);
+        Ok(Err(Duration::from_millis(wait as u64)))
+    }
+
+    /// Gives back the token of an attempt that succeeded.
+    pub async fn refund(&self, db: &Db, key: &str, now_ms: i64) -> Result<(), sqlx::Error> {
+        let bucket = self.bucket(key);
+        sqlx::query("UPDATE rate_limits SET full_at = full_at - $2 WHERE bucket = $1")
+            .bind(&bucket)
+            .bind(self.refill_ms)
+            .execute(&db.pool)
+            .await?;
+        sqlx::query("DELETE FROM rate_limits WHERE bucket = $1 AND full_at <= $2")
+            .bind(&bucket)
+            .bind(now_ms)
+            .execute(&db.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets `key`'s failures.
+    pub async fn reset(&self, db: &Db, key: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM rate_limits WHERE bucket = $1")
+            .bind(self.bucket(key))
+            .execute(&db.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes the rows of full buckets (they mean the same as no row), at most once a
+    /// minute per server, so a flood of fresh keys does not grow the table for long.
+    async fn prune_now_and_then(&self, db: &Db, now_ms: i64) -> Result<(), sqlx::Error> {
+        let last = self.last_prune_ms.load(Ordering::Relaxed);
+        if now_ms - last < PRUNE_EVERY_MS
+            || self
+                .last_prune_ms
+                .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return Ok(());
+        }
+        sqlx::query("DELETE FROM rate_limits WHERE bucket LIKE $1 AND full_at <= $2")
+            .bind(format!("{}:%", self.scope))
+            .bind(now_ms)
+            .execute(&db.pool)
+            .await?;
+        Ok(())
     }
 }
 

@@ -100,18 +100,32 @@ where
         .routes(routes!(simulation::simulation))
 }
 
+/// A recipient as check-v1 takes it, for the API document only (the core's `Recipient`
+/// parses): `"addr"`, `"Name <addr>"` or `{"address": ..., "name": ...}`.
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+#[schema(as = Recipient)]
+#[allow(dead_code)]
+pub enum RecipientSchema {
+    Text(String),
+    Structured {
+        address: String,
+        name: Option<String>,
+    },
+}
+
 /// What the add-in registers.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterMessage {
     /// Recipients as check-v1 takes them.
     #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<RecipientSchema>)]
     pub to: Vec<Recipient>,
     #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<RecipientSchema>)]
     pub cc: Vec<Recipient>,
     #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<RecipientSchema>)]
     pub bcc: Vec<Recipient>,
     #[serde(default)]
     pub subject: String,

@@ -34,11 +34,11 @@ pub struct SimulationMessage {
     /// The sender's address.
     pub sender: String,
     /// Recipients as registered: an address, `Name <address>` or `{address, name}`.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<super::RecipientSchema>)]
     pub to: Vec<serde_json::Value>,
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<super::RecipientSchema>)]
     pub cc: Vec<serde_json::Value>,
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<super::RecipientSchema>)]
     pub bcc: Vec<serde_json::Value>,
     /// The rules the sender was shown at the time.
     pub findings: Vec<String>,

@@ -1345,6 +1345,66 @@ both_backends!(an_attacker_cannot_lock_a_user_out, |backend| async move {
     app.finish().await;
 });
 
+// Issue 16: the login limits were per server process, so N servers behind a load balancer
+// gave a guesser N times the budget. They are kept in the database now: failures on one
+// server count on the other, and the table holds keyed hashes, not the address or the
+// e-mail address.
+both_backends!(
+    login_limits_are_shared_by_the_servers_on_one_database,
+    |backend| async move {
+        let app = spawn_with(backend, behind_local_proxy).await;
+        acme(&app).await;
+        let sibling = app.sibling().await;
+        let attempt = |base: String, from: &'static str, password: &'static str| {
+            let client = app.client.clone();
+            async move {
+                client
+                    .post(format!("{base}/api/v1/auth/login"))
+                    .header("x-forwarded-for", from)
+                    .json(&json!({"tenant": "acme", "email": "anna@boekhoudpartners.nl", "password": password}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        };
+        let servers = [app.url(""), sibling.url("")];
+        // Five failures in all, spread over both servers (three and two).
+        for i in 0..5 {
+            assert_eq!(
+                attempt(servers[i % 2].clone(), "198.51.100.7", "a wrong guess").await,
+                401
+            );
+        }
+        for server in &servers {
+            assert_eq!(
+                attempt(server.clone(), "198.51.100.7", "another guess").await,
+                429,
+                "{server}: the budget is spent on both servers"
+            );
+        }
+        assert_eq!(
+            attempt(servers[1].clone(), "203.0.113.9", PASSWORD).await,
+            200,
+            "the user, from her own network, still signs in"
+        );
+        let buckets: Vec<String> = sqlx::query_scalar("SELECT bucket FROM rate_limits")
+            .fetch_all(&app.db().pool)
+            .await
+            .unwrap();
+        assert!(!buckets.is_empty());
+        for bucket in &buckets {
+            assert!(
+                !bucket.contains("198.51") && !bucket.contains("anna") && !bucket.contains('@'),
+                "{bucket}"
+            );
+        }
+        sibling.stop().await;
+        app.finish().await;
+    }
+);
+
 // Issue 16: a password change did not end the tokens issued before it. It does now, for a
 // password set from the command line, reset by an admin or removed; a new login works.
 both_backends!(

@@ -15,5 +15,6 @@ mod layout;
 mod openapi;
 mod pixel;
 mod privacy;
+mod schemathesis;
 mod sessions;
 mod transparency_browser;
