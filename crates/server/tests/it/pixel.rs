@@ -674,7 +674,7 @@ both_backends!(
         let total = messages.len() * kinds.len();
         for n in 0..total {
             // 5 is coprime with the total (252): a permutation.
-        let i = (n * 5) % total;
+            let i = (n * 5) % total;
             let (_, url) = &messages[i % messages.len()];
             let (method, agent) = kinds[i / messages.len()].clone();
             let token = url.rsplit('/').next().unwrap();
