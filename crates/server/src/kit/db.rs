@@ -3,6 +3,7 @@
 //! backends accept; types are kept to what both share (TEXT, BIGINT, BLOB/BYTEA).
 //! Migrations live per backend in `migrations/` and run at start.
 
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -36,6 +37,9 @@ pub enum DbError {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// The SQLite database file (none for PostgreSQL or an in-memory database), for the
+    /// pixel writer's own connection.
+    pub sqlite_file: Option<PathBuf>,
 }
 
 impl Db {
@@ -49,9 +53,9 @@ impl Db {
         } else {
             return Err(DbError::UnsupportedUrl(url.to_string()));
         };
-        let url = match backend {
-            Backend::Sqlite => sqlite_url(url)?,
-            Backend::Postgres => url.to_string(),
+        let (url, sqlite_file) = match backend {
+            Backend::Sqlite => (sqlite_url(url)?, sqlite_file(url)),
+            Backend::Postgres => (url.to_string(), None),
         };
         let options = AnyConnectOptions::from_str(&url).map_err(DbError::Connect)?;
         let pool_options = AnyPoolOptions::new()
@@ -81,7 +85,11 @@ impl Db {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            sqlite_file,
+        })
     }
 
     /// Whether the database answers.
@@ -90,14 +98,24 @@ impl Db {
     }
 }
 
-/// `sqlite://PATH` with the file (and its directory) created when missing.
-fn sqlite_url(url: &str) -> Result<String, DbError> {
-    let path = url
-        .trim_start_matches("sqlite://")
+/// The file path of `sqlite://PATH?OPTIONS`; empty or `:memory:` when there is no file.
+fn sqlite_path(url: &str) -> &str {
+    url.trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:")
         .split('?')
         .next()
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let path = sqlite_path(url);
+    let in_memory = path.is_empty() || path == ":memory:" || url.contains("mode=memory");
+    (!in_memory).then(|| PathBuf::from(path))
+}
+
+/// `sqlite://PATH` with the file (and its directory) created when missing.
+fn sqlite_url(url: &str) -> Result<String, DbError> {
+    let path = sqlite_path(url);
     if path.is_empty() || path == ":memory:" {
         return Ok(url.to_string());
     }

@@ -635,6 +635,87 @@ both_backends!(several_servers_share_one_database, |backend| async move {
 });
 
 both_backends!(
+    a_spread_load_is_counted_and_capped_exactly,
+    |backend| async move {
+        // Many messages and classes in each batch, fetched through two servers on one database:
+        // every batch writes many counts and detail rows at once, and the caps hold per
+        // (message, class) across both servers' batches.
+        let app = spawn_with(backend, |config| {
+            config.pixel.detail_cap_per_class = 4;
+            config.pixel.self_view_seconds = 0;
+        })
+        .await;
+        let mut config = app.state.config().clone();
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.database_url = match backend {
+            Backend::Sqlite => config.effective_database_url(),
+            Backend::Postgres => config.database_url.clone(),
+        };
+        let second = Application::build(config).await.unwrap();
+        let second_base = format!("http://{}", second.local_addr());
+        let second_db = second.state().db().clone();
+        let (stop_second, stopped) = tokio::sync::oneshot::channel::<()>();
+        let second_server = tokio::spawn(second.run_until(async {
+            let _ = stopped.await;
+        }));
+        let (bearer, first, first_url) = tracked_message(&app).await;
+        let mut messages = vec![(first, first_url)];
+        for _ in 1..12 {
+            messages.push(register(&app, &bearer, None).await);
+        }
+        // Per message: 12 Outlook opens, 6 through Gmail's proxy, 3 scanner HEADs, interleaved
+        // over messages and servers.
+        let kinds: Vec<(reqwest::Method, &str)> =
+            std::iter::repeat_n((reqwest::Method::GET, OUTLOOK), 12)
+                .chain(std::iter::repeat_n((reqwest::Method::GET, GMAIL), 6))
+                .chain(std::iter::repeat_n((reqwest::Method::HEAD, OUTLOOK), 3))
+                .collect();
+        let mut fetches = tokio::task::JoinSet::new();
+        let total = messages.len() * kinds.len();
+        for n in 0..total {
+            // 5 is coprime with the total (252): a permutation.
+            let i = (n * 5) % total;
+            let (_, url) = &messages[i % messages.len()];
+            let (method, agent) = kinds[i / messages.len()].clone();
+            let token = url.rsplit('/').next().unwrap();
+            let url = if n % 2 == 0 {
+                url.clone()
+            } else {
+                format!("{second_base}/p/{token}")
+            };
+            let client = app.client.clone();
+            fetches
+                .spawn(async move { fetch(&client, method, &url, &[("user-agent", agent)]).await });
+        }
+        while let Some(done) = fetches.join_next().await {
+            done.unwrap();
+        }
+        let _ = stop_second.send(());
+        second_server.await.unwrap().unwrap();
+        second_db.pool.close().await;
+        for (message, _) in &messages {
+            assert_eq!(
+                counts(&app, message).await,
+                vec![
+                    ("direct".to_string(), 12, 4),
+                    ("google_proxy".to_string(), 6, 4),
+                    ("scanner".to_string(), 3, 3)
+                ],
+                "{message}"
+            );
+            let details = details(&app, message).await;
+            assert_eq!(details.len(), 11, "{details:?}");
+            assert!(
+                details.iter().all(|(_, _, network)| network.len() == 22),
+                "{details:?}"
+            );
+        }
+        assert_eq!(total_rows(&app, "pixel_hits").await, 12 * 11);
+        app.finish().await;
+    }
+);
+
+both_backends!(
     the_gif_is_served_when_the_database_is_closed,
     |backend| async move {
         let app = spawn(backend).await;

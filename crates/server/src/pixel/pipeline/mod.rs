@@ -4,38 +4,36 @@
 //! an answered fetch is never lost. When the database fails or is slow, the handler answers
 //! anyway (a recipient's mail must never show a broken image) and the loss is counted.
 //!
-//! One transaction per batch:
+//! One commit per batch:
 //! 1. pixel ids are resolved to messages (cached; a pixel id is fixed for its message's life),
 //!    hits of unknown, deleted or untracked messages are dropped, and fetches from the sender's own
-//!    network right after registering are re-classed `self_view`;
-//! 2. hits are aggregated per (message, class) and upserted with a multi-row
-//!    `INSERT ... SELECT ... JOIN messages ... ON CONFLICT DO UPDATE ... RETURNING hits`;
-//!    the join drops a message deleted or untracked (its recipients objected) meanwhile,
-//!    whatever the cache says; the returned running count tells which
-//!    of the batch's hits are among the first `detail_cap_per_class` of their class: only
-//!    those get a detail row in `pixel_hits` (a flood only increments `pixel_counts.hits`).
-//!    The running count comes from the row itself under its row lock, so the cap and the
-//!    counts stay exact with several servers on one PostgreSQL. Rows are upserted in key
-//!    order, so two servers' batches lock shared rows in the same order;
-//! 3. detail rows, with a multi-row `INSERT`.
+//!    network right after registering are re-classed `self_view` (`plan.rs`);
+//! 2. hits are aggregated per (message, class) and upserted in key order, each returning its
+//!    running count (`INSERT ... SELECT ... JOIN messages ... ON CONFLICT DO UPDATE ...
+//!    RETURNING hits`); the join drops a message deleted or untracked (its recipients
+//!    objected) meanwhile, whatever the cache says; the running count tells which of the
+//!    batch's hits are among the first `detail_cap_per_class` of their class, and only those
+//!    get a detail row in `pixel_hits` (a flood only increments `pixel_counts.hits`). The
+//!    running count comes from the row itself under its row lock, so the cap and the counts
+//!    stay exact with several servers on one PostgreSQL; key order means two servers' batches
+//!    lock shared rows in the same order (`commit.rs`).
 //!
-//! A flood (every class of the batch known to be past its cap) is one upsert statement
-//! without BEGIN/COMMIT around it. With PostgreSQL the writer has up to two batches in
-//! flight, on two connections: the next is sent while the previous one's commit is being
-//! flushed, unless it writes a row the previous one writes (it would only wait for the row
-//! lock): then it waits and takes in everything queued meanwhile, so a flood on one token
-//! makes few, big commits. SQLite has one writer anyway, so one batch at a time.
-//!
-//! Statements have power-of-two row counts (a batch is split into such chunks), so each
-//! connection prepares a handful of statements once and reuses them.
+//! How a batch reaches the database is each backend's own: SQLite's writer is a thread with
+//! its own connection and cached statements, one transaction per batch, one hop there and
+//! back (`sqlite.rs`); PostgreSQL's is one statement over arrays, committed on its own
+//! (`postgres.rs`). With PostgreSQL the writer has up to two batches in flight, on two
+//! connections: the next is sent while the previous one's commit is being flushed, unless it
+//! writes a row the previous one writes (it would only wait for the row lock): then it waits
+//! and takes in everything queued meanwhile, so a flood on one token makes few, big commits
+//! (`schedule.rs`). SQLite has one writer anyway, so one batch at a time.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use metrics::{Counter, Gauge, Histogram};
-use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::any::AnyArguments;
 use sqlx::{Any, Row};
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::{JoinHandle, JoinSet};
@@ -51,13 +49,17 @@ use crate::kit::keys::Keys;
 mod commit;
 mod instruments;
 mod plan;
+mod postgres;
 mod schedule;
 mod sql;
+mod sqlite;
 
 use commit::*;
 use instruments::*;
+use postgres::*;
 use schedule::*;
 use sql::*;
+use sqlite::*;
 
 /// One pixel fetch, classified when it arrived.
 #[derive(Debug, Clone, Copy)]
@@ -134,13 +136,25 @@ impl Pipeline {
         let alive = Arc::new(AtomicBool::new(true));
         let stop = Arc::new(Notify::new());
         let network_keys = Arc::new(NetworkKeys::default());
+        let cap = pixel.detail_cap_per_class;
+        let store = match (db.backend, &db.sqlite_file) {
+            (Backend::Sqlite, Some(file)) => {
+                Store::Sqlite(SqliteWriter::open(file, cap, alive.clone())?)
+            }
+            (Backend::Sqlite, None) => {
+                anyhow::bail!("the pixel writer needs a SQLite database file, not one in memory")
+            }
+            (Backend::Postgres, _) => {
+                Store::Postgres(PostgresBatch::new(cap, !pixel.synchronous_commit))
+            }
+        };
         let writer = Writer {
             depth: commits_in_flight(db.backend),
             ctx: Arc::new(Ctx {
-                sql: Statements::new(db.backend, pixel.detail_cap_per_class),
-                async_commit: db.backend == Backend::Postgres && !pixel.synchronous_commit,
+                sql: Statements::new(),
+                store,
                 db,
-                cap: pixel.detail_cap_per_class,
+                cap,
             }),
             rx,
             stop: stop.clone(),
@@ -246,20 +260,6 @@ impl Drop for AliveGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn chunks_are_powers_of_two() {
-        assert_eq!(chunk_sizes(0).collect::<Vec<_>>(), Vec::<usize>::new());
-        assert_eq!(chunk_sizes(1).collect::<Vec<_>>(), vec![1]);
-        assert_eq!(chunk_sizes(37).collect::<Vec<_>>(), vec![32, 4, 1]);
-        assert_eq!(
-            chunk_sizes(300).collect::<Vec<_>>(),
-            vec![128, 128, 32, 8, 4]
-        );
-        for n in 0..1000 {
-            assert_eq!(chunk_sizes(n).sum::<usize>(), n);
-        }
-    }
 
     #[test]
     fn placeholder_lists() {

@@ -147,7 +147,6 @@ impl Writer {
                         id: row.try_get("id")?,
                         sender_network: row.try_get("sender_network")?,
                         created_at: row.try_get("created_at")?,
-                        saturated: AtomicU8::new(0),
                     }));
                 }
             }

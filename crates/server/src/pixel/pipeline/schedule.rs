@@ -10,24 +10,6 @@ pub(super) struct Message {
     pub(super) id: String,
     pub(super) sender_network: Option<String>,
     pub(super) created_at: i64,
-    /// Classes known to be past the detail cap (bit per class): a flood on them needs no
-    /// transaction. Learnt from the upserts' running counts.
-    pub(super) saturated: AtomicU8,
-}
-
-impl Message {
-    pub(super) fn is_saturated(&self, class: Class) -> bool {
-        self.saturated.load(Ordering::Relaxed) & (1 << class as u8) != 0
-    }
-
-    pub(super) fn set_saturated(&self, class: Class, saturated: bool) {
-        let bit = 1 << class as u8;
-        if saturated {
-            self.saturated.fetch_or(bit, Ordering::Relaxed);
-        } else {
-            self.saturated.fetch_and(!bit, Ordering::Relaxed);
-        }
-    }
 }
 
 /// Pixel ids remembered by the writer (including those of no message) before it starts over.
@@ -50,11 +32,11 @@ pub(super) fn commits_in_flight(backend: Backend) -> usize {
 /// What a commit needs, shared by the writer and its commits in flight.
 pub(super) struct Ctx {
     pub(super) db: Db,
+    /// The message lookup.
     pub(super) sql: Statements,
+    /// Where the batches are written.
+    pub(super) store: Store,
     pub(super) cap: i64,
-    /// PostgreSQL with `pixel.synchronous_commit = false`: commits are not waited on to be
-    /// flushed (`SET LOCAL synchronous_commit = off`).
-    pub(super) async_commit: bool,
 }
 
 pub(super) struct Writer {
@@ -132,7 +114,7 @@ pub(super) struct Plan {
 /// A commit that ended, with how.
 pub(super) struct Done {
     pub(super) prepared: Prepared,
-    pub(super) result: Result<(), sqlx::Error>,
+    pub(super) result: Result<(), CommitError>,
 }
 
 impl Writer {
@@ -246,12 +228,12 @@ impl Writer {
     pub(super) async fn finish(
         &mut self,
         prepared: Prepared,
-        result: Result<(), sqlx::Error>,
+        result: Result<(), CommitError>,
         in_flight: &mut JoinSet<Done>,
     ) {
         match result {
             Ok(()) => self.complete(prepared),
-            Err(sqlx::Error::Database(e)) if !prepared.retried => {
+            Err(e) if e.is_retryable() && !prepared.retried => {
                 tracing::debug!(error = %e, "retrying a batch of pixel hits");
                 for queued in &prepared.batch {
                     self.messages.remove(&queued.hit.pixel);
@@ -311,7 +293,7 @@ impl Writer {
         self.recycle(batch);
     }
 
-    pub(super) fn fail(&mut self, mut batch: Vec<Queued>, e: sqlx::Error) {
+    pub(super) fn fail(&mut self, mut batch: Vec<Queued>, e: impl std::fmt::Display) {
         tracing::warn!(error = %e, hits = batch.len(), "committing pixel hits failed");
         self.metrics.batch_size.record(batch.len() as f64);
         self.metrics.failed_commits.increment(1);

@@ -1,83 +1,25 @@
-//! The writer's statements for each backend and statement size (power-of-two row counts,
-//! so each connection prepares a handful once).
+//! The writer's message lookup in power-of-two row counts (a batch's new pixel ids are
+//! split into such chunks), so each connection prepares a handful of statements once.
 
 use super::*;
 
-/// `items` in consecutive chunks of [`chunk_sizes`].
-pub(super) fn chunks<T>(items: &[T]) -> impl Iterator<Item = &[T]> {
-    let mut offset = 0;
-    chunk_sizes(items.len()).map(move |size| {
-        offset += size;
-        &items[offset - size..offset]
-    })
-}
-
-/// Splits `n` rows into statements of power-of-two sizes, largest first.
-pub(super) fn chunk_sizes(n: usize) -> impl Iterator<Item = usize> {
-    let full = n / CHUNK_MAX;
-    let rest = n % CHUNK_MAX;
-    std::iter::repeat_n(CHUNK_MAX, full).chain(
-        (0..CHUNK_SIZES)
-            .rev()
-            .map(|bit| 1usize << bit)
-            .filter(move |size| rest & size != 0),
-    )
-}
-
-/// The writer's SQL, per statement size (index: log2 of the row count).
+/// The message lookup, per statement size (index: log2 of the row count); the same SQL
+/// serves both backends. The writes are each backend's own (`sqlite.rs`, `postgres.rs`).
 pub(super) struct Statements {
     pub(super) lookup: Vec<String>,
-    pub(super) upsert: Vec<String>,
-    pub(super) detail: Vec<String>,
 }
 
 impl Statements {
-    pub(super) fn new(backend: Backend, cap: i64) -> Statements {
-        let (least, greatest) = match backend {
-            Backend::Sqlite => ("MIN", "MAX"),
-            Backend::Postgres => ("LEAST", "GREATEST"),
-        };
-        let sizes = (0..CHUNK_SIZES).map(|bit| 1usize << bit);
-        let lookup = sizes
-            .clone()
-            .map(|n| {
+    pub(super) fn new() -> Statements {
+        let lookup = (0..CHUNK_SIZES)
+            .map(|bit| {
                 format!(
                     "SELECT id, pixel_id, sender_network, created_at FROM messages WHERE pixel_id IN ({}) AND tracked <> 0",
-                    placeholders(n, 1)
+                    placeholders(1 << bit, 1)
                 )
             })
             .collect();
-        let upsert = sizes
-            .clone()
-            .map(|n| {
-                format!(
-                    "INSERT INTO pixel_counts (message_id, class, hits, details, first_at, last_at) \
-                     SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6 \
-                     FROM (VALUES {}) AS v JOIN messages m ON m.id = v.column1 AND m.tracked <> 0 \
-                     WHERE true ORDER BY v.column1, v.column2 \
-                     ON CONFLICT (message_id, class) DO UPDATE SET \
-                     hits = pixel_counts.hits + excluded.hits, \
-                     details = pixel_counts.details + {least}({cap}, pixel_counts.hits + excluded.hits) - {least}({cap}, pixel_counts.hits), \
-                     first_at = {least}(pixel_counts.first_at, excluded.first_at), \
-                     last_at = {greatest}(pixel_counts.last_at, excluded.last_at) \
-                     RETURNING message_id, class, hits",
-                    placeholders(n, 6)
-                )
-            })
-            .collect();
-        let detail = sizes
-            .map(|n| {
-                format!(
-                    "INSERT INTO pixel_hits (message_id, at, class, agent, network) VALUES {}",
-                    placeholders(n, 5)
-                )
-            })
-            .collect();
-        Statements {
-            lookup,
-            upsert,
-            detail,
-        }
+        Statements { lookup }
     }
 }
 
