@@ -29,6 +29,10 @@ pub(super) fn describe_metrics() {
         "leakwatch_pixel_queue_depth",
         "Pixel hits waiting for the writer"
     );
+    metrics::describe_gauge!(
+        "leakwatch_pixel_parked_hits",
+        "Pixel hits held while the database is unreachable, written when it is back"
+    );
 }
 
 pub(super) struct WriterMetrics {
@@ -39,6 +43,7 @@ pub(super) struct WriterMetrics {
     pub(super) batch_size: Histogram,
     pub(super) commit_seconds: Histogram,
     pub(super) queue_depth: Gauge,
+    pub(super) parked_hits: Gauge,
 }
 
 impl WriterMetrics {
@@ -52,6 +57,7 @@ impl WriterMetrics {
             batch_size: metrics::histogram!("leakwatch_pixel_batch_size"),
             commit_seconds: metrics::histogram!("leakwatch_pixel_commit_seconds"),
             queue_depth: metrics::gauge!("leakwatch_pixel_queue_depth"),
+            parked_hits: metrics::gauge!("leakwatch_pixel_parked_hits"),
         }
     }
 }

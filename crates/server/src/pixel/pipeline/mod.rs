@@ -166,6 +166,8 @@ impl Pipeline {
             spare: Vec::new(),
             busy: Vec::new(),
             feed,
+            parked: Parked::default(),
+            stopping: false,
         };
         let guard = AliveGuard(alive.clone());
         let handle = tokio::spawn(async move {

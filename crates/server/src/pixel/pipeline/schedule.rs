@@ -55,7 +55,29 @@ pub(super) struct Writer {
     pub(super) busy: Vec<Busy>,
     /// Where committed messages go for the alert rules.
     pub(super) feed: Option<CommitFeed>,
+    /// Hits whose commit could not reach the database, kept to be written when it is back
+    /// (see [`Parked`]).
+    pub(super) parked: Parked,
+    /// Shutting down: the database gets no more time.
+    pub(super) stopping: bool,
 }
+
+/// Hits held while the database is unreachable (PostgreSQL restarting, a failover, the
+/// network). Their fetches are answered at `commit_timeout` anyway; the hits are written
+/// once the database answers again, so an outage loses no fetch that reached the queue.
+/// While hits are parked the writer takes nothing new: the queue holds later fetches (up to
+/// `pixel.queue_capacity`), and a full queue makes fetches wait, then answer unconfirmed.
+#[derive(Default)]
+pub(super) struct Parked {
+    pub(super) hits: Vec<Queued>,
+    pub(super) since: Option<Instant>,
+    pub(super) retry_at: Option<tokio::time::Instant>,
+    pub(super) backoff: Duration,
+}
+
+/// The first retry after the database became unreachable, and the longest wait between two.
+const PARKED_FIRST_RETRY: Duration = Duration::from_millis(100);
+const PARKED_MAX_RETRY: Duration = Duration::from_secs(2);
 
 /// A hit whose message exists, with its final class.
 pub(super) struct Entry {
@@ -122,10 +144,14 @@ impl Writer {
         let mut in_flight: JoinSet<Done> = JoinSet::new();
         let mut buffer: Vec<Queued> = Vec::with_capacity(64);
         let mut pending: Option<Pending> = None;
-        let mut stopping = false;
         let mut drained = false;
         loop {
-            let room = !drained && pending.is_none() && in_flight.len() < self.depth;
+            let parked = !self.parked.hits.is_empty();
+            let room = !drained && !parked && pending.is_none() && in_flight.len() < self.depth;
+            let retry_at = self
+                .parked
+                .retry_at
+                .unwrap_or_else(tokio::time::Instant::now);
             tokio::select! {
                 biased;
                 Some(done) = in_flight.join_next_with_id(), if !in_flight.is_empty() => {
@@ -151,10 +177,14 @@ impl Writer {
                         pending = self.dispatch(batch, started, &mut in_flight).await;
                     }
                 }
-                _ = self.stop.notified(), if !stopping && !drained => {
+                _ = self.stop.notified(), if !self.stopping && !drained => {
                     // No new hits; what is queued is still committed.
                     self.rx.close();
-                    stopping = true;
+                    self.stopping = true;
+                }
+                _ = tokio::time::sleep_until(retry_at), if parked && in_flight.is_empty() && pending.is_none() => {
+                    let (batch, started) = self.parked.take();
+                    pending = self.dispatch(batch, started, &mut in_flight).await;
                 }
                 received = self.rx.recv_many(&mut buffer, self.batch_max), if room => {
                     if received == 0 {
@@ -191,9 +221,33 @@ impl Writer {
                 })
             }
             Ok(prepared) => self.spawn(prepared, in_flight),
+            Err((batch, e)) if is_unreachable(&e) && !self.stopping => self.park(batch, started, e),
             Err((batch, e)) => self.fail(batch, e),
         }
         None
+    }
+
+    /// Holds a batch that could not reach the database, to be tried again after a backoff.
+    pub(super) fn park(
+        &mut self,
+        mut batch: Vec<Queued>,
+        started: Instant,
+        e: impl std::fmt::Display,
+    ) {
+        let parked = &mut self.parked;
+        if parked.hits.is_empty() {
+            tracing::warn!(error = %e, hits = batch.len(), "the database is unreachable: pixel hits are held until it is back");
+        }
+        parked.backoff = if parked.backoff.is_zero() {
+            PARKED_FIRST_RETRY
+        } else {
+            (parked.backoff * 2).min(PARKED_MAX_RETRY)
+        };
+        parked.retry_at = Some(tokio::time::Instant::now() + parked.backoff);
+        parked.since.get_or_insert(started);
+        parked.hits.append(&mut batch);
+        self.metrics.parked_hits.set(parked.hits.len() as f64);
+        self.recycle(batch);
     }
 
     pub(super) fn overlaps(&self, prepared: &Prepared) -> bool {
@@ -233,6 +287,9 @@ impl Writer {
     ) {
         match result {
             Ok(()) => self.complete(prepared),
+            Err(CommitError::Database(e)) if is_unreachable(&e) && !self.stopping => {
+                self.park(prepared.batch, prepared.started, e)
+            }
             Err(e) if e.is_retryable() && !prepared.retried => {
                 tracing::debug!(error = %e, "retrying a batch of pixel hits");
                 for queued in &prepared.batch {
@@ -251,6 +308,12 @@ impl Writer {
     }
 
     pub(super) fn complete(&mut self, prepared: Prepared) {
+        if !self.parked.backoff.is_zero() && self.parked.hits.is_empty() {
+            tracing::info!("the database is back: held pixel hits are written");
+            self.parked.backoff = Duration::ZERO;
+            self.parked.since = None;
+            self.metrics.parked_hits.set(0.0);
+        }
         let Prepared {
             mut batch,
             out,
@@ -308,5 +371,46 @@ impl Writer {
         if self.spare.len() <= self.depth && batch.capacity() <= 4 * 1024 {
             self.spare.push(batch);
         }
+    }
+}
+
+impl Parked {
+    /// The held hits, to be tried again, and when the first of them arrived.
+    fn take(&mut self) -> (Vec<Queued>, Instant) {
+        self.retry_at = None;
+        (
+            std::mem::take(&mut self.hits),
+            self.since.take().unwrap_or_else(Instant::now),
+        )
+    }
+}
+
+/// Whether an error says the database could not be reached (rather than refused the
+/// statement): the connection broke or could not be made, or PostgreSQL is shutting down,
+/// starting up or out of connections.
+pub(super) fn is_unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_connection_is_unreachable_and_a_refused_statement_is_not() {
+        let reset = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        assert!(is_unreachable(&sqlx::Error::Io(reset)));
+        assert!(is_unreachable(&sqlx::Error::PoolTimedOut));
+        assert!(!is_unreachable(&sqlx::Error::RowNotFound));
+        assert!(!is_unreachable(&sqlx::Error::ColumnNotFound("hits".into())));
     }
 }
