@@ -17,6 +17,7 @@ import { Store, KEYS } from "./lib/store.mjs";
 import { Warnings } from "./lib/warnings.mjs";
 import { MSG } from "./lib/protocol.mjs";
 import { langFor } from "./lib/i18n.mjs";
+import { alertText } from "./lib/view-model.mjs";
 
 const ALERTS_ALARM = "leakwatch-alerts";
 const POLICY_ALARM = "leakwatch-policy";
@@ -91,7 +92,9 @@ async function startAlerts() {
     onSeq: (lastSeq) => store.set({ [KEYS.alertsPosition]: { lastSeq, token: tokenKey } }),
     onAlert: async (alert) => {
       await store.addAlert(alert);
-      await notify(`alert-${alert.kind}`, alert.title || "leakwatch", alert.body || "");
+      // In the language the add-on is set to, not the one the message was sent in.
+      const { title, body } = alertText(alert, (await session.settings()).lang);
+      await notify(`alert-${alert.kind}`, title || "leakwatch", body);
     },
   });
   await feed.start();

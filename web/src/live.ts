@@ -3,7 +3,7 @@
 // whatever page listens (the alerts page lists them).
 
 import { h } from "./dom";
-import { t } from "./i18n";
+import { lang, t } from "./i18n";
 
 export interface Alert {
   seq: number;
@@ -12,11 +12,24 @@ export interface Alert {
   severity: string;
   incident_id: string;
   message_id: string;
+  /** In the sender's language. */
   title: string;
   body: string;
+  /** Both languages; absent on alerts raised before the server kept both. */
+  texts?: { en: AlertText; nl: AlertText };
   evidence_status: string;
   deadline_at: number;
   created_at: number;
+}
+
+export interface AlertText {
+  title: string;
+  body: string;
+}
+
+/** The alert's title and body in the reader's language, where the server has it. */
+export function alertText(alert: Alert): AlertText {
+  return alert.texts?.[lang()] ?? { title: alert.title, body: alert.body };
 }
 
 export const ALERT = "leakwatch:alert";
@@ -34,7 +47,7 @@ export function startLiveAlerts(): void {
   source.addEventListener("alert", (event) => {
     const alert = JSON.parse((event as MessageEvent).data) as Alert;
     const region = document.getElementById("live-region");
-    region?.prepend(h("div", { class: "toast" }, h("a", { href: `#/incident/${encodeURIComponent(alert.incident_id)}` }, t("alertNew", { text: alert.title }))));
+    region?.prepend(h("div", { class: "toast" }, h("a", { href: `#/incident/${encodeURIComponent(alert.incident_id)}` }, t("alertNew", { text: alertText(alert).title }))));
     while (region && region.childElementCount > 3) region.lastElementChild?.remove();
     window.dispatchEvent(new CustomEvent(ALERT, { detail: alert }));
   });

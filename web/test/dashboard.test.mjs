@@ -210,7 +210,8 @@ async function adminChangesThePolicy(server, backend) {
 }
 
 async function senderReportsAndSeesTheAlert(server, backend) {
-  const { registration } = await register(server, SENDER, { ...AT_RISK, subject: "Loonstroken november" });
+  // Sent in English, read on a Dutch dashboard: the alerts must read in Dutch.
+  const { registration } = await register(server, SENDER, { ...AT_RISK, subject: "Loonstroken november", lang: "en" });
   assert.equal(registration.track, true);
   const page = await openAs(server, "nl");
   await signInByKeyboard(page, SENDER);
@@ -244,6 +245,11 @@ async function senderReportsAndSeesTheAlert(server, backend) {
   assert.equal(pixel.status, 200);
   await page.locator("#alert-list li[data-kind=client_open]").waitFor({ timeout: 15_000 });
   await page.locator("#live-region .toast").first().waitFor();
+  const opened = await page.locator("#alert-list li[data-kind=client_open]").innerText();
+  assert.match(opened, /Geopend: uw verkeerd verstuurde bericht \u201cLoonstroken november\u201d/, opened);
+  assert.match(opened, /in een mailprogramma/, opened);
+  assert.doesNotMatch(opened, /Opened|mail client/, "not in the message's language");
+  assert.match(await page.locator("#live-region .toast").first().innerText(), /Geopend:/);
   await axe(page, "alerts");
   await shoot(page, `alerts-${backend}`);
   assert.deepEqual(page.refused, [], "nothing refused or failing on the sender's pages");

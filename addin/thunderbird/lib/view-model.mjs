@@ -52,7 +52,7 @@ export function evidenceLines(evidence, lang, timeZone) {
     for (const c of classes) {
       const name = `class_${c.class}` in STRINGS.en ? t(lang, `class_${c.class}`) : t(lang, "unknownCode");
       const capital = name.charAt(0).toUpperCase() + name.slice(1);
-      lines.push(t(lang, "classLine", { class: capital, hits: c.hits, first: formatTime(c.first_at, lang, timeZone), last: formatTime(c.last_at, lang, timeZone) }));
+      lines.push(t(lang, c.hits === 1 ? "classLineOnce" : "classLine", { class: capital, hits: c.hits, first: formatTime(c.first_at, lang, timeZone), last: formatTime(c.last_at, lang, timeZone) }));
     }
   }
   if (evidence.distinct_clients > 0) lines.push(t(lang, "distinctClients", { n: evidence.distinct_clients }));
@@ -66,3 +66,10 @@ export function evidenceStatus(evidence, lang) {
   return status ? label(lang, "evidence", status) : "";
 }
 
+
+/** An alert's title and body in `lang` (alerts raised before the server kept both
+ * languages have only the sender's). */
+export function alertText(alert, lang) {
+  const text = alert?.texts?.[lang === "nl" ? "nl" : "en"];
+  return text ?? { title: alert?.title ?? "", body: alert?.body ?? "" };
+}

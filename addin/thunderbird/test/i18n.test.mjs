@@ -90,11 +90,14 @@ test("the evidence in words: fetches per class with first and last time in the t
   assert.equal(nl[0], "Ophalingen in totaal: 5");
   // 23:30 UTC is 00:30 the next day in Amsterdam (winter time).
   assert.equal(nl[1], "Een mailprogramma: 3 keer opgehaald, eerst op 3 jan 2026, 00:30, laatst op 3 jan 2026, 09:05");
-  assert.ok(nl[2].startsWith("De afbeeldingsproxy van Google: 1 keer"));
+  assert.equal(nl[2], "De afbeeldingsproxy van Google: 1 keer opgehaald, op 3 jan 2026, 09:05");
   assert.ok(nl[3].startsWith("Overig: 1 keer"), "an unknown class reads 'other', not the code");
   assert.ok(nl.includes(STRINGS.nl.possibleForwarding));
   const en = evidenceLines(evidence, "en", "Europe/Amsterdam");
-  assert.equal(en[1], "A mail client: fetched 3 time(s), first 3 Jan 2026, 00:30, last 3 Jan 2026, 09:05");
+  assert.equal(en[1], "A mail client: fetched 3 times, first 3 Jan 2026, 00:30, last 3 Jan 2026, 09:05");
+  // One fetch: the singular, and one time rather than the same first and last.
+  assert.equal(en[2], "Google's image proxy: fetched once, at 3 Jan 2026, 09:05");
+  assert.ok(!en.some((line) => line.includes("(s)")), "no 'time(s)'");
   assert.deepEqual(evidenceLines({ hits_total: 0, status: "not_opened", by_class: [], distinct_clients: 0, possible_forwarding: false }, "en"), [STRINGS.en.noFetches]);
   for (const line of [...nl, ...en]) assert.ok(!/\b[a-z]+_[a-z_]+\b/.test(line), line);
 });
@@ -108,4 +111,20 @@ test("failures in words, never the server's English message", () => {
     assert.equal(errorText(lang, new ApiError(0, "invalid_server_url", "not a URL")), STRINGS[lang].error_url);
     assert.equal(errorText(lang, new Error("boom")), STRINGS[lang].error_other);
   }
+});
+
+test("an alert reads in the add-on's language; one raised before both were kept, in its own", async () => {
+  const { alertText } = await import("../lib/view-model.mjs");
+  const alert = {
+    title: "Mogelijk doorgestuurd: \u201cLoonstrook\u201d",
+    body: "Het bericht is geopend door 2 verschillende mailprogramma's of netwerken, bij 1 verkeerde ontvanger.",
+    texts: {
+      en: { title: "Possibly forwarded: \u201cLoonstrook\u201d", body: "The message was opened by 2 different mail clients or networks, for 1 wrong recipient." },
+      nl: { title: "Mogelijk doorgestuurd: \u201cLoonstrook\u201d", body: "Het bericht is geopend door 2 verschillende mailprogramma's of netwerken, bij 1 verkeerde ontvanger." },
+    },
+  };
+  assert.deepEqual(alertText(alert, "en"), alert.texts.en);
+  assert.deepEqual(alertText(alert, "nl"), alert.texts.nl);
+  const older = { title: alert.title, body: alert.body };
+  assert.deepEqual(alertText(older, "en"), { title: alert.title, body: alert.body });
 });

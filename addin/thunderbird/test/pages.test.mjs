@@ -83,12 +83,15 @@ after(async () => {
   await leakwatch?.stop();
 });
 
-/** A sender's messages, an incident with evidence from three kinds of fetch, and the alerts. */
+/** A sender's messages, an incident with evidence from three kinds of fetch, and the alerts.
+ * The messages are sent in the other language than the add-on's, so the alerts' own title
+ * and body (the sender's language) differ from what the view must show. */
 async function seed(lang, sender) {
   const api = new ApiClient({ baseUrl: leakwatch.baseUrl });
   const { token } = await api.login(TENANT, sender.email, sender.password);
+  const sentIn = lang === "nl" ? "en" : "nl";
   const register = (subject, to, extra = {}) =>
-    api.register({ to, cc: [], bcc: [], subject, findings: [], overridden: false, sensitive: [], has_attachments: true, lang, track: true, ...extra });
+    api.register({ to, cc: [], bcc: [], subject, findings: [], overridden: false, sensitive: [], has_attachments: true, lang: sentIn, track: true, ...extra });
   const wrong = await register("Jaarrekening 2025", ["jan.jansen@klantbedrjif.nl"], { overridden: true });
   await register("Loonstroken januari", ["piet.bakker@klantbedrijf.nl"]);
   await register("Offerte kantoorpand", ["els.visser@bouwbedrijf-noord.nl"], { track: false });
@@ -207,14 +210,23 @@ for (const lang of ["nl", "en"]) {
         assert.ok(detail.includes(inZone(c.first_at, lang)), `first fetch in ${ZONE} (not the computer's zone): ${detail}`);
         assert.ok(detail.includes(inZone(c.last_at, lang)), `last fetch in ${ZONE}: ${detail}`);
       }
-      assert.ok(detail.includes(lang === "nl" ? "3 keer opgehaald" : "fetched 3 time(s)"), `fetches per class: ${detail}`);
+      assert.ok(detail.includes(lang === "nl" ? "3 keer opgehaald" : "fetched 3 times"), `fetches per class: ${detail}`);
       assert.ok(detail.toLowerCase().includes(t.class_google_proxy.toLowerCase()), "the proxy class in words");
       assert.ok(detail.includes(t.possibleForwarding), "possible forwarding said");
       assert.ok(all.includes(t.timesIn.replace("{zone}", ZONE)), "the zone is named");
       assert.ok(all.includes(lang === "nl" ? "(Aan)" : "(To)"), "the recipient's field in words");
       assert.ok(all.includes(t.incidentReported), "the reported message says so");
       assert.ok(all.includes(t.unknownCode), "an unknown send-log reason reads as 'other', not the code");
-      for (const alert of f.storage.recentAlerts) assert.ok(all.includes(alert.title), `the alert ${alert.kind} is shown`);
+      for (const alert of f.storage.recentAlerts) {
+        // In the add-on's language, though the message (and so the alert's own text) was not.
+        assert.ok(alert.texts, `the server sends both languages of ${alert.kind}`);
+        assert.notEqual(alert.title, alert.texts[lang].title);
+        assert.ok(all.includes(alert.texts[lang].title) && all.includes(alert.texts[lang].body), `the alert ${alert.kind} is shown in ${lang}: ${alert.texts[lang].title}`);
+        assert.ok(!all.includes(alert.title) && !all.includes(alert.body), `the alert ${alert.kind} is not shown in the message's language`);
+      }
+      const kinds = f.storage.recentAlerts.map((a) => a.kind);
+      assert.ok(kinds.includes("possible_forwarding"), `the forwarding alert is among ${kinds}`);
+      assert.ok(all.includes(lang === "nl" ? "bij 1 verkeerde ontvanger." : "for 1 wrong recipient."), "one wrong recipient, in the singular");
     });
   });
 

@@ -5,7 +5,7 @@
 import { ApiClient } from "../common/api.mjs";
 import { errorText, label, langFor, sendOutcome, t } from "../lib/i18n.mjs";
 import { KEYS, Store } from "../lib/store.mjs";
-import { evidenceLines, evidenceStatus, formatTime, recipientsOf } from "../lib/view-model.mjs";
+import { alertText, evidenceLines, evidenceStatus, formatTime, recipientsOf } from "../lib/view-model.mjs";
 
 const $ = (selector) => document.querySelector(selector);
 const el = (tag, props = {}, ...children) => {
@@ -37,10 +37,12 @@ async function renderAlerts() {
   const recentAlerts = await store.recentAlerts();
   $("#alerts").replaceChildren(
     recentAlerts.length
-      ? el("ul", {}, ...recentAlerts.map((a) =>
-          el("li", {}, el("span", { className: `badge ${a.severity}`, textContent: label(lang, "alert", a.kind) }), " ",
-            el("strong", { textContent: a.title }), " ", el("span", { textContent: a.body }), " ",
-            el("span", { className: "muted", textContent: time(a.created_at) }))))
+      ? el("ul", {}, ...recentAlerts.map((a) => {
+          const { title, body } = alertText(a, lang);
+          return el("li", {}, el("span", { className: `badge ${a.severity}`, textContent: label(lang, "alert", a.kind) }), " ",
+            el("strong", { textContent: title }), " ", el("span", { textContent: body }), " ",
+            el("span", { className: "muted", textContent: time(a.created_at) }));
+        }))
       : el("p", { className: "muted", textContent: t(lang, "none") }),
   );
 }

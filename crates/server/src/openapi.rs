@@ -28,7 +28,7 @@ use utoipa::{Modify, OpenApi};
         crate::incidents::notification::Contact, crate::incidents::notification::Timeline, crate::incidents::notification::FirstFetch,
         crate::incidents::notification::PersonalData, crate::incidents::notification::DataKind, crate::incidents::notification::People,
         crate::incidents::notification::Mitigation,
-        crate::alerts::http::AlertList, crate::alerts::Alert, crate::alerts::Kind, crate::alerts::Severity,
+        crate::alerts::http::AlertList, crate::alerts::Alert, crate::alerts::AlertTexts, crate::alerts::AlertText, crate::alerts::Kind, crate::alerts::Severity,
         crate::alerts::settings::AlertSettings, crate::alerts::settings::Webhook, crate::alerts::settings::WebhookFormat,
         crate::auth::http::LoginRequest, crate::auth::http::LoginResponse, crate::auth::http::Me, crate::auth::http::TenantRef,
         crate::auth::oidc::OidcSettings,

@@ -3,13 +3,14 @@
 import { get } from "../api";
 import { fill, h } from "../dom";
 import { formatTime, t } from "../i18n";
-import { Alert, ALERT, STREAM_STATE, streamOpen } from "../live";
+import { Alert, ALERT, alertText, STREAM_STATE, streamOpen } from "../live";
 import type { Page } from "../main";
 
 function alertItem(alert: Alert): HTMLElement {
+  const { title, body } = alertText(alert);
   return h("li", { class: `alert severity-${alert.severity}`, "data-kind": alert.kind },
-    h("a", { href: `#/incident/${encodeURIComponent(alert.incident_id)}` }, h("strong", {}, alert.title)),
-    h("p", {}, alert.body),
+    h("a", { href: `#/incident/${encodeURIComponent(alert.incident_id)}` }, h("strong", {}, title)),
+    h("p", {}, body),
     h("time", { datetime: new Date(alert.created_at).toISOString() }, formatTime(alert.created_at)),
   );
 }

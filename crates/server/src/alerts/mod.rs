@@ -32,6 +32,8 @@ use tokio::sync::{broadcast, watch, Notify};
 use tokio::task::JoinHandle;
 use utoipa::ToSchema;
 
+use leakwatch_core::Lang;
+
 use crate::kit::clock::Clock;
 use crate::kit::config::{AlertsConfig, MailConfig};
 use crate::kit::db::{Backend, Db};
@@ -100,13 +102,40 @@ pub struct Alert {
     pub severity: Severity,
     pub incident_id: String,
     pub message_id: String,
-    /// In the sender's language; names the message's subject.
+    /// In the sender's language (the message's); names the message's subject.
     pub title: String,
     pub body: String,
+    /// Title and body in each language, for a view to show in its reader's. Absent on
+    /// alerts raised before leakwatch kept both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub texts: Option<AlertTexts>,
     pub evidence_status: Status,
     /// The Art. 33 deadline of the incident, Unix milliseconds.
     pub deadline_at: i64,
     pub created_at: i64,
+}
+
+/// An alert's title and body in one language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AlertText {
+    pub title: String,
+    pub body: String,
+}
+
+/// An alert's title and body in English and in Dutch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AlertTexts {
+    pub en: AlertText,
+    pub nl: AlertText,
+}
+
+impl AlertTexts {
+    pub fn get(&self, lang: Lang) -> &AlertText {
+        match lang {
+            Lang::En => &self.en,
+            Lang::Nl => &self.nl,
+        }
+    }
 }
 
 /// An alert with whom it is for, as published to the stream's subscribers.
@@ -128,8 +157,9 @@ pub struct NewAlert {
     pub message_id: String,
     pub kind: Kind,
     pub severity: Severity,
-    pub title: String,
-    pub body: String,
+    /// The sender's language (the message's): the alert's `title` and `body`, and its mail.
+    pub lang: Lang,
+    pub texts: AlertTexts,
     pub evidence_status: Status,
     pub deadline_at: i64,
 }
@@ -373,8 +403,9 @@ pub async fn raise(
         severity: new.severity,
         incident_id: new.incident_id.clone(),
         message_id: new.message_id.clone(),
-        title: new.title.clone(),
-        body: new.body.clone(),
+        title: new.texts.get(new.lang).title.clone(),
+        body: new.texts.get(new.lang).body.clone(),
+        texts: Some(new.texts.clone()),
         evidence_status: new.evidence_status,
         deadline_at: new.deadline_at,
         created_at,

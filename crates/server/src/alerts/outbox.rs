@@ -505,6 +505,7 @@ mod tests {
             message_id: "m1".into(),
             title: "Incident aangemaakt: \u{201c}Loonstroken\u{201d}".into(),
             body: "Stand van zaken: niet geopend.".into(),
+            texts: None,
             evidence_status: crate::pixel::Status::NotOpened,
             // 7 December 2026, 19:43:07 UTC.
             deadline_at: 1_796_672_587_000,

@@ -13,7 +13,8 @@
 //! re-runs the fetch rules for recent incidents, so an evaluation lost to a restart or an
 //! error is made up within `alerts.tick_seconds`.
 //!
-//! Titles and bodies are in the sender's language, addressing the sender formally ("u", as
+//! Titles and bodies are written in both languages (mail goes out in the sender's, the
+//! message's; the views show the reader's), addressing the sender formally ("u", as
 //! the add-ins do), with times in the tenant's time zone ([`Zone`]).
 
 use std::collections::{HashMap, HashSet};
@@ -22,7 +23,9 @@ use sqlx::Row;
 
 use leakwatch_core::Lang;
 
-use super::{announced, raise, AlertEngine, AlertSettings, Kind, NewAlert, Severity};
+use super::{
+    announced, raise, AlertEngine, AlertSettings, AlertText, AlertTexts, Kind, NewAlert, Severity,
+};
 use crate::kit::ids::{IncidentId, MessageId, TenantId, UserId};
 use crate::kit::time::Zone;
 use crate::pixel::{Evidence, Status};
@@ -52,9 +55,9 @@ pub struct Context {
 }
 
 impl Context {
-    /// A time for the sender to read: to the minute, in the tenant's zone and her language.
-    fn time(&self, ms: i64) -> String {
-        self.zone.minute(ms, self.lang)
+    /// A time to read: to the minute, in the tenant's zone, in `lang`.
+    fn time(&self, ms: i64, lang: Lang) -> String {
+        self.zone.minute(ms, lang)
     }
 }
 
@@ -140,7 +143,6 @@ pub async fn on_fetches(state: &AlertEngine, messages: HashSet<String>) -> Resul
 /// The alerts the evidence calls for (the dedupe key keeps each to once).
 pub fn fetch_rules(ctx: &Context, evidence: &Evidence) -> Vec<NewAlert> {
     let mut out = Vec::new();
-    let lang = ctx.lang;
     if let Some(direct) = evidence.class("direct") {
         if direct.last_at > ctx.created_at {
             out.push(alert(
@@ -148,16 +150,18 @@ pub fn fetch_rules(ctx: &Context, evidence: &Evidence) -> Vec<NewAlert> {
                 evidence.status,
                 Kind::ClientOpen,
                 Severity::High,
-                titled(ctx, "Opened: your misdirected message", "Geopend: uw verkeerd verstuurde bericht"),
-                match lang {
-                    Lang::Nl => format!(
-                        "Het bericht dat u als verkeerd verstuurd hebt gemeld, is op {} geopend in een mailprogramma. Besluit vóór {} of u het datalek meldt bij de Autoriteit Persoonsgegevens.",
-                        ctx.time(direct.last_at), ctx.time(ctx.deadline_at)
-                    ),
-                    Lang::En => format!(
-                        "The message you reported as sent to the wrong recipient was opened in a mail client on {}. Decide before {} whether to notify the Autoriteit Persoonsgegevens.",
-                        ctx.time(direct.last_at), ctx.time(ctx.deadline_at)
-                    ),
+                |lang| AlertText {
+                    title: titled(ctx, lang, "Opened: your misdirected message", "Geopend: uw verkeerd verstuurde bericht"),
+                    body: match lang {
+                        Lang::Nl => format!(
+                            "Het bericht dat u als verkeerd verstuurd hebt gemeld, is op {} geopend in een mailprogramma. Besluit vóór {} of u het datalek meldt bij de Autoriteit Persoonsgegevens.",
+                            ctx.time(direct.last_at, lang), ctx.time(ctx.deadline_at, lang)
+                        ),
+                        Lang::En => format!(
+                            "The message you reported as sent to the wrong recipient was opened in a mail client on {}. Decide before {} whether to notify the Autoriteit Persoonsgegevens.",
+                            ctx.time(direct.last_at, lang), ctx.time(ctx.deadline_at, lang)
+                        ),
+                    },
                 },
             ));
         }
@@ -168,16 +172,9 @@ pub fn fetch_rules(ctx: &Context, evidence: &Evidence) -> Vec<NewAlert> {
             evidence.status,
             Kind::PossibleForwarding,
             Severity::High,
-            titled(ctx, "Possibly forwarded:", "Mogelijk doorgestuurd:"),
-            match lang {
-                Lang::Nl => format!(
-                    "Het bericht is geopend door {} verschillende mailprogramma's of netwerken, bij {} verkeerde ontvanger(s). Het kan zijn doorgestuurd.",
-                    evidence.distinct_clients, ctx.wrong_recipients
-                ),
-                Lang::En => format!(
-                    "The message was opened by {} different mail clients or networks, for {} wrong recipient(s). It may have been forwarded.",
-                    evidence.distinct_clients, ctx.wrong_recipients
-                ),
+            |lang| AlertText {
+                title: titled(ctx, lang, "Possibly forwarded:", "Mogelijk doorgestuurd:"),
+                body: forwarded_body(lang, evidence.distinct_clients, ctx.wrong_recipients),
             },
         ));
     }
@@ -186,34 +183,58 @@ pub fn fetch_rules(ctx: &Context, evidence: &Evidence) -> Vec<NewAlert> {
 
 /// The summary raised when the incident is created.
 pub fn summary(ctx: &Context, evidence: &Evidence) -> NewAlert {
-    let lang = ctx.lang;
-    let first_open = evidence
-        .class("direct")
-        .map(|d| match lang {
-            Lang::Nl => format!(" Voor het eerst geopend op {}.", ctx.time(d.first_at)),
-            Lang::En => format!(" First opened on {}.", ctx.time(d.first_at)),
-        })
-        .unwrap_or_default();
     alert(
         ctx,
         evidence.status,
         Kind::IncidentSummary,
         Severity::Normal,
-        // "Created", not "opened": an opened incident reads as an opened mail.
-        titled(ctx, "Incident created:", "Incident aangemaakt:"),
-        match lang {
-            Lang::Nl => format!(
-                "Stand van zaken: {}.{first_open} Uiterste meldtermijn (AVG art. 33): {}.",
-                evidence.status.text(lang),
-                ctx.time(ctx.deadline_at)
-            ),
-            Lang::En => format!(
-                "So far: {}.{first_open} Deadline for notification (GDPR Art. 33): {}.",
-                evidence.status.text(lang),
-                ctx.time(ctx.deadline_at)
-            ),
+        |lang| {
+            let first_open = evidence
+                .class("direct")
+                .map(|d| match lang {
+                    Lang::Nl => {
+                        format!(" Voor het eerst geopend op {}.", ctx.time(d.first_at, lang))
+                    }
+                    Lang::En => format!(" First opened on {}.", ctx.time(d.first_at, lang)),
+                })
+                .unwrap_or_default();
+            AlertText {
+                // "Created", not "opened": an opened incident reads as an opened mail.
+                title: titled(ctx, lang, "Incident created:", "Incident aangemaakt:"),
+                body: match lang {
+                    Lang::Nl => format!(
+                        "Stand van zaken: {}.{first_open} Uiterste meldtermijn (AVG art. 33): {}.",
+                        evidence.status.text(lang),
+                        ctx.time(ctx.deadline_at, lang)
+                    ),
+                    Lang::En => format!(
+                        "So far: {}.{first_open} Deadline for notification (GDPR Art. 33): {}.",
+                        evidence.status.text(lang),
+                        ctx.time(ctx.deadline_at, lang)
+                    ),
+                },
+            }
         },
     )
+}
+
+/// The "possibly forwarded" body, with the plural each count needs (`clients` is at least
+/// two: more than the wrong recipients).
+fn forwarded_body(lang: Lang, clients: i64, wrong: usize) -> String {
+    match (lang, wrong) {
+        (Lang::Nl, 1) => format!(
+            "Het bericht is geopend door {clients} verschillende mailprogramma's of netwerken, bij 1 verkeerde ontvanger. Het kan zijn doorgestuurd."
+        ),
+        (Lang::Nl, _) => format!(
+            "Het bericht is geopend door {clients} verschillende mailprogramma's of netwerken, bij {wrong} verkeerde ontvangers. Het kan zijn doorgestuurd."
+        ),
+        (Lang::En, 1) => format!(
+            "The message was opened by {clients} different mail clients or networks, for 1 wrong recipient. It may have been forwarded."
+        ),
+        (Lang::En, _) => format!(
+            "The message was opened by {clients} different mail clients or networks, for {wrong} wrong recipients. It may have been forwarded."
+        ),
+    }
 }
 
 /// The time-based rules, for every recent incident, and a catch-up of the fetch rules (an
@@ -271,52 +292,53 @@ pub async fn tick(state: &AlertEngine) -> Result<usize, sqlx::Error> {
 }
 
 fn reminder(ctx: &Context, hours: i64, status: Status) -> NewAlert {
-    let lang = ctx.lang;
     alert(
         ctx,
         status,
         Kind::UndecidedReminder,
         Severity::High,
-        titled(ctx, "Decision needed: notifying", "Besluit nodig: melding van"),
-        match lang {
-            Lang::Nl => format!(
-                "Er is {hours} uur na het ontdekken nog geen besluit over het melden van dit datalek. De meldtermijn loopt af op {}. Leg het besluit vast, ook als u niet meldt.",
-                ctx.time(ctx.deadline_at)
-            ),
-            Lang::En => format!(
-                "{hours} hours after awareness there is no decision yet about notifying this breach. The deadline is {}. Record the decision, also when you do not notify.",
-                ctx.time(ctx.deadline_at)
-            ),
+        |lang| {
+            AlertText {
+            title: titled(ctx, lang, "Decision needed: notifying", "Besluit nodig: melding van"),
+            body: match lang {
+                Lang::Nl => format!(
+                    "Er is {hours} uur na het ontdekken nog geen besluit over het melden van dit datalek. De meldtermijn loopt af op {}. Leg het besluit vast, ook als u niet meldt.",
+                    ctx.time(ctx.deadline_at, lang)
+                ),
+                Lang::En => format!(
+                    "{hours} hours after awareness there is no decision yet about notifying this breach. The deadline is {}. Record the decision, also when you do not notify.",
+                    ctx.time(ctx.deadline_at, lang)
+                ),
+            },
+        }
         },
     )
 }
 
 fn not_opened(ctx: &Context, hours: i64, status: Status) -> NewAlert {
-    let lang = ctx.lang;
-    alert(
-        ctx,
-        status,
-        Kind::NotOpened,
-        Severity::Normal,
-        titled(ctx, "Not opened yet:", "Nog niet geopend:"),
-        match lang {
-            Lang::Nl => format!(
-                "{hours} uur na verzending heeft geen mailprogramma het bericht geopend. Dat is geen garantie (afbeeldingen kunnen geblokkeerd zijn), maar weegt mee in het besluit."
-            ),
-            Lang::En => format!(
-                "{hours} hours after sending, no mail client has opened the message. That is no guarantee (images may be blocked), but it counts in the decision."
-            ),
-        },
-    )
+    alert(ctx, status, Kind::NotOpened, Severity::Normal, |lang| {
+        AlertText {
+            title: titled(ctx, lang, "Not opened yet:", "Nog niet geopend:"),
+            body: match lang {
+                Lang::Nl => format!(
+                    "{hours} uur na verzending heeft geen mailprogramma het bericht geopend. Dat is geen garantie (afbeeldingen kunnen geblokkeerd zijn), maar weegt mee in het besluit."
+                ),
+                Lang::En => format!(
+                    "{hours} hours after sending, no mail client has opened the message. That is no guarantee (images may be blocked), but it counts in the decision."
+                ),
+            },
+        }
+    })
 }
 
+/// An alert written in both languages by `text`: the sender's own (the message's) for mail,
+/// both for the views, which show the reader's.
 fn alert(
     ctx: &Context,
     status: Status,
     kind: Kind,
     severity: Severity,
-    title: String,
-    body: String,
+    text: impl Fn(Lang) -> AlertText,
 ) -> NewAlert {
     NewAlert {
         tenant_id: ctx.tenant_id.to_string(),
@@ -326,16 +348,19 @@ fn alert(
         message_id: ctx.message_id.to_string(),
         kind,
         severity,
-        title,
-        body,
+        lang: ctx.lang,
+        texts: AlertTexts {
+            en: text(Lang::En),
+            nl: text(Lang::Nl),
+        },
         evidence_status: status,
         deadline_at: ctx.deadline_at,
     }
 }
 
-/// A title naming the message: `Prefix "subject"` (curly quotes), in the sender's language.
-fn titled(ctx: &Context, en: &str, nl: &str) -> String {
-    format!("{} \u{201c}{}\u{201d}", ctx.lang.pick(en, nl), ctx.subject)
+/// A title naming the message: `Prefix "subject"` (curly quotes), in `lang`.
+fn titled(ctx: &Context, lang: Lang, en: &str, nl: &str) -> String {
+    format!("{} \u{201c}{}\u{201d}", lang.pick(en, nl), ctx.subject)
 }
 
 /// Raises one alert in its own transaction; whether it was new.
@@ -350,4 +375,22 @@ async fn fire(
     let fired = raised.is_some();
     announced(state, raised);
     Ok(fired)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_forwarding_body_takes_the_plural_its_count_needs() {
+        assert!(forwarded_body(Lang::En, 2, 1).contains("for 1 wrong recipient."));
+        assert!(forwarded_body(Lang::En, 3, 2).contains("for 2 wrong recipients."));
+        assert!(forwarded_body(Lang::Nl, 2, 1).contains("bij 1 verkeerde ontvanger."));
+        assert!(forwarded_body(Lang::Nl, 3, 2).contains("bij 2 verkeerde ontvangers."));
+        for lang in [Lang::En, Lang::Nl] {
+            for wrong in 1..4usize {
+                assert!(!forwarded_body(lang, wrong as i64 + 1, wrong).contains("(s)"));
+            }
+        }
+    }
 }

@@ -115,6 +115,30 @@ both_backends!(
             alert_kinds(&test.db, &incident).await,
             ["client_open", "possible_forwarding"]
         );
+        // Both languages are kept, each with the plural it needs; the alert's own text is
+        // the message's language (English here).
+        let payload: String = sqlx::query_scalar(
+            "SELECT payload FROM alerts WHERE incident_id = $1 AND kind = 'possible_forwarding'",
+        )
+        .bind(&incident)
+        .fetch_one(&test.db.pool)
+        .await
+        .unwrap();
+        let alert: leakwatch_server::alerts::Alert = serde_json::from_str(&payload).unwrap();
+        let texts = alert.texts.expect("both languages are kept");
+        assert_eq!(
+            texts.en.body,
+            "The message was opened by 2 different mail clients or networks, for 1 wrong recipient. It may have been forwarded."
+        );
+        assert_eq!(
+            texts.nl.body,
+            "Het bericht is geopend door 2 verschillende mailprogramma's of netwerken, bij 1 verkeerde ontvanger. Het kan zijn doorgestuurd."
+        );
+        assert!(texts
+            .nl
+            .title
+            .starts_with("Mogelijk doorgestuurd: \u{201c}"));
+        assert_eq!((alert.title, alert.body), (texts.en.title, texts.en.body));
         test.finish().await;
     }
 );
