@@ -186,6 +186,7 @@ impl Application {
             mailer,
             public_url.clone(),
             &config.privacy,
+            &keys.limits.secret,
         )
         .await?;
         let outlook_sign_in =

@@ -1,154 +1,20 @@
-//! Token-bucket limiters: [`Limiter`], small, bounded and in memory (one server process
-//! counts on its own), and [`SharedLimiter`], kept in the database so that every server on
-//! one PostgreSQL draws on the same budget (the login limits, ADR 0014).
+//! Token-bucket limits kept in the database ([`SharedLimiter`]), so that every server on
+//! one PostgreSQL draws on the same budget: the login limits (ADR 0014) and the objection
+//! form's.
 //!
-//! Both work alike. Every attempt takes a token up front and a successful one gives it back, so in
-//! effect only failures count and people who type their password right are never slowed down;
-//! a bucket that is empty refuses every attempt, right or wrong, until it refills, so guessing
+//! Every attempt takes a token up front and a successful one may give it back, so in effect
+//! only failures count and people who type their password right are never slowed down; a
+//! bucket that is empty refuses every attempt, right or wrong, until it refills, so guessing
 //! stays slow even when the guess would be right.
-//!
-//! The table is bounded: when it is full, buckets that have refilled completely are dropped
-//! (they mean the same as no bucket), and if that frees nothing the fullest bucket goes. A
-//! flood of fresh keys therefore evicts other fresh keys, never the buckets an attack has
-//! emptied.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::kit::db::Db;
-
-/// At most this many keys are tracked per limiter.
-pub const MAX_KEYS: usize = 100_000;
-
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    updated: Instant,
-}
-
-#[derive(Debug)]
-pub struct Limiter {
-    burst: f64,
-    /// Time for one token to come back.
-    refill: Duration,
-    max_keys: usize,
-    buckets: Mutex<HashMap<String, Bucket>>,
-}
-
-impl Limiter {
-    pub fn new(burst: u32, refill: Duration) -> Self {
-        Self::with_capacity(burst, refill, MAX_KEYS)
-    }
-
-    pub fn with_capacity(burst: u32, refill: Duration, max_keys: usize) -> Self {
-        Limiter {
-            burst: f64::from(burst.max(1)),
-            refill: refill.max(Duration::from_millis(1)),
-            max_keys: max_keys.max(1),
-            buckets: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn refilled(&self, bucket: Bucket, now: Instant) -> f64 {
-        let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
-        (bucket.tokens + elapsed / self.refill.as_secs_f64()).min(self.burst)
-    }
-
-    /// `Ok` when `key` may try again now; otherwise how long until it may.
-    pub fn check(&self, key: &str) -> Result<(), Duration> {
-        let now = Instant::now();
-        let buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        match buckets.get(key) {
-            None => Ok(()),
-            Some(bucket) => self.available(self.refilled(*bucket, now)),
-        }
-    }
-
-    fn available(&self, tokens: f64) -> Result<(), Duration> {
-        if tokens >= 1.0 {
-            Ok(())
-        } else {
-            Err(self.refill.mul_f64(1.0 - tokens))
-        }
-    }
-
-    /// Takes a token for an attempt when there is one, in one step, so that attempts made
-    /// in parallel cannot all pass before the first failure is counted. A successful attempt
-    /// gives it back ([`Limiter::refund`]).
-    pub fn take(&self, key: &str) -> Result<(), Duration> {
-        let now = Instant::now();
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if !buckets.contains_key(key) && buckets.len() >= self.max_keys {
-            self.make_room(&mut buckets, now);
-        }
-        let burst = self.burst;
-        let bucket = buckets.entry(key.to_string()).or_insert(Bucket {
-            tokens: burst,
-            updated: now,
-        });
-        let tokens = self.refilled(*bucket, now);
-        self.available(tokens)?;
-        *bucket = Bucket {
-            tokens: tokens - 1.0,
-            updated: now,
-        };
-        Ok(())
-    }
-
-    /// Gives back the token of an attempt that succeeded.
-    pub fn refund(&self, key: &str) {
-        let now = Instant::now();
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(bucket) = buckets.get_mut(key) {
-            let tokens = (self.refilled(*bucket, now) + 1.0).min(self.burst);
-            if tokens >= self.burst {
-                buckets.remove(key);
-            } else {
-                *bucket = Bucket {
-                    tokens,
-                    updated: now,
-                };
-            }
-        }
-    }
-
-    /// Forgets `key`'s failures (after a successful login to that account).
-    pub fn reset(&self, key: &str) {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        buckets.remove(key);
-    }
-
-    pub fn len(&self) -> usize {
-        self.buckets.lock().unwrap_or_else(|e| e.into_inner()).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    fn make_room(&self, buckets: &mut HashMap<String, Bucket>, now: Instant) {
-        buckets.retain(|_, bucket| self.refilled(*bucket, now) < self.burst);
-        if buckets.len() < self.max_keys {
-            return;
-        }
-        let fullest = buckets
-            .iter()
-            .max_by(|a, b| {
-                self.refilled(*a.1, now)
-                    .total_cmp(&self.refilled(*b.1, now))
-            })
-            .map(|(key, _)| key.clone());
-        if let Some(key) = fullest {
-            buckets.remove(&key);
-        }
-    }
-}
 
 /// A token bucket in the database (`rate_limits`), shared by every server on it. Each bucket
 /// is one number, the time it will be full again (GCRA): an attempt is admitted when, after
@@ -299,54 +165,6 @@ pub fn ip_key(ip: IpAddr) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn failures_empty_the_bucket_and_time_refills_it() {
-        let limiter = Limiter::new(3, Duration::from_millis(50));
-        for _ in 0..3 {
-            assert!(limiter.check("a").is_ok());
-            assert!(limiter.take("a").is_ok());
-        }
-        let wait = limiter.take("a").unwrap_err();
-        assert!(wait <= Duration::from_millis(50));
-        assert!(limiter.check("a").is_err());
-        assert!(limiter.check("b").is_ok(), "other keys are untouched");
-        std::thread::sleep(Duration::from_millis(60));
-        assert!(limiter.take("a").is_ok());
-        assert!(limiter.take("a").is_err(), "one token came back, no more");
-        limiter.reset("a");
-        assert!(limiter.check("a").is_ok());
-    }
-
-    #[test]
-    fn successes_give_their_token_back() {
-        let limiter = Limiter::new(2, Duration::from_secs(3600));
-        for _ in 0..10 {
-            limiter.take("a").unwrap();
-            limiter.refund("a");
-        }
-        assert!(limiter.is_empty(), "a full bucket is no bucket");
-        limiter.take("a").unwrap();
-        limiter.take("a").unwrap();
-        assert!(limiter.take("a").is_err());
-        limiter.refund("a");
-        assert!(limiter.take("a").is_ok());
-    }
-
-    #[test]
-    fn the_table_is_bounded_and_keeps_emptied_buckets() {
-        let limiter = Limiter::with_capacity(2, Duration::from_secs(3600), 10);
-        limiter.take("victim").unwrap();
-        limiter.take("victim").unwrap();
-        for i in 0..1000 {
-            let _ = limiter.take(&format!("flood{i}"));
-        }
-        assert!(limiter.len() <= 10);
-        assert!(
-            limiter.check("victim").is_err(),
-            "the emptied bucket survived"
-        );
-    }
 
     #[test]
     fn ipv6_addresses_share_their_64() {

@@ -40,7 +40,7 @@ use crate::kit::config::{PrivacyConfig, PublicUrl};
 use crate::kit::db::Db;
 use crate::kit::ids::random_bytes;
 use crate::kit::mail::Mailer;
-use crate::kit::ratelimit::Limiter;
+use crate::kit::ratelimit::SharedLimiter;
 use crate::kit::time::now_ms;
 
 /// What the privacy pages, the retention job and the objection check need: the database,
@@ -59,15 +59,17 @@ struct PrivacyParts {
 }
 
 impl PrivacyState {
-    /// Loads (or, on a fresh database, creates) the objection key.
+    /// Loads (or, on a fresh database, creates) the objection key. `limits_secret` names
+    /// the form's rate-limit rows (the `limits` signing key, the same on every server).
     pub async fn load(
         db: Db,
         clock: Clock,
         mailer: Mailer,
         public_url: PublicUrl,
         settings: &PrivacyConfig,
+        limits_secret: &[u8],
     ) -> Result<PrivacyState, sqlx::Error> {
-        let privacy = Privacy::load(&db, settings).await?;
+        let privacy = Privacy::load(&db, settings, limits_secret).await?;
         Ok(PrivacyState(Arc::new(PrivacyParts {
             db,
             clock,
@@ -109,17 +111,21 @@ impl PrivacyState {
 const OBJECTION_KID: &str = "objection-v1";
 
 /// What the privacy pages need at run time: the key that hashes objecting addresses and
-/// the objection form's rate limits (per server process).
+/// the objection form's rate limits (in the database, so every server on it shares them).
 pub struct Privacy {
     hasher: AddressHasher,
-    pub(crate) ip_limiter: Limiter,
-    pub(crate) address_limiter: Limiter,
+    pub(crate) ip_limiter: SharedLimiter,
+    pub(crate) address_limiter: SharedLimiter,
     pub(crate) link_ttl_ms: i64,
 }
 
 impl Privacy {
     /// Loads (or, on a fresh database, creates) the objection key.
-    pub async fn load(db: &Db, config: &PrivacyConfig) -> Result<Privacy, sqlx::Error> {
+    pub async fn load(
+        db: &Db,
+        config: &PrivacyConfig,
+        limits_secret: &[u8],
+    ) -> Result<Privacy, sqlx::Error> {
         sqlx::query(
             "INSERT INTO signing_keys (kid, purpose, secret, created_at) VALUES ($1, 'objection', $2, $3) \
              ON CONFLICT (kid) DO NOTHING",
@@ -136,11 +142,15 @@ impl Privacy {
         let secret: Vec<u8> = row.try_get("secret")?;
         Ok(Privacy {
             hasher: AddressHasher::new(&secret),
-            ip_limiter: Limiter::new(
+            ip_limiter: SharedLimiter::new(
+                "objection-client",
+                limits_secret,
                 config.objection_ip_burst,
                 Duration::from_secs(config.objection_ip_refill_seconds),
             ),
-            address_limiter: Limiter::new(
+            address_limiter: SharedLimiter::new(
+                "objection-address",
+                limits_secret,
                 config.objection_address_burst,
                 Duration::from_secs(config.objection_address_refill_seconds),
             ),

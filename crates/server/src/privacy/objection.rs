@@ -42,6 +42,7 @@ use crate::kit::ids::TenantId;
 use crate::kit::json::{ApiForm, ApiPath};
 use crate::kit::mail::{Mailer, OutgoingMail};
 use crate::kit::ratelimit::ip_key;
+use crate::kit::time::now_ms;
 
 /// The longest address accepted (RFC 5321 path limit).
 const MAX_ADDRESS_LEN: usize = 320;
@@ -127,8 +128,17 @@ pub async fn request(
 ) -> Response {
     let privacy = state.privacy();
     let client_key = client.map(ip_key).unwrap_or_else(|| "unknown".into());
-    if let Err(wait) = privacy.ip_limiter.take(&client_key) {
-        return too_many(lang, wait.as_secs());
+    match privacy
+        .ip_limiter
+        .take(state.db(), &client_key, now_ms())
+        .await
+    {
+        Ok(Ok(())) => {}
+        Ok(Err(wait)) => return too_many(lang, wait.as_secs()),
+        Err(e) => {
+            tracing::error!(error = %e, "objection: cannot check the rate limit");
+            return unavailable(lang);
+        }
     }
     let controller = match Controller::of_message(state.db(), &id).await {
         Ok(c) => c,
@@ -181,11 +191,18 @@ pub async fn request(
             return unavailable(lang);
         }
     }
-    if let Err(wait) = privacy
+    let address_key = format!("{}:{hash}", controller.tenant_id);
+    match privacy
         .address_limiter
-        .take(&format!("{}:{hash}", controller.tenant_id))
+        .take(state.db(), &address_key, now_ms())
+        .await
     {
-        return too_many(lang, wait.as_secs());
+        Ok(Ok(())) => {}
+        Ok(Err(wait)) => return too_many(lang, wait.as_secs()),
+        Err(e) => {
+            tracing::error!(error = %e, "objection: cannot check the rate limit");
+            return unavailable(lang);
+        }
     }
     let token = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
     let now = state.clock().now_ms();

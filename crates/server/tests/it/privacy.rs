@@ -311,6 +311,17 @@ async fn link_for(sink: &SmtpSink, n: usize, address: &str) -> String {
 
 /// Asks for an objection on the page of `info`, as the form posts it.
 async fn object(app: &TestApp, info: &str, lang: &str, address: &str) -> (u16, String) {
+    object_on(app, &app.url(""), info, lang, address).await
+}
+
+/// [`object`], posting the form to the server at `server` (one of several on the database).
+async fn object_on(
+    app: &TestApp,
+    server: &str,
+    info: &str,
+    lang: &str,
+    address: &str,
+) -> (u16, String) {
     let html = page(app, &format!("{info}?lang={lang}"), None)
         .await
         .text()
@@ -318,7 +329,7 @@ async fn object(app: &TestApp, info: &str, lang: &str, address: &str) -> (u16, S
         .unwrap();
     let action = attribute(&html, "action").expect("the page has the objection form");
     // The action is relative to /i/{id}.
-    let url = app.url(&format!("/i/{action}"));
+    let url = format!("{server}/i/{action}");
     let response = app
         .client
         .post(url)
@@ -536,6 +547,67 @@ both_backends!(
         // The expired request is deleted by retention.
         let report = run_retention(app.state.privacy()).await.unwrap();
         assert_eq!(report.objection_requests, 1);
+        app.finish().await;
+    }
+);
+
+// Issue 17: the form's limits were per process, so N servers sent N times the mails.
+both_backends!(
+    objection_limits_are_shared_by_the_servers_on_one_database,
+    |backend| async move {
+        let sink = SmtpSink::start();
+        let app = spawn_with(backend, |c| {
+            c.mail.smarthost = sink.url();
+            c.privacy.objection_ip_burst = 3;
+            c.privacy.objection_address_burst = 2;
+        })
+        .await;
+        let (_, sender) = acme(&app).await;
+        let (_, _, info) = tracked(&app, &sender, &["jan@klant.nl", "piet@klant.nl"]).await;
+        let sibling = app.sibling().await;
+        let (first, second) = (app.url(""), sibling.url(""));
+        // One mail per server for the address, then its budget is spent on both.
+        assert_eq!(
+            object_on(&app, &first, &info, "en", "jan@klant.nl").await.0,
+            200
+        );
+        assert_eq!(
+            object_on(&app, &second, &info, "en", "Jan@Klant.nl")
+                .await
+                .0,
+            200
+        );
+        let (status, html) = object_on(&app, &first, &info, "en", "jan+x@klant.nl").await;
+        assert_eq!(
+            status, 429,
+            "the address's third request, on the first server: {html}"
+        );
+        // Three requests from this network in all, then 429 on either server.
+        let (status, _) = object_on(&app, &second, &info, "nl", "piet@klant.nl").await;
+        assert_eq!(
+            status, 429,
+            "the network's fourth request, on the second server"
+        );
+        assert_eq!(sink.wait_for(2, Duration::from_secs(10)).await.len(), 2);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            sink.received().len(),
+            2,
+            "two mails in all, not two per server"
+        );
+        let buckets: Vec<String> = sqlx::query_scalar("SELECT bucket FROM rate_limits")
+            .fetch_all(&app.db().pool)
+            .await
+            .unwrap();
+        assert!(buckets.iter().any(|b| b.starts_with("objection-client:")));
+        assert!(buckets.iter().any(|b| b.starts_with("objection-address:")));
+        for bucket in &buckets {
+            assert!(
+                !bucket.contains("klant") && !bucket.contains('@') && !bucket.contains("127.0"),
+                "{bucket}"
+            );
+        }
+        sibling.stop().await;
         app.finish().await;
     }
 );
