@@ -248,7 +248,7 @@ fn test(_args: &[String]) -> Result<()> {
             .current_dir(setup::OUTLOOK_ADDIN),
     )?;
     step(
-        "dashboard: type check and browser tests (served by leakwatch, SQLite and PostgreSQL; axe-core, screenshots in target/artifacts/web)",
+        "dashboard: type check and browser tests (served by leakwatch, SQLite and PostgreSQL; axe-core, screenshots in target/artifacts/web), recipient pages and every page and mail in Dutch and English at desktop and 390 px (screenshots in target/artifacts/screens)",
         Command::new("npm")
             .arg("test")
             .env(

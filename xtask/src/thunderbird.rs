@@ -28,7 +28,7 @@ pub fn thunderbird_e2e() -> Result<()> {
             .current_dir(ADDON),
     )?;
     step(
-        "Thunderbird add-on and addin/common: unit tests (Node, real wasm core and server)",
+        "Thunderbird add-on and addin/common: unit tests (Node, real wasm core and server) and every add-on page in headless Chromium, Dutch and English, desktop and 390 px (screenshots in target/artifacts/thunderbird)",
         Command::new("node")
             .args(["--test", "test/", "../common/test/"])
             .env("LEAKWATCH_BIN", &leakwatch)
