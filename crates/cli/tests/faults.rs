@@ -17,7 +17,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
 use support::*;
 
 fn load_seconds() -> f64 {
@@ -46,34 +45,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-/// Registers tracked messages through the API; returns their ids and pixel URLs.
-async fn register(
-    client: &reqwest::Client,
-    base: &str,
-    token: &str,
-    n: usize,
-) -> Vec<(String, String)> {
-    let mut messages = Vec::with_capacity(n);
-    for i in 0..n {
-        let body: Value = client
-            .post(format!("{base}/api/v1/messages"))
-            .bearer_auth(token)
-            .json(&json!({"to": [format!("jan{i}@klantbedrijf.nI")], "subject": format!("Loonstrook {i}"), "overridden": true}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(body["track"], true, "{body}");
-        messages.push((
-            body["id"].as_str().unwrap().to_string(),
-            body["pixel_url"].as_str().unwrap().to_string(),
-        ));
-    }
-    messages
 }
 
 async fn pixel_urls(client: &reqwest::Client, base: &str, token: &str) -> Vec<String> {
@@ -474,15 +445,8 @@ fn alert_mails_queued_while_the_relay_is_down_all_arrive_once_it_is_back() {
     rt.block_on(async {
         let client = reqwest::Client::new();
         let messages = register(&client, &server.base, &token, INCIDENTS).await;
-        for message in &messages {
-            let created = client
-                .post(format!("{}/api/v1/incidents", server.base))
-                .bearer_auth(&token)
-                .json(&json!({"message_id": message.0}))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(created.status(), 201);
+        for (message, _) in &messages {
+            open_incident(&client, &server.base, &token, message, &[]).await;
         }
         // Wait until every summary mail has failed at least once.
         let deadline = Instant::now() + Duration::from_secs(20);

@@ -1,10 +1,12 @@
 //! The server commands of contract api-v1: `serve`, `tenant create`, `user add`,
 //! `token issue`, as deployment scripts drive them.
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
+mod support;
+
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use support::{free_port, wait_until_serving};
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("leakwatch-cli-{name}-{}", std::process::id()));
@@ -183,12 +185,7 @@ fn errors_are_one_line_and_non_zero() {
 #[test]
 fn serve_with_no_database_flags_answers_healthz() {
     let dir = temp_dir("serve");
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let listen = format!("127.0.0.1:{port}");
+    let listen = format!("127.0.0.1:{}", free_port());
     let mut child = Command::new(env!("CARGO_BIN_EXE_leakwatch"))
         .args(["serve", "--listen", &listen])
         .current_dir(&dir)
@@ -197,16 +194,7 @@ fn serve_with_no_database_flags_answers_healthz() {
         .spawn()
         .unwrap();
     // The server says where it serves once it is listening.
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut line = String::new();
-    while Instant::now() < deadline {
-        line.clear();
-        if stderr.read_line(&mut line).unwrap() == 0 || line.contains("serving on") {
-            break;
-        }
-    }
-    assert!(line.contains(&listen), "{line}");
+    wait_until_serving(&mut child, &listen, Duration::from_secs(20));
     let response = http_get(&listen, "/healthz");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     let _ = Command::new("kill").arg(child.id().to_string()).status();

@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use support::*;
 
 #[test]
@@ -47,40 +47,38 @@ fn an_alert_raised_on_one_server_reaches_a_stream_on_the_other() {
             }
         });
         // Everything else through the first server.
-        let registered: Value = client
-            .post(format!("{}/api/v1/messages", first.base))
-            .bearer_auth(&token)
-            .json(&json!({"to": ["jan@klantbedrijf.nI"], "subject": "Jaarrekening", "overridden": true}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(registered["track"], true, "{registered}");
-        let created = client
-            .post(format!("{}/api/v1/incidents", first.base))
-            .bearer_auth(&token)
-            .json(&json!({"message_id": registered["id"], "wrong_recipients": ["jan@klantbedrijf.nI"]}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(created.status(), 201);
-        let incident: Value = created.json().await.unwrap();
+        let (message_id, pixel_url) = register(&client, &first.base, &token, 1).await.remove(0);
+        let incident = open_incident(
+            &client,
+            &first.base,
+            &token,
+            &message_id,
+            &["jan0@klantbedrijf.nI"],
+        )
+        .await;
         let wait = Duration::from_secs(5);
-        let summary = tokio::time::timeout(wait, events.recv()).await.expect("the summary reached the other server").unwrap();
+        let summary = tokio::time::timeout(wait, events.recv())
+            .await
+            .expect("the summary reached the other server")
+            .unwrap();
         assert_eq!(summary["kind"], "incident_summary");
         assert_eq!(summary["incident_id"], incident["id"]);
         // The wrong recipient opens it (the pixel is served by the first server).
         let pixel = client
-            .get(registered["pixel_url"].as_str().unwrap())
-            .header("user-agent", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Thunderbird/128.5.0")
+            .get(&pixel_url)
+            .header(
+                "user-agent",
+                "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Thunderbird/128.5.0",
+            )
             .header("x-forwarded-for", "198.51.100.7")
             .send()
             .await
             .unwrap();
         assert_eq!(pixel.status(), 200);
-        let open = tokio::time::timeout(wait, events.recv()).await.expect("the open reached the other server").unwrap();
+        let open = tokio::time::timeout(wait, events.recv())
+            .await
+            .expect("the open reached the other server")
+            .unwrap();
         assert_eq!(open["kind"], "client_open");
         assert_eq!(open["severity"], "high");
     });

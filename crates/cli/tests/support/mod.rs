@@ -83,6 +83,22 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Waits for a `leakwatch serve` child (its stderr piped) to say it serves on `listen`, then
+/// keeps draining its log so it never blocks on a full pipe. Panics when it does not start.
+pub fn wait_until_serving(child: &mut Child, listen: &str, timeout: Duration) {
+    let mut stderr = BufReader::new(child.stderr.take().expect("the server's stderr is piped"));
+    let deadline = Instant::now() + timeout;
+    let mut line = String::new();
+    while Instant::now() < deadline {
+        line.clear();
+        if stderr.read_line(&mut line).unwrap() == 0 || line.contains("serving on") {
+            break;
+        }
+    }
+    assert!(line.contains(listen), "the server did not start: {line}");
+    std::thread::spawn(move || for _ in stderr.lines() {});
+}
+
 /// `leakwatch serve` as its own process.
 pub struct Server {
     pub child: Child,
@@ -105,18 +121,7 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let mut line = String::new();
-        while Instant::now() < deadline {
-            line.clear();
-            if stderr.read_line(&mut line).unwrap() == 0 || line.contains("serving on") {
-                break;
-            }
-        }
-        assert!(line.contains(&listen), "the server did not start: {line}");
-        // Keep draining its log so it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in stderr.lines() {});
+        wait_until_serving(&mut child, &listen, Duration::from_secs(30));
         Server {
             child,
             base: format!("http://{listen}"),
@@ -137,4 +142,56 @@ impl Drop for Server {
             .status();
         let _ = self.child.wait();
     }
+}
+
+/// Registers `n` tracked messages through the API (each to a lookalike domain, sent anyway);
+/// returns their ids and pixel URLs.
+pub async fn register(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    n: usize,
+) -> Vec<(String, String)> {
+    let mut messages = Vec::with_capacity(n);
+    for i in 0..n {
+        let body: serde_json::Value = client
+            .post(format!("{base}/api/v1/messages"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"to": [format!("jan{i}@klantbedrijf.nI")], "subject": format!("Loonstrook {i}"), "overridden": true}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body["track"], true, "{body}");
+        messages.push((
+            body["id"].as_str().unwrap().to_string(),
+            body["pixel_url"].as_str().unwrap().to_string(),
+        ));
+    }
+    messages
+}
+
+/// Reports `message_id` as sent to `wrong` (all its recipients when empty); the incident.
+pub async fn open_incident(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    message_id: &str,
+    wrong: &[&str],
+) -> serde_json::Value {
+    let mut body = serde_json::json!({"message_id": message_id});
+    if !wrong.is_empty() {
+        body["wrong_recipients"] = serde_json::json!(wrong);
+    }
+    let created = client
+        .post(format!("{base}/api/v1/incidents"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    created.json().await.unwrap()
 }

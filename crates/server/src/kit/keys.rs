@@ -86,13 +86,15 @@ async fn load_or_create_one(db: &Db, purpose: &str) -> Result<SigningKey, sqlx::
 /// The first key of a purpose, created when there is none. Servers that start together on
 /// a fresh database may each create one; all of them then use the oldest, so they agree.
 async fn load_or_create_first(db: &Db, purpose: &str) -> Result<SigningKey, sqlx::Error> {
-    if load(db, purpose).await?.is_empty() {
-        create(db, purpose).await?;
+    if let Some(oldest) = load(db, purpose).await?.pop() {
+        return Ok(oldest);
     }
+    // Read again after creating: another server may have created one at the same time.
+    create(db, purpose).await?;
     Ok(load(db, purpose)
         .await?
         .pop()
-        .expect("a key was there or was just created"))
+        .expect("a key was just created"))
 }
 
 async fn load(db: &Db, purpose: &str) -> Result<Vec<SigningKey>, sqlx::Error> {
