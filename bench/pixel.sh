@@ -12,6 +12,12 @@
 #   MESSAGES=1 bench/pixel.sh           # one token: a flood
 #   MESSAGES=10000 BACKENDS=sqlite ROUNDS=2 DURATION=5s bench/pixel.sh
 #   BACKENDS=postgres-async bench/pixel.sh   # PostgreSQL, pixel.synchronous_commit = false
+#   LEAKWATCH=/path/to/leakwatch bench/pixel.sh   # a binary built elsewhere (an older commit)
+#   PERF_DIR=/tmp/profiles bench/pixel.sh     # perf record -g of leakwatch in round 1
+#
+# PERF_DIR=D records the server with `perf record -g` for the whole of the first measured
+# leakwatch round and writes D/<backend>-<messages>.txt, the report by symbol (self time),
+# beside the perf.data file. The recording costs the server a few percent in that round.
 #
 # MESSAGES=N (default 500) registers N tracked messages and has wrk walk their pixel URLs
 # in random order with a mix of user agents (bench/pixel-spread.lua: mail clients, Gmail's
@@ -83,9 +89,21 @@ need nginx nginx
 need curl curl
 [[ "$BACKENDS" == *postgres* ]] && need psql postgresql-client
 
-log "building leakwatch (release)"
-(cd "$ROOT" && cargo build --release --quiet -p leakwatch-cli)
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/leakwatch"
+if [[ -n "${LEAKWATCH:-}" ]]; then
+    BIN="$(cd "$(dirname "$LEAKWATCH")" && pwd)/$(basename "$LEAKWATCH")"
+    [[ -x "$BIN" ]] || { log "LEAKWATCH=$LEAKWATCH is not an executable"; exit 2; }
+    log "benchmarking $BIN"
+else
+    log "building leakwatch (release)"
+    (cd "$ROOT" && cargo build --release --quiet -p leakwatch-cli)
+    BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/leakwatch"
+fi
+PERF_DIR="${PERF_DIR:-}"
+if [[ -n "$PERF_DIR" ]]; then
+    need perf linux-perf
+    mkdir -p "$PERF_DIR"
+    PERF_DIR="$(cd "$PERF_DIR" && pwd)"
+fi
 
 wait_http() {
     # wait_http URL: up to 20 s for a 200.
@@ -242,7 +260,20 @@ PY
     for round in warmup $(seq 1 "$ROUNDS"); do
         local duration="$DURATION"
         [[ "$round" == warmup ]] && duration="$WARMUP"
+        local perf_pid=""
+        if [[ -n "$PERF_DIR" && "$round" == 1 ]]; then
+            perf record -q -g -p "$LW_PID" -o "$PERF_DIR/$backend-$MESSAGES.data" 2>>"$WORK/perf.log" &
+            perf_pid=$!
+        fi
         read -r requests rps p99 p50 bad err <<<"$(run_wrk "$lw_target" "$duration")"
+        if [[ -n "$perf_pid" ]]; then
+            kill -INT "$perf_pid" 2>/dev/null || true
+            wait "$perf_pid" 2>/dev/null || true
+            perf report -i "$PERF_DIR/$backend-$MESSAGES.data" --no-children --sort symbol -g none \
+                --percent-limit 0.5 --stdio 2>/dev/null | grep -v '^$' | grep -E '^ +[0-9]' \
+                >"$PERF_DIR/$backend-$MESSAGES.txt" || true
+            log "profile: $PERF_DIR/$backend-$MESSAGES.txt"
+        fi
         printf '%-8s %-6s %12s %10s %10s %14s %10s\n' "$round" leakwatch "$rps" "$p50" "$p99" "$requests" "$((bad + err))" >&2
         total=$((total + requests))
         non2xx=$((non2xx + bad))
