@@ -42,9 +42,12 @@ use crate::{
 
 /// Every feature's state, assembled here and nowhere else. Handlers take the part they
 /// need (`State<Db>`, `State<AlertEngine>`, ...) through [`FromRef`]; no feature sees this
-/// type.
+/// type. One `Arc`: axum clones the state for every request, and one reference count is
+/// cheaper than one per part (the pixel's profile showed the clone and drop at 3 %).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Parts>);
+
+struct Parts {
     config: Arc<Config>,
     db: Db,
     clock: Clock,
@@ -63,41 +66,41 @@ pub struct AppState {
 
 impl AppState {
     pub fn config(&self) -> &Config {
-        &self.config
+        &self.0.config
     }
 
     pub fn db(&self) -> &Db {
-        &self.db
+        &self.0.db
     }
 
     /// "Now" for rules and jobs that act on time passing (manual in tests).
     pub fn clock(&self) -> &Clock {
-        &self.clock
+        &self.0.clock
     }
 
     pub fn keys(&self) -> &Keys {
-        &self.keys
+        &self.0.keys
     }
 
     /// Base URL for pixel and info links, without a trailing slash.
     pub fn public_url(&self) -> &str {
-        self.public_url.as_str()
+        self.0.public_url.as_str()
     }
 
     pub fn auth(&self) -> &Authenticator {
-        &self.auth
+        &self.0.auth
     }
 
     pub fn pixel(&self) -> &Pipeline {
-        &self.pixel
+        &self.0.pixel
     }
 
     pub fn alerts(&self) -> &AlertEngine {
-        &self.alerts
+        &self.0.alerts
     }
 
     pub fn privacy(&self) -> &PrivacyState {
-        &self.privacy
+        &self.0.privacy
     }
 }
 
@@ -106,7 +109,7 @@ macro_rules! parts {
     ($($field:ident: $part:ty),* $(,)?) => {
         $(impl FromRef<AppState> for $part {
             fn from_ref(state: &AppState) -> $part {
-                state.$field.clone()
+                state.0.$field.clone()
             }
         })*
     };
@@ -191,7 +194,7 @@ impl Application {
         .await?;
         let outlook_sign_in =
             addin::MicrosoftSignIn::from_config(&config.outlook, public_url.as_str())?;
-        let state = AppState {
+        let state = AppState(Arc::new(Parts {
             outlook_sign_in,
             auth: Authenticator::new(
                 db.clone(),
@@ -219,11 +222,11 @@ impl Application {
             pixel,
             alerts,
             privacy,
-        };
+        }));
         if let Err(why) = addin::status(state.public_url()) {
             tracing::warn!("Outlook add-in: {why}");
         }
-        state.alerts.start().await?;
+        state.0.alerts.start().await?;
         let router = router(state.clone());
         Ok(Application {
             listener,
@@ -253,7 +256,7 @@ impl Application {
             router,
         } = self;
         // Retention runs while the server does (stopped when dropped).
-        let _retention = crate::privacy::retention::start(&state.privacy);
+        let _retention = crate::privacy::retention::start(state.privacy());
         let served = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -262,13 +265,13 @@ impl Application {
             let state = state.clone();
             async move {
                 shutdown.await;
-                state.alerts.alerts().close_streams();
+                state.alerts().alerts().close_streams();
             }
         })
         .await;
         // Also after a serving error: answered fetches are committed, then evaluated.
-        state.pixel.shutdown().await;
-        state.alerts.shutdown().await;
+        state.pixel().shutdown().await;
+        state.alerts().shutdown().await;
         Ok(served?)
     }
 }

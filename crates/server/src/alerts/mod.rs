@@ -497,13 +497,29 @@ pub fn published_from_row(row: &sqlx::any::AnyRow) -> Result<Published, sqlx::Er
     })
 }
 
+/// The evaluator's pace under load: when more commits came in while it evaluated (the pixel
+/// writer commits faster than it evaluates), the next evaluation waits until this long after
+/// the last one began, so the messages of many commits are looked up together rather than
+/// with one query per commit. A fetch that finds the evaluator idle is evaluated at once.
+const EVALUATE_EVERY: Duration = Duration::from_millis(25);
+
 async fn evaluator(state: AlertEngine, mut stop: watch::Receiver<bool>) {
     let feed = state.alerts().feed.clone();
+    let mut last: Option<tokio::time::Instant> = None;
     loop {
-        let stopping = tokio::select! {
+        // Under load: something was pushed during the last evaluation.
+        let busy = !feed.is_empty();
+        let mut stopping = tokio::select! {
             _ = feed.pushed() => false,
             _ = stop.changed() => true,
         };
+        if let (false, true, Some(last)) = (stopping, busy, last) {
+            stopping = tokio::select! {
+                _ = tokio::time::sleep_until(last + EVALUATE_EVERY) => false,
+                _ = stop.changed() => true,
+            };
+        }
+        last = Some(tokio::time::Instant::now());
         // On stop, what the pixel writer committed last is still evaluated.
         let messages = feed.take();
         if !messages.is_empty() {

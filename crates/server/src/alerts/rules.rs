@@ -101,18 +101,25 @@ pub async fn context(
     row.map(|r| context_from_row(&r)).transpose()
 }
 
+/// The most message ids one lookup of [`on_fetches`] asks for.
+const FETCH_LOOKUP_MAX: usize = 512;
+
 /// After the pixel writer committed fetches of these messages.
 pub async fn on_fetches(state: &AlertEngine, messages: HashSet<String>) -> Result<(), sqlx::Error> {
     let messages: Vec<String> = messages.into_iter().collect();
-    for chunk in messages.chunks(64) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+    // Under a spread load the set holds hundreds of messages, of which few have an incident:
+    // few, big lookups. Statements are padded to a power of two of ids (repeating the last),
+    // so each connection prepares a handful.
+    for chunk in messages.chunks(FETCH_LOOKUP_MAX) {
+        let size = chunk.len().next_power_of_two().max(8);
+        let placeholders: Vec<String> = (1..=size).map(|i| format!("${i}")).collect();
         let sql = format!(
             "{CONTEXT_SQL} WHERE i.message_id IN ({})",
             placeholders.join(", ")
         );
         let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(id);
+        for i in 0..size {
+            query = query.bind(&chunk[i.min(chunk.len() - 1)]);
         }
         let rows = query.fetch_all(&state.db().pool).await?;
         let mut settings = HashMap::new();

@@ -38,6 +38,15 @@ impl CommitFeed {
         }
     }
 
+    /// Nothing pushed since the last take.
+    pub fn is_empty(&self) -> bool {
+        self.0
+            .messages
+            .lock()
+            .expect("the feed lock is never poisoned")
+            .is_empty()
+    }
+
     /// Everything pushed since the last take.
     pub fn take(&self) -> HashSet<String> {
         std::mem::take(
