@@ -293,6 +293,15 @@ PY
         fi
     done
 
+    # What the writer did: hits per commit and time per commit (means over the whole run),
+    # from the server's own histograms.
+    local writer_line
+    writer_line="$(curl -sf "$base/metrics" | awk '
+        /^leakwatch_pixel_batch_size_sum/ { bs = $2 } /^leakwatch_pixel_batch_size_count/ { bc = $2 }
+        /^leakwatch_pixel_commit_seconds_sum/ { cs = $2 } /^leakwatch_pixel_commit_seconds_count/ { cc = $2 }
+        END { if (bc > 0 && cc > 0) printf "%d commits, %.1f hits per commit, %.2f ms per commit (queued to answered)", bc, bs / bc, cs * 1000 / cc }')"
+    log "writer: ${writer_line:-no metrics}"
+
     # Every fetch wrk saw answered must be counted. wrk stops each run with up to 64
     # requests in flight that the server still answers (and counts) after wrk stopped
     # reading, so hits_total may exceed wrk's count by at most that.

@@ -11,6 +11,11 @@ mod server;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+// The server's request path allocates small, short-lived buffers on every thread; mimalloc's
+// per-thread pages cost less than glibc's arenas there (bench/README.md, issue 17).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "leakwatch",

@@ -21,11 +21,12 @@
 //! How a batch reaches the database is each backend's own: SQLite's writer is a thread with
 //! its own connection and cached statements, one transaction per batch, one hop there and
 //! back (`sqlite.rs`); PostgreSQL's is one statement over arrays, committed on its own
-//! (`postgres.rs`). With PostgreSQL the writer has up to two batches in flight, on two
-//! connections: the next is sent while the previous one's commit is being flushed, unless it
-//! writes a row the previous one writes (it would only wait for the row lock): then it waits
-//! and takes in everything queued meanwhile, so a flood on one token makes few, big commits
-//! (`schedule.rs`). SQLite has one writer anyway, so one batch at a time.
+//! (`postgres.rs`). With PostgreSQL the writer has up to four batches in flight, on four
+//! connections: the next is sent while earlier ones' commits are being flushed, unless it
+//! writes a row one of them writes (it would only wait for the row lock): then it waits and
+//! takes in everything queued meanwhile, so a flood on one token makes few, big commits
+//! (`schedule.rs`). SQLite has one writer anyway, so one batch at a time, with checkpoints
+//! on a thread beside it (`sqlite.rs`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};

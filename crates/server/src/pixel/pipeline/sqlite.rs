@@ -3,6 +3,16 @@
 //! between the writer task and this thread once each way; through sqlx every statement,
 //! `BEGIN` and `COMMIT` did (a futex wake-up each), and each one-row statement was cheaper
 //! in SQLite than that hop.
+//!
+//! Checkpoints: a spread load dirties a page or two per hit (its count row, its detail row
+//! in the message index), so the WAL grows fast, and SQLite's automatic checkpoint (after
+//! the commit that passes 1,000 frames, on the committing connection) had the writer copy
+//! pages back and wait for two `fsync`s every few commits. A second thread now copies them
+//! every [`CHECKPOINT_EVERY`] with a passive checkpoint on its own connection, beside the
+//! writer; the writer's own automatic checkpoint is kept, at [`WRITER_CHECKPOINT_FRAMES`],
+//! only so that the WAL is reset now and then (a passive checkpoint beside a writer that
+//! never pauses never catches up with it, and only a caught-up WAL starts over): by then the
+//! other thread has copied nearly everything, so the writer's checkpoint is short.
 
 use std::path::Path;
 use std::sync::mpsc as std_mpsc;
@@ -12,6 +22,13 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::*;
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// How often the checkpoint thread copies committed pages into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
+
+/// The writer's own automatic checkpoint: after the commit that passes this many WAL frames
+/// (4 kB pages: a WAL of about 16 MB at most, under load).
+const WRITER_CHECKPOINT_FRAMES: u32 = 4_000;
 
 /// The handle of the writer thread; the thread ends when the handle is dropped.
 pub(super) struct SqliteWriter {
@@ -32,6 +49,8 @@ impl SqliteWriter {
         // 32 MB (the default is 2 MB): the count rows and the detail index of thousands of
         // messages stay in the writer's cache instead of being read back each batch.
         connection.pragma_update(None, "cache_size", -32 * 1024)?;
+        connection.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_FRAMES)?;
+        let checkpoints = Checkpoints::start(file)?;
         let (jobs, queue) = std_mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("pixel-sqlite".into())
@@ -40,7 +59,9 @@ impl SqliteWriter {
                 let mut connection = connection;
                 while let Ok(job) = queue.recv() {
                     job(&mut connection);
+                    checkpoints.committed();
                 }
+                // Dropping `checkpoints` ends its thread.
             })?;
         Ok(SqliteWriter {
             jobs,
@@ -70,6 +91,42 @@ impl SqliteWriter {
         self.run(move |connection| write_batch(connection, &upsert, cap, &rows))
             .await?
             .map_err(CommitError::Sqlite)
+    }
+}
+
+/// The checkpoint thread's handle: tells it that something was committed; the thread ends
+/// when the handle is dropped.
+struct Checkpoints {
+    wake: std_mpsc::SyncSender<()>,
+}
+
+impl Checkpoints {
+    fn start(file: &Path) -> anyhow::Result<Checkpoints> {
+        let connection = Connection::open(file)?;
+        connection.busy_timeout(Duration::from_secs(5))?;
+        // Its own automatic checkpoint never runs: it commits nothing.
+        let (wake, woken) = std_mpsc::sync_channel::<()>(1);
+        std::thread::Builder::new()
+            .name("pixel-checkpoint".into())
+            .spawn(move || {
+                // One passive checkpoint per period in which something was committed: it
+                // copies what it can without waiting for the writer or for readers.
+                while woken.recv().is_ok() {
+                    let started = Instant::now();
+                    if let Err(e) =
+                        connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    {
+                        tracing::debug!(error = %e, "a background checkpoint failed; the writer's own one still runs");
+                    }
+                    std::thread::sleep(CHECKPOINT_EVERY.saturating_sub(started.elapsed()));
+                }
+            })?;
+        Ok(Checkpoints { wake })
+    }
+
+    /// After a job: wakes the thread unless it is already due to run.
+    fn committed(&self) {
+        let _ = self.wake.try_send(());
     }
 }
 
