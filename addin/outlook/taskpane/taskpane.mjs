@@ -14,7 +14,7 @@ import {
 import { ApiClient, normaliseBaseUrl } from "../../common/api.mjs";
 import { AlertFeed } from "../../common/alerts.mjs";
 import { loadCore } from "../../common/core.mjs";
-import { formatTime, recipientsOf } from "../../thunderbird/lib/view-model.mjs";
+import { alertText, formatTime, recipientsOf } from "../../thunderbird/lib/view-model.mjs";
 import { readItem } from "../src/item.mjs";
 import { langOf } from "../src/i18n.mjs";
 import { AddinStorage, KEYS, expiresAt, platformOf } from "../src/storage.mjs";
@@ -192,8 +192,12 @@ function startAlerts(client) {
   feed?.stop();
   const shown = [];
   const render = () => $("#alerts").replaceChildren(shown.length
-    ? el("ul", {}, ...shown.map((a) => el("li", { className: "alert" }, el("strong", { textContent: a.title || a.kind }), " ",
-        el("span", { textContent: a.body || "" }), " ", el("span", { className: "muted", textContent: formatTime(a.created_at, lang) }))))
+    ? el("ul", {}, ...shown.map((a) => {
+        // In the task pane's language, not the one the message was sent in.
+        const { title, body } = alertText(a, lang);
+        return el("li", { className: "alert" }, el("strong", { textContent: title || a.kind }), " ",
+          el("span", { textContent: body || "" }), " ", el("span", { className: "muted", textContent: formatTime(a.created_at, lang) }));
+      }))
     : el("p", { className: "muted", textContent: text(lang, "none") }));
   render();
   const stored = localStorage.getItem(ALERT_SEQ_KEY);

@@ -77,7 +77,8 @@ async function reportAndAlert(leakwatch, backend) {
   const registration = await api.register({
     to: ["jan.jansen@klantbedrijf.nI"], cc: [], bcc: [], subject: "Jaarrekening 2025",
     findings: [{ rule: "lookalike-domain", severity: "warn", recipients: ["jan.jansen@klantbedrijf.nI"], message: "looks like klantbedrijf.nl" }],
-    overridden: true, sensitive: [], has_attachments: true, lang: "en",
+    // Sent in Dutch, read in an English pane: the alert must read in English.
+    overridden: true, sensitive: [], has_attachments: true, lang: "nl",
   });
   assert.equal(registration.track, true);
 
@@ -114,7 +115,10 @@ async function reportAndAlert(leakwatch, backend) {
   await new Promise((resolve) => setTimeout(resolve, 500));
   const pixel = await fetch(registration.pixel_url, { headers: { "User-Agent": MAIL_CLIENT, "X-Forwarded-For": "198.51.100.23" } });
   assert.equal(pixel.status, 200);
-  await page.locator("#alerts li.alert").first().waitFor({ timeout: 15_000 });
+  // The incident's summary may come first; the open is the one the pixel raised.
+  await page.locator("#alerts li.alert", { hasText: "Opened: your misdirected message \u201cJaarrekening 2025\u201d" }).waitFor({ timeout: 15_000 });
+  const alertsText = await page.locator("#alerts").innerText();
+  assert.doesNotMatch(alertsText, /Geopend|mailprogramma|Incident aangemaakt|Stand van zaken/, `not in the message's language: ${alertsText}`);
   await page.screenshot({ path: path.join(artifacts, `taskpane-alert-${backend}.png`), fullPage: true });
   assert.deepEqual(refused, [], "the server's Content-Security-Policy refused nothing the pane does");
 

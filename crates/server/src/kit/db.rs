@@ -69,8 +69,12 @@ impl Db {
             Backend::Sqlite => pool_options.after_connect(|conn, _| {
                 Box::pin(async move {
                     conn.execute(
+                        // The pixel writer lets the WAL reach 4,000 frames between its own
+                        // checkpoints (its thread beside it copies pages meanwhile); an API
+                        // write should not run the checkpoint at SQLite's default 1,000.
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                         PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
+                         PRAGMA wal_autocheckpoint = 4000;",
                     )
                     .await?;
                     Ok(())
