@@ -41,7 +41,7 @@ use crate::kit::ids::random_bytes;
 use crate::kit::ids::TenantId;
 use crate::kit::json::{ApiForm, ApiPath};
 use crate::kit::mail::{Mailer, OutgoingMail};
-use crate::kit::ratelimit::ip_key;
+use crate::kit::ratelimit::{ip_key, SharedLimiter};
 use crate::kit::time::now_ms;
 
 /// The longest address accepted (RFC 5321 path limit).
@@ -128,17 +128,8 @@ pub async fn request(
 ) -> Response {
     let privacy = state.privacy();
     let client_key = client.map(ip_key).unwrap_or_else(|| "unknown".into());
-    match privacy
-        .ip_limiter
-        .take(state.db(), &client_key, now_ms())
-        .await
-    {
-        Ok(Ok(())) => {}
-        Ok(Err(wait)) => return too_many(lang, wait.as_secs()),
-        Err(e) => {
-            tracing::error!(error = %e, "objection: cannot check the rate limit");
-            return unavailable(lang);
-        }
+    if let Err(refused) = admit(&privacy.ip_limiter, &state, &client_key, lang).await {
+        return refused;
     }
     let controller = match Controller::of_message(state.db(), &id).await {
         Ok(c) => c,
@@ -192,17 +183,8 @@ pub async fn request(
         }
     }
     let address_key = format!("{}:{hash}", controller.tenant_id);
-    match privacy
-        .address_limiter
-        .take(state.db(), &address_key, now_ms())
-        .await
-    {
-        Ok(Ok(())) => {}
-        Ok(Err(wait)) => return too_many(lang, wait.as_secs()),
-        Err(e) => {
-            tracing::error!(error = %e, "objection: cannot check the rate limit");
-            return unavailable(lang);
-        }
+    if let Err(refused) = admit(&privacy.address_limiter, &state, &address_key, lang).await {
+        return refused;
     }
     let token = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
     let now = state.clock().now_ms();
@@ -343,6 +325,24 @@ fn sent(lang: Lang, address: &str, message_id: &str, hours: i64) -> Response {
             hours,
         },
     )
+}
+
+/// Takes a token of `limiter` for `key`, or the page that refuses the request: 429 when the
+/// budget is spent, 503 when the limit cannot be checked (never unlimited).
+async fn admit(
+    limiter: &SharedLimiter,
+    state: &PrivacyState,
+    key: &str,
+    lang: Lang,
+) -> Result<(), Response> {
+    match limiter.take(state.db(), key, now_ms()).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(wait)) => Err(too_many(lang, wait.as_secs())),
+        Err(e) => {
+            tracing::error!(error = %e, "objection: cannot check the rate limit");
+            Err(unavailable(lang))
+        }
+    }
 }
 
 fn too_many(lang: Lang, retry_after: u64) -> Response {
